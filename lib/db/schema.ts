@@ -1,0 +1,29 @@
+// The organism-wide records that live in libSQL (ARCHITECTURE.md §2). drizzle-kit turns this file
+// into the SQL under migrations/; never edit a generated migration, add a new one.
+import { sqliteTable, text, integer, index } from "drizzle-orm/sqlite-core";
+
+/** Exactly one row: who this seed is. The private key stays in a file under SEED_HOME. */
+export const identity = sqliteTable("identity", {
+  seedId: text("seed_id").primaryKey(),
+  publicKey: text("public_key").notNull(), // base64 of the raw 32-byte Ed25519 key
+  createdAt: integer("created_at").notNull(), // ms since epoch
+});
+
+/** Every key of every kind: only the sha256 of the secret is stored. */
+export const keys = sqliteTable(
+  "keys",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: ["root", "agent", "helper"] }).notNull(),
+    name: text("name").notNull(),
+    scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull().default([]),
+    secretHash: text("secret_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at"),
+    lastUsedAt: integer("last_used_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [index("keys_kind_idx").on(t.kind)],
+);
+
+export type KeyRow = typeof keys.$inferSelect;

@@ -1,0 +1,22 @@
+// `seed db serve`: the libSQL server alone, in the foreground.
+import { readFileSync } from "node:fs";
+import { startDbServer } from "../db-server/db-server.ts";
+import { homePaths } from "./home.ts";
+
+export async function dbServe(dir: string, listen: string, port: number, log: (line: string) => void): Promise<void> {
+  const home = homePaths(dir);
+  let token: string;
+  try {
+    token = readFileSync(home.dbToken, "utf8").trim();
+  } catch {
+    throw new Error(`no database token at ${home.dbToken}: run \`seed init\` first`);
+  }
+  const server = await startDbServer({ dbPath: home.db, token, listen, port, log });
+  log(JSON.stringify({ event: "listening", url: server.url, port: server.port }));
+  const stop = async () => {
+    await server.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop());
+  process.once("SIGTERM", () => void stop());
+}

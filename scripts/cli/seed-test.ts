@@ -1,0 +1,57 @@
+// `seed test`: every test — typecheck, the Node-side suites (units, the libSQL server, system
+// tests with real processes) and the Worker suites under @cloudflare/vitest-plugin.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ROOT, wranglerEnv } from "../workerd-config/build-worker.ts";
+
+type Suite = { name: string; args: string[] };
+
+const SUITES: Suite[] = [
+  { name: "node", args: ["--config", "vitest.config.ts"] },
+  { name: "workers", args: ["--config", "vitest.workers.config.ts"] },
+];
+
+function bin(pkgPath: string): string {
+  return path.join(ROOT, "node_modules", pkgPath);
+}
+
+export function seedTest(filters: string[]): number {
+  const env = { ...wranglerEnv(), FORCE_COLOR: process.env.FORCE_COLOR ?? "0" };
+  const node = [process.execPath, ...process.execArgv];
+  if (filters.length === 0) {
+    console.log("== typecheck");
+    const tc = spawnSync(node[0]!, [...node.slice(1), bin("typescript/bin/tsc"), "--noEmit", "-p", "tsconfig.json"], { cwd: ROOT, env, stdio: "inherit" });
+    const tcw = spawnSync(node[0]!, [...node.slice(1), bin("typescript/bin/tsc"), "--noEmit", "-p", "tsconfig.workers.json"], { cwd: ROOT, env, stdio: "inherit" });
+    if (tc.status !== 0 || tcw.status !== 0) {
+      console.log("0 passed, 1 failed");
+      return 1;
+    }
+  }
+  const out = mkdtempSync(path.join(os.tmpdir(), "seed-test-"));
+  let passed = 0;
+  let failed = 0;
+  let status = 0;
+  for (const suite of SUITES) {
+    console.log(`== ${suite.name}`);
+    const report = path.join(out, `${suite.name}.json`);
+    const r = spawnSync(
+      node[0]!,
+      [...node.slice(1), bin("vitest/vitest.mjs"), "run", ...suite.args, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, "--passWithNoTests", ...filters],
+      { cwd: ROOT, env, stdio: "inherit" },
+    );
+    if (r.status !== 0) status = 1;
+    try {
+      const json = JSON.parse(readFileSync(report, "utf8")) as { numPassedTests: number; numFailedTests: number };
+      passed += json.numPassedTests;
+      failed += json.numFailedTests;
+    } catch {
+      failed += 1; // the suite crashed before reporting
+    }
+  }
+  rmSync(out, { recursive: true, force: true });
+  if (passed === 0 && failed === 0 && filters.length === 0) status = 1;
+  console.log(`${passed} passed, ${failed} failed`);
+  return status !== 0 || failed > 0 ? 1 : 0;
+}

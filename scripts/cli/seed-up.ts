@@ -1,0 +1,123 @@
+// `seed up`: init if needed, build the Worker, generate the workerd config, start the libSQL
+// server and workerd, wait for /readyz, then supervise both until SIGINT/SIGTERM.
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { WORKERD_BIN } from "./workerd-bin.ts";
+import { buildWorker, readDeclaration, ROOT } from "../workerd-config/build-worker.ts";
+import { renderWorkerdConfig, type WorkerDeclaration } from "../workerd-config/workerd-config.ts";
+import { writePrivateFile } from "./fs-secure.ts";
+import { homePaths, type Ports } from "./home.ts";
+import { initHome } from "./seed-init.ts";
+import { Supervised } from "./supervisor.ts";
+import { waitForHttp } from "./wait-http.ts";
+
+export type UpOptions = { home: string; ports: Ports; log: (line: string) => void };
+
+const READY_TIMEOUT_MS = 30_000;
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function readPid(file: string): number | null {
+  if (!existsSync(file)) return null;
+  const pid = Number(readFileSync(file, "utf8").trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+/** Writes run/config.capnp for the current bundle; returns its path. */
+export async function generateConfig(home: ReturnType<typeof homePaths>, seedId: string, ports: Ports): Promise<string> {
+  const { rebuilt, modules } = await buildWorker(home.bundleDir);
+  const declFile = path.join(home.bundleDir, "declaration.json");
+  // Reading wrangler.toml loads all of wrangler (~1 s): do it only when the bundle changed.
+  let decl: WorkerDeclaration;
+  if (rebuilt || !existsSync(declFile)) {
+    decl = await readDeclaration();
+    writePrivateFile(declFile, JSON.stringify(decl, null, 2));
+  } else {
+    decl = JSON.parse(readFileSync(declFile, "utf8")) as WorkerDeclaration;
+  }
+  const text = renderWorkerdConfig(decl, {
+    modules: modules.map((m) => ({ name: m, path: `bundle/${m}` })),
+    httpAddress: `${ports.listen}:${ports.port}`,
+    externalServices: { "seed-libsql": `${ports.dbListen}:${ports.dbPort}` },
+    doStoragePath: home.doDir,
+    uniqueKeyPrefix: seedId,
+    secretsFromEnv: ["SEED_DB_TOKEN"],
+  });
+  writePrivateFile(home.config, text);
+  return home.config;
+}
+
+export async function seedUp(opts: UpOptions): Promise<void> {
+  const home = homePaths(opts.home);
+  const { ports, log } = opts;
+  const running = readPid(home.pid("seed"));
+  if (running !== null && running !== process.pid && isAlive(running)) {
+    throw new Error(`a seed is already running from ${home.dir} (pid ${running}); see \`seed status\``);
+  }
+
+  const t0 = Date.now();
+  const init = await initHome(home);
+  if (init.created.length > 0) log(`[seed] initialised ${home.dir}: ${init.created.join(", ")}`);
+  if (init.rootKey) log(`[seed] installer root key (shown once, also in ${home.rootKey}):\n${init.rootKey}`);
+  await generateConfig(home, init.seedId, ports);
+  writePrivateFile(home.pid("seed"), `${process.pid}\n`);
+
+  const dbToken = readFileSync(home.dbToken, "utf8").trim();
+  const dbUrl = `http://${ports.dbListen}:${ports.dbPort}`;
+  const httpUrl = `http://${ports.listen === "0.0.0.0" ? "127.0.0.1" : ports.listen}:${ports.port}`;
+  const cli = path.join(ROOT, "scripts", "cli", "main.ts");
+
+  const db = new Supervised({
+    name: "libsql",
+    command: process.execPath,
+    args: [...process.execArgv, cli, "db", "serve", "--home", home.dir, "--port", String(ports.dbPort), "--listen", ports.dbListen],
+    env: { ...process.env, SEED_HOME: home.dir },
+    pidFile: home.pid("libsql"),
+    ready: () => waitForHttp(`${dbUrl}/health`, { timeoutMs: READY_TIMEOUT_MS }),
+    log,
+  });
+  const worker = new Supervised({
+    name: "workerd",
+    command: WORKERD_BIN,
+    args: ["serve", home.config],
+    // The token reaches workerd through its environment only (a fromEnvironment binding).
+    env: { ...process.env, SEED_DB_TOKEN: dbToken },
+    pidFile: home.pid("workerd"),
+    ready: () => waitForHttp(`${httpUrl}/readyz`, { timeoutMs: READY_TIMEOUT_MS }),
+    log,
+  });
+
+  let stopping: Promise<void> | null = null;
+  const stop = (why: string) => {
+    stopping ??= (async () => {
+      log(`[seed] ${why}: stopping`);
+      await worker.stop();
+      await db.stop(); // the libSQL server checkpoints its WAL on SIGTERM
+      rmSync(home.pid("seed"), { force: true });
+      rmSync(home.state, { force: true });
+      log("[seed] stopped");
+    })();
+    return stopping;
+  };
+  process.once("SIGINT", () => void stop("SIGINT").then(() => process.exit(0)));
+  process.once("SIGTERM", () => void stop("SIGTERM").then(() => process.exit(0)));
+
+  try {
+    await db.start();
+    await worker.start();
+  } catch (err) {
+    await stop("start failed");
+    throw err;
+  }
+  const state = { pid: process.pid, seedId: init.seedId, httpUrl, dbUrl, home: home.dir, startedAt: new Date().toISOString() };
+  writeFileSync(home.state, JSON.stringify(state, null, 2), { mode: 0o600 });
+  log(`[seed] ${init.seedId} is up at ${httpUrl} (ready in ${Date.now() - t0} ms)`);
+  log(`[seed] root key: ${home.rootKey}`);
+}

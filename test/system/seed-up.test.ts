@@ -1,0 +1,128 @@
+// `seed up` from a fresh copy of the repository in a folder whose path contains a space: real
+// libSQL server, real workerd, kill -9 and recovery, clean stop.
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO } from "../support/cli.ts";
+import { freePort, tempDir } from "../support/seed-home.ts";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Copies the tracked and new (not ignored) files; node_modules is linked, not reinstalled. */
+function freshCopy(dest: string): void {
+  const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: REPO, encoding: "utf8" })
+    .split("\0")
+    .filter((f) => f && existsSync(path.join(REPO, f)));
+  for (const f of files) {
+    mkdirSync(path.dirname(path.join(dest, f)), { recursive: true });
+    cpSync(path.join(REPO, f), path.join(dest, f));
+  }
+  symlinkSync(path.join(REPO, "node_modules"), path.join(dest, "node_modules"));
+}
+
+/** Collects a child's output and resolves when a line matches. */
+function watch(child: ChildProcess) {
+  let out = "";
+  const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const w of [...waiters]) {
+      const m = out.match(w.re);
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  return {
+    output: () => out,
+    waitFor: (re: RegExp) =>
+      new Promise<RegExpMatchArray>((resolve, reject) => {
+        const m = out.match(re);
+        if (m) return resolve(m);
+        waiters.push({ re, resolve });
+        child.once("exit", (code) => reject(new Error(`seed up exited (${code}) before ${re}:\n${out}`)));
+      }),
+  };
+}
+
+describe("seed up (system)", () => {
+  const dir = tempDir("seed system ");
+  const checkout = path.join(dir, "a checkout");
+  const home = path.join(dir, "seed home");
+  let port = 0;
+  let dbPort = 0;
+  let child: ChildProcess;
+  let logs: ReturnType<typeof watch>;
+
+  beforeAll(async () => {
+    freshCopy(checkout);
+    port = await freePort();
+    dbPort = await freePort();
+    child = spawn("sh", [path.join(checkout, "scripts", "seed"), "up"], {
+      cwd: checkout,
+      env: {
+        ...process.env,
+        PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`,
+        SEED_HOME: home,
+        SEED_PORT: String(port),
+        SEED_DB_PORT: String(dbPort),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    logs = watch(child);
+    await logs.waitFor(/is up at http:\/\/127\.0\.0\.1:\d+/);
+  }, 180_000);
+
+  afterAll(() => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  });
+
+  const url = (p: string) => `http://127.0.0.1:${port}${p}`;
+  const rootKey = () => readFileSync(path.join(home, "keys", "root.key"), "utf8").trim();
+  const pidOf = (name: string) => Number(readFileSync(path.join(home, "run", `${name}.pid`), "utf8"));
+
+  it("serves /readyz and whoami with the installer root key", async () => {
+    expect(logs.output()).toContain("installer root key (shown once");
+    const ready = await fetch(url("/readyz"));
+    expect(ready.status).toBe(200);
+    const who = await fetch(url("/v1/owner/whoami"), { headers: { Authorization: `Bearer ${rootKey()}` } });
+    expect(who.status).toBe(200);
+    expect(((await who.json()) as { seedId: string }).seedId).toMatch(/^seed-/);
+    expect(existsSync(path.join(home, "run", "config.capnp"))).toBe(true);
+    expect(readFileSync(path.join(home, "run", "config.capnp"), "utf8")).not.toContain(readFileSync(path.join(home, "keys", "db.token"), "utf8").trim());
+  });
+
+  it("restarts workerd after kill -9, with the data still there", async () => {
+    const before = (await (await fetch(url("/v1/owner/whoami"), { headers: { Authorization: `Bearer ${rootKey()}` } })).json()) as { seedId: string };
+    const old = pidOf("workerd");
+    process.kill(old, "SIGKILL");
+    await logs.waitFor(/workerd exited \(signal SIGKILL\); restarting/);
+    await logs.waitFor(/workerd is back/);
+    expect(pidOf("workerd")).not.toBe(old);
+    expect((await fetch(url("/readyz"))).status).toBe(200);
+    const after = await fetch(url("/v1/owner/whoami"), { headers: { Authorization: `Bearer ${rootKey()}` } });
+    expect(after.status).toBe(200);
+    expect(((await after.json()) as { seedId: string }).seedId).toBe(before.seedId);
+  });
+
+  it("stops both children on SIGTERM and leaves no process behind", async () => {
+    const pids = [pidOf("libsql"), pidOf("workerd"), pidOf("seed")];
+    expect(pids.every(alive)).toBe(true);
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
+    for (const name of ["libsql", "workerd", "seed"]) expect(existsSync(path.join(home, "run", `${name}.pid`))).toBe(false);
+  });
+});

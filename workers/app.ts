@@ -1,0 +1,31 @@
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { HttpError, errorBody } from "../lib/errors.ts";
+import type { AppEnv } from "./app-env.ts";
+import { openDb } from "./db.ts";
+import { health } from "./health/health.ts";
+import { owner } from "./owner/owner.ts";
+
+export const app = new Hono<AppEnv>();
+
+app.use(async (c, next) => {
+  c.set("db", openDb(c.env));
+  await next();
+});
+
+app.route("/", health);
+app.route("/v1/owner", owner);
+
+app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+
+app.onError((err, c) => {
+  if (err instanceof HttpError) {
+    return c.json(errorBody(err.code, err.message), err.status as 400);
+  }
+  if (err instanceof HTTPException) {
+    return c.json(errorBody("http_error", err.message), err.status);
+  }
+  // Details stay out of the response; the log line names the error class only, never a secret.
+  console.error(`unhandled ${err.name} on ${c.req.method} ${c.req.path}`);
+  return c.json(errorBody("internal", "internal error"), 500);
+});

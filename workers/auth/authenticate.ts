@@ -1,0 +1,37 @@
+import { and, eq, isNull } from "drizzle-orm";
+import { keys } from "../../lib/db/schema.ts";
+import { BadRequestError, UnauthorizedError, UnavailableError } from "../../lib/errors.ts";
+import { digestsEqual, parseKey, sha256Hex } from "../../lib/keys.ts";
+import type { Caller, Db } from "../app-env.ts";
+
+const BEARER = /^Bearer ([^\s]+)$/;
+
+/**
+ * Resolves an Authorization header to the key that signed it. Checked against libSQL on every
+ * request: no cache that could outlive a revocation. libSQL down means 503, never a pass.
+ */
+export async function authenticate(db: Db, header: string | undefined, now: number): Promise<Caller> {
+  if (header === undefined || header === "") throw new UnauthorizedError("missing Authorization header");
+  const m = BEARER.exec(header);
+  if (!m) throw new BadRequestError("Authorization header must be `Bearer <key>`", "malformed_authorization");
+  const parsed = parseKey(m[1]!);
+  if (!parsed) throw new UnauthorizedError();
+
+  let row;
+  try {
+    row = await db
+      .select()
+      .from(keys)
+      .where(and(eq(keys.id, parsed.id), isNull(keys.revokedAt)))
+      .get();
+  } catch (cause) {
+    throw new UnavailableError("the key store (libSQL) is unreachable", "key_store_unavailable", { cause });
+  }
+  // Hash even when the row is missing so both paths cost the same.
+  const presented = await sha256Hex(parsed.secret);
+  const expected = row?.secretHash ?? "0".repeat(64);
+  const matches = digestsEqual(presented, expected);
+  if (!row || !matches || row.kind !== parsed.kind) throw new UnauthorizedError();
+  if (row.expiresAt !== null && row.expiresAt <= now) throw new UnauthorizedError();
+  return { kind: row.kind, keyId: row.id, name: row.name, scopes: row.scopes };
+}
