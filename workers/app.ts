@@ -4,6 +4,7 @@ import { HttpError, errorBody } from "../lib/errors.ts";
 import type { AppEnv } from "./app-env.ts";
 import { openDb } from "./db.ts";
 import { health } from "./health/health.ts";
+import { busRoutes } from "./bus/bus-routes.ts";
 import { owner } from "./owner/owner.ts";
 
 export const app = new Hono<AppEnv>();
@@ -15,6 +16,7 @@ app.use(async (c, next) => {
 
 app.route("/", health);
 app.route("/v1/owner", owner);
+app.route("/v1/bus", busRoutes);
 
 app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
 

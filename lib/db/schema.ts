@@ -1,6 +1,7 @@
 // The organism-wide records that live in libSQL (ARCHITECTURE.md §2). drizzle-kit turns this file
 // into the SQL under migrations/; never edit a generated migration, add a new one.
-import { sqliteTable, text, integer, index } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** Exactly one row: who this seed is. The private key stays in a file under SEED_HOME. */
 export const identity = sqliteTable("identity", {
@@ -27,3 +28,18 @@ export const keys = sqliteTable(
 );
 
 export type KeyRow = typeof keys.$inferSelect;
+
+/** Registered agents. An agent's id is the id of its key (kind `agent`) in `keys`. */
+export const agents = sqliteTable(
+  "agents",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    capabilities: text("capabilities", { mode: "json" }).$type<string[]>().notNull().default([]),
+    createdAt: integer("created_at").notNull(),
+    removedAt: integer("removed_at"),
+  },
+  (t) => [uniqueIndex("agents_live_name_idx").on(t.name).where(sql`${t.removedAt} is null`)],
+);
+
+export type AgentRow = typeof agents.$inferSelect;

@@ -1,5 +1,5 @@
 // Applies the drizzle migrations straight to the database file (the server need not be running).
-import { createClient } from "@libsql/client";
+import { createClient } from "@libsql/client/node";
 import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { pathToFileURL } from "node:url";

@@ -41,6 +41,7 @@ export class Supervised {
   #stopping = false;
   #failures = 0;
   #timer: NodeJS.Timeout | null = null;
+  #everReady = false;
   restarts = 0;
 
   constructor(spec: ChildSpec) {
@@ -68,6 +69,7 @@ export class Supervised {
     if (child.pid) writePrivateFile(spec.pidFile, `${child.pid}\n`);
     try {
       await Promise.race([spec.ready(child), exited]);
+      this.#everReady = true;
     } catch (err) {
       child.kill("SIGKILL");
       throw err;
@@ -78,7 +80,8 @@ export class Supervised {
     if (this.#child !== child) return;
     this.#child = null;
     rmSync(this.spec.pidFile, { force: true });
-    if (this.#stopping) return;
+    // A child that never came up the first time fails `seed up` instead of looping.
+    if (this.#stopping || !this.#everReady) return;
     if (Date.now() - startedAt > HEALTHY_AFTER_MS) this.#failures = 0;
     const delay = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** this.#failures);
     this.#failures++;

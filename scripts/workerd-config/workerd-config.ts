@@ -46,7 +46,7 @@ export function renderWorkerdConfig(decl: WorkerDeclaration, layout: RuntimeLayo
   for (const d of decl.durableObjects) bindings.push(`(name = ${str(d.binding)}, durableObjectNamespace = ${str(d.className)})`);
 
   // Egress is closed by construction: the only network service allows nothing at all.
-  services.push(`(name = "no-egress", network = (allow = [], deny = ["public", "private", "local", "network", "unix", "unix-abstract"]))`);
+  services.push(`(name = "no-egress", network = (allow = []))`);
   services.push(`(name = "do-storage", disk = (path = ${str(layout.doStoragePath)}, writable = true))`);
 
   const namespaces = decl.durableObjects.map(

@@ -26,7 +26,7 @@ describe("workerd config", () => {
 
   it("closes egress: the global outbound is a network that allows nothing", () => {
     expect(text).toContain('globalOutbound = "no-egress"');
-    expect(text).toMatch(/\(name = "no-egress", network = \(allow = \[\], deny = \[/);
+    expect(text).toContain('(name = "no-egress", network = (allow = []))');
     expect(text).not.toContain('"internet"');
   });
 
