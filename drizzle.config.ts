@@ -2,6 +2,6 @@ import { defineConfig } from "drizzle-kit";
 
 export default defineConfig({
   dialect: "turso",
-  schema: "./lib/db/schema.ts",
+  schema: "./lib/db/schema*.ts",
   out: "./migrations",
 });

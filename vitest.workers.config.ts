@@ -11,7 +11,11 @@ export default defineConfig({
         serviceBindings: {
           LIBSQL: { external: { address: `127.0.0.1:${inject<number>("libsqlPort")}`, http: {} } },
         },
-        bindings: { SEED_DB_TOKEN: inject<string>("dbToken"), TEST_ROOT_KEY: inject<string>("rootKey") },
+        bindings: {
+          SEED_DB_TOKEN: inject<string>("dbToken"),
+          SEED_MASTER_KEY: inject<string>("masterKey"),
+          TEST_ROOT_KEY: inject<string>("rootKey"),
+        },
       },
     })),
   ],

@@ -9,6 +9,11 @@ export type Bindings = Omit<Env, "BUS" | "MIND"> & {
   MIND: DurableObjectNamespace<Mind>;
   /** Bearer token of the libSQL server; from the environment, never in the config file. */
   SEED_DB_TOKEN: string;
+  /** master.key as hex: decrypts credentials. From the environment, never in the config file. */
+  SEED_MASTER_KEY: string;
+  /** Outbound services the owner configured (`seed services set`); absent unless configured. */
+  LLM?: Fetcher;
+  EMBEDDINGS?: Fetcher;
 };
 
 export type Db = LibSQLDatabase<typeof schema>;

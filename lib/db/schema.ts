@@ -43,3 +43,15 @@ export const agents = sqliteTable(
 );
 
 export type AgentRow = typeof agents.$inferSelect;
+
+/**
+ * Secrets the seed may send to one host each (an LLM or embeddings endpoint), encrypted with
+ * AES-256-GCM under master.key (lib/credentials.ts). No API ever returns the value.
+ */
+export const credentials = sqliteTable("credentials", {
+  name: text("name").primaryKey(),
+  host: text("host").notNull(),
+  ciphertext: text("ciphertext").notNull(), // base64(iv ‖ ciphertext ‖ tag), AAD = name + host
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

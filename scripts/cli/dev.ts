@@ -20,7 +20,8 @@ export async function seedDev(homeFlag?: string): Promise<void> {
   // Secrets reach wrangler through an env file under SEED_HOME (0600), never through arguments.
   const envFile = path.join(home.runDir, "dev.env");
   const token = readFileSync(home.dbToken, "utf8").trim();
-  writePrivateFile(envFile, `SEED_DB_TOKEN=${token}\nLIBSQL_ORIGIN=http://${ports.dbListen}:${ports.dbPort}\n`);
+  const master = readFileSync(home.masterKey).toString("hex");
+  writePrivateFile(envFile, `SEED_DB_TOKEN=${token}\nSEED_MASTER_KEY=${master}\nLIBSQL_ORIGIN=http://${ports.dbListen}:${ports.dbPort}\n`);
   const wrangler = spawn(
     process.execPath,
     [

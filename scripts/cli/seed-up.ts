@@ -8,6 +8,7 @@ import { renderWorkerdConfig, type WorkerDeclaration } from "../workerd-config/w
 import { writePrivateFile } from "./fs-secure.ts";
 import { homePaths, type Ports } from "./home.ts";
 import { initHome } from "./seed-init.ts";
+import { readServices, serviceAddress } from "./services.ts";
 import { Supervised } from "./supervisor.ts";
 import { waitForHttp } from "./wait-http.ts";
 
@@ -46,9 +47,10 @@ export async function generateConfig(home: ReturnType<typeof homePaths>, seedId:
     modules: modules.map((m) => ({ name: m, path: `bundle/${m}` })),
     httpAddress: `${ports.listen}:${ports.port}`,
     externalServices: { "seed-libsql": `${ports.dbListen}:${ports.dbPort}` },
+    ownerServices: Object.fromEntries(Object.entries(readServices(home.dir)).map(([k, v]) => [k, serviceAddress(v)])),
     doStoragePath: home.doDir,
     uniqueKeyPrefix: seedId,
-    secretsFromEnv: ["SEED_DB_TOKEN"],
+    secretsFromEnv: ["SEED_DB_TOKEN", "SEED_MASTER_KEY"],
   });
   writePrivateFile(home.config, text);
   return home.config;
@@ -87,8 +89,8 @@ export async function seedUp(opts: UpOptions): Promise<void> {
     name: "workerd",
     command: WORKERD_BIN,
     args: ["serve", home.config],
-    // The token reaches workerd through its environment only (a fromEnvironment binding).
-    env: { ...process.env, SEED_DB_TOKEN: dbToken },
+    // Secrets reach workerd through its environment only (fromEnvironment bindings).
+    env: { ...process.env, SEED_DB_TOKEN: dbToken, SEED_MASTER_KEY: readFileSync(home.masterKey).toString("hex") },
     pidFile: home.pid("workerd"),
     ready: () => waitForHttp(`${httpUrl}/readyz`, { timeoutMs: READY_TIMEOUT_MS }),
     log,

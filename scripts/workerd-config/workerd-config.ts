@@ -15,6 +15,8 @@ export type RuntimeLayout = {
   httpAddress: string; // host:port the Worker serves on
   /** Where each declared service binding goes: wrangler service name → host:port over HTTP. */
   externalServices: Record<string, string>;
+  /** Outbound services the owner configured (seed services set): binding name → address. */
+  ownerServices?: Record<string, { address: string; tls: boolean }>;
   doStoragePath: string; // absolute folder for Durable Object SQLite files
   uniqueKeyPrefix: string; // stable across restarts: DO ids derive from it
   secretsFromEnv: string[]; // binding names filled from the workerd process environment
@@ -40,6 +42,11 @@ export function renderWorkerdConfig(decl: WorkerDeclaration, layout: RuntimeLayo
     const name = `svc-${s.service}`;
     services.push(`(name = ${str(name)}, external = (address = ${str(address)}, http = ()))`);
     bindings.push(`(name = ${str(s.binding)}, service = ${str(name)})`);
+  }
+  for (const [binding, { address, tls }] of Object.entries(layout.ownerServices ?? {})) {
+    const name = `owner-${binding.toLowerCase()}`;
+    services.push(`(name = ${str(name)}, external = (address = ${str(address)}, ${tls ? "https = ()" : "http = ()"}))`);
+    bindings.push(`(name = ${str(binding)}, service = ${str(name)})`);
   }
   for (const [k, v] of Object.entries(decl.vars)) bindings.push(`(name = ${str(k)}, text = ${str(v)})`);
   for (const k of layout.secretsFromEnv) bindings.push(`(name = ${str(k)}, fromEnvironment = ${str(k)})`);

@@ -14,6 +14,7 @@ declare module "vitest" {
     libsqlPort: number;
     dbToken: string;
     rootKey: string;
+    masterKey: string;
   }
 }
 
@@ -30,6 +31,7 @@ export default async function setup(project: TestProject) {
   project.provide("libsqlPort", port);
   project.provide("dbToken", readFileSync(home.dbToken, "utf8").trim());
   project.provide("rootKey", report.rootKey!);
+  project.provide("masterKey", readFileSync(home.masterKey).toString("hex"));
   return async () => {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));

@@ -2,11 +2,11 @@ import { Hono } from "hono";
 import { identity } from "../../lib/db/schema.ts";
 import type { AppEnv } from "../app-env.ts";
 import { ownerAgents } from "../agents/agents.ts";
-import { requireKey } from "../auth/require-key.ts";
+import { access } from "../auth/access.ts";
 
 /** Everything under /v1/owner: the root key's powers, checked once here. */
 export const owner = new Hono<AppEnv>()
-  .use(requireKey("root"))
+  .use(access({ owner: true }))
   .get("/whoami", async (c) => {
     const row = await c.var.db.select({ seedId: identity.seedId }).from(identity).get();
     return c.json({ seedId: row?.seedId ?? null, keyId: c.var.caller.keyId, kind: c.var.caller.kind });

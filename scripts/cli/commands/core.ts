@@ -1,0 +1,94 @@
+// The organism's own lifecycle: init, up, status, the libSQL server, build, dev, test.
+import type { Command } from "commander";
+import { homeOption, log } from "../cli-common.ts";
+import { homePaths, parsePort, resolveHome, resolvePorts } from "../home.ts";
+
+export function registerCore(program: Command): void {
+  program
+    .command("init")
+    .description("create SEED_HOME: master key, Ed25519 identity, database, db token, installer root key (idempotent)")
+    .addOption(homeOption())
+    .option("--json", "print the report as JSON")
+    .action(async (opts: { home?: string; json?: boolean }) => {
+      const { initHome } = await import("../seed-init.ts");
+      const report = await initHome(homePaths(resolveHome(opts.home)));
+      if (opts.json) return log(JSON.stringify(report, null, 2));
+      if (report.created.length === 0) {
+        log(`nothing to do: ${report.home} is already initialised (seed ${report.seedId}); nothing was changed`);
+      } else {
+        log(`initialised ${report.home} (seed ${report.seedId}): created ${report.created.join(", ")}`);
+      }
+      if (report.rootKey) {
+        log(`\ninstaller root key — shown once, also saved to ${report.rootKeyPath} (0600):\n${report.rootKey}`);
+      } else {
+        log(`root key: ${report.rootKeyPath}`);
+      }
+    });
+
+  program
+    .command("up")
+    .description("bring the organism up: libSQL server + workerd, supervised, until SIGINT/SIGTERM")
+    .addOption(homeOption())
+    .option("--port <n>", "HTTP port of the Worker (env SEED_PORT, default 8787)")
+    .option("--db-port <n>", "port of the libSQL server (env SEED_DB_PORT, default 8788)")
+    .option("--listen <addr>", "address the Worker listens on (env SEED_LISTEN, default 127.0.0.1)")
+    .action(async (opts: { home?: string; port?: string; dbPort?: string; listen?: string }) => {
+      const { seedUp } = await import("../seed-up.ts");
+      await seedUp({ home: resolveHome(opts.home), ports: resolvePorts(opts), log });
+    });
+
+  program
+    .command("status")
+    .description("processes, ports, seed id, database size, readiness")
+    .addOption(homeOption())
+    .option("--json", "print the status as JSON")
+    .action(async (opts: { home?: string; json?: boolean }) => {
+      const { formatStatus, seedStatus } = await import("../seed-status.ts");
+      const s = await seedStatus(resolveHome(opts.home));
+      log(opts.json ? JSON.stringify(s, null, 2) : formatStatus(s));
+    });
+
+  const db = program.command("db").description("the libSQL server");
+  db.command("serve")
+    .description("run the libSQL server alone (Hrana over HTTP) in the foreground")
+    .addOption(homeOption())
+    .option("--port <n>", "port (env SEED_DB_PORT, default 8788)")
+    .option("--listen <addr>", "address (env SEED_DB_LISTEN, default 127.0.0.1)")
+    .action(async (opts: { home?: string; port?: string; listen?: string }) => {
+      const { dbServe } = await import("../db-serve.ts");
+      const ports = resolvePorts({ dbPort: opts.port });
+      await dbServe(resolveHome(opts.home), opts.listen ?? ports.dbListen, opts.port ? parsePort(opts.port, "--port") : ports.dbPort, log);
+    });
+
+  program
+    .command("build")
+    .description("bundle the Worker and write SEED_HOME/run/config.capnp (seed up does this itself)")
+    .addOption(homeOption())
+    .option("--port <n>", "HTTP port written into the config (env SEED_PORT, default 8787)")
+    .option("--db-port <n>", "libSQL server port written into the config (env SEED_DB_PORT, default 8788)")
+    .action(async (opts: { home?: string; port?: string; dbPort?: string }) => {
+      const { initHome } = await import("../seed-init.ts");
+      const { generateConfig } = await import("../seed-up.ts");
+      const home = homePaths(resolveHome(opts.home));
+      const { seedId } = await initHome(home);
+      log(`wrote ${await generateConfig(home, seedId, resolvePorts(opts))}`);
+    });
+
+  program
+    .command("dev")
+    .description("development: wrangler dev against the libSQL server (not how the seed runs; use `seed up`)")
+    .addOption(homeOption())
+    .action(async (opts: { home?: string }) => {
+      const { seedDev } = await import("../dev.ts");
+      await seedDev(opts.home);
+    });
+
+  program
+    .command("test")
+    .description("run every test: typecheck, Node suites (units, libSQL server, system) and Worker suites")
+    .argument("[filters...]", "only test files matching these (skips the typecheck)")
+    .action(async (filters: string[]) => {
+      const { seedTest } = await import("../seed-test.ts");
+      process.exitCode = seedTest(filters);
+    });
+}

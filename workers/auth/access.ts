@@ -1,0 +1,40 @@
+// Who may call a route. Every route class declares its policy once; the caller's key is checked
+// against libSQL on every request (authenticate), then against the policy.
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { ForbiddenError } from "../../lib/errors.ts";
+import type { AppEnv } from "../app-env.ts";
+import { authenticate } from "./authenticate.ts";
+
+export type AccessPolicy = {
+  /** The owner's root key. */
+  owner?: boolean;
+  /** Any live agent key. */
+  agent?: boolean;
+  /** A helper (membrane) key holding this scope; a function derives it from the request. */
+  helper?: string | ((c: Context<AppEnv>) => string);
+};
+
+/** Scope match: `bus:publish:orders.*` grants `bus:publish:orders.new`; `*` matches within a segment run. */
+export function scopeGrants(granted: string, required: string): boolean {
+  if (granted === required) return true;
+  if (!granted.includes("*")) return false;
+  const re = new RegExp(`^${granted.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^:]*")}$`);
+  return re.test(required);
+}
+
+export function access(policy: AccessPolicy) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const caller = await authenticate(c.var.db, c.req.header("Authorization"), Date.now());
+    c.set("caller", caller);
+    if (caller.kind === "root" && policy.owner) return next();
+    if (caller.kind === "agent" && policy.agent) return next();
+    if (caller.kind === "helper" && policy.helper !== undefined) {
+      const required = typeof policy.helper === "function" ? policy.helper(c) : policy.helper;
+      if (caller.scopes.some((s) => scopeGrants(s, required))) return next();
+      throw new ForbiddenError(`this key lacks the scope ${required}`, "missing_scope");
+    }
+    const allowed = [policy.owner && "the owner's root key", policy.agent && "an agent key", policy.helper && "a helper key with the right scope"].filter(Boolean);
+    throw new ForbiddenError(`this route needs ${allowed.join(" or ")}`, "wrong_key_kind");
+  });
+}
