@@ -26,3 +26,20 @@ export async function expectError(res: Response, status: number, code?: string):
   if (code) expect(body.error.code).toBe(code);
   return body.error.message;
 }
+
+export type TestAgent = { id: string; name: string; capabilities: string[]; token: string };
+
+let agentCounter = 0;
+
+/** Registers a fresh agent (unique name) through the owner API. */
+export async function newAgent(prefix = "agent", capabilities: string[] = []): Promise<TestAgent> {
+  const name = `${prefix}-${Date.now().toString(36)}-${agentCounter++}`;
+  const res = await asRoot("POST", "/v1/owner/agents", { name, capabilities });
+  expect(res.status).toBe(201);
+  return (await res.json()) as TestAgent;
+}
+
+/** A topic or subscription name unique to this test run. */
+export function unique(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${agentCounter++}`;
+}

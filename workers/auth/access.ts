@@ -3,8 +3,11 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ForbiddenError } from "../../lib/errors.ts";
+import { scopeGrants } from "../../lib/scopes.ts";
 import type { AppEnv } from "../app-env.ts";
 import { authenticate } from "./authenticate.ts";
+
+export { scopeGrants };
 
 export type AccessPolicy = {
   /** The owner's root key. */
@@ -14,14 +17,6 @@ export type AccessPolicy = {
   /** A helper (membrane) key holding this scope; a function derives it from the request. */
   helper?: string | ((c: Context<AppEnv>) => string);
 };
-
-/** Scope match: `bus:publish:orders.*` grants `bus:publish:orders.new`; `*` matches within a segment run. */
-export function scopeGrants(granted: string, required: string): boolean {
-  if (granted === required) return true;
-  if (!granted.includes("*")) return false;
-  const re = new RegExp(`^${granted.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^:]*")}$`);
-  return re.test(required);
-}
 
 export function access(policy: AccessPolicy) {
   return createMiddleware<AppEnv>(async (c, next) => {

@@ -1,0 +1,403 @@
+// The bus's storage logic on the Bus object's SQLite: topics, messages, subscriptions and leases.
+// Plain code over `SqlStorage` and an injected clock, so tests can drive time.
+import { randomId } from "../../lib/keys.ts";
+import type { AckResult, BusError, Delivered, Published, PublishInput, SubscriptionInfo, SubscriptionInput, SubscriptionStats } from "../../lib/bus/wire.ts";
+import { MAX_BODY_BYTES } from "../../lib/bus/wire.ts";
+
+export class BusFailure extends Error {
+  readonly error: BusError;
+  constructor(status: BusError["status"], code: string, message: string) {
+    super(message);
+    this.name = "BusFailure";
+    this.error = { status, code, message };
+  }
+}
+
+export const DEFAULT_ACK_DEADLINE_MS = 30_000;
+export const DEFAULT_MAX_DELIVERIES = 5;
+export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+const BACKOFF_BASE_MS = 1_000;
+const BACKOFF_MAX_MS = 60_000;
+
+/** Extra wait before a delivery that was already attempted n times may be retried. */
+export function redeliveryBackoff(attempts: number): number {
+  return attempts <= 1 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempts - 2));
+}
+
+type SubRow = {
+  name: string;
+  owner: string;
+  topic: string;
+  ack_deadline_ms: number;
+  max_deliveries: number;
+  next_seq: number;
+  dead_letters: number;
+  created_at: number;
+};
+
+type MessageRow = { topic: string; seq: number; id: string; sender: string; body: string; headers: string | null; published_at: number };
+
+const encoder = new TextEncoder();
+
+export class BusStore {
+  readonly sql: SqlStorage;
+  readonly now: () => number;
+
+  constructor(sql: SqlStorage, now: () => number) {
+    this.sql = sql;
+    this.now = now;
+  }
+
+  // ---- topics and publishing
+
+  #topic(name: string): { last_seq: number; max_age_ms: number | null; max_messages: number | null } {
+    const row = this.sql.exec<{ last_seq: number; max_age_ms: number | null; max_messages: number | null }>(
+      "SELECT last_seq, max_age_ms, max_messages FROM topics WHERE name = ?",
+      name,
+    ).toArray()[0];
+    if (row) return row;
+    this.sql.exec("INSERT INTO topics (name) VALUES (?)", name);
+    return { last_seq: 0, max_age_ms: null, max_messages: null };
+  }
+
+  setRetention(topic: string, maxAgeMs: number | null | undefined, maxMessages: number | null | undefined): { topic: string; maxAgeMs: number | null; maxMessages: number | null } {
+    const t = this.#topic(topic);
+    const age = maxAgeMs === undefined ? t.max_age_ms : maxAgeMs;
+    const count = maxMessages === undefined ? t.max_messages : maxMessages;
+    this.sql.exec("UPDATE topics SET max_age_ms = ?, max_messages = ? WHERE name = ?", age, count, topic);
+    this.enforceRetention(topic);
+    return { topic, maxAgeMs: age, maxMessages: count };
+  }
+
+  /** Appends messages to a topic in one transaction; an idempotency key returns the first copy. */
+  publish(from: string, topic: string, inputs: PublishInput[]): Published[] {
+    const encoded = inputs.map((m, i) => {
+      const body = JSON.stringify(m.body);
+      if (encoder.encode(body).byteLength > MAX_BODY_BYTES) {
+        throw new BusFailure(413, "body_too_large", `message ${i}: body is over ${MAX_BODY_BYTES} bytes`);
+      }
+      return { body, headers: m.headers ? JSON.stringify(m.headers) : null, key: m.key };
+    });
+    const now = this.now();
+    const t = this.#topic(topic);
+    let seq = t.last_seq;
+    const out: Published[] = [];
+    const seenKeys = new Map<string, Published>();
+    for (const m of encoded) {
+      if (m.key !== undefined) {
+        const dup =
+          seenKeys.get(m.key) ??
+          this.sql.exec<{ id: string; seq: number }>(
+            "SELECT id, seq FROM idempotency_keys WHERE topic = ? AND key = ? AND created_at > ?",
+            topic,
+            m.key,
+            now - IDEMPOTENCY_WINDOW_MS,
+          ).toArray()[0];
+        if (dup) {
+          out.push({ id: dup.id, seq: dup.seq });
+          continue;
+        }
+      }
+      seq++;
+      const id = randomId();
+      this.sql.exec(
+        "INSERT INTO messages (topic, seq, id, sender, body, headers, published_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        topic, seq, id, from, m.body, m.headers, now,
+      );
+      if (m.key !== undefined) {
+        this.sql.exec("INSERT OR REPLACE INTO idempotency_keys (topic, key, id, seq, created_at) VALUES (?, ?, ?, ?, ?)", topic, m.key, id, seq, now);
+        seenKeys.set(m.key, { id, seq });
+      }
+      out.push({ id, seq });
+    }
+    if (seq !== t.last_seq) {
+      this.sql.exec("UPDATE topics SET last_seq = ? WHERE name = ?", seq, topic);
+      if (t.max_messages !== null) this.enforceRetention(topic);
+    }
+    return out;
+  }
+
+  /** Drops messages past a topic's age or count limit. Returns how many were dropped. */
+  enforceRetention(topic: string): number {
+    const t = this.#topic(topic);
+    let dropped = 0;
+    if (t.max_messages !== null) {
+      dropped += this.sql.exec("DELETE FROM messages WHERE topic = ? AND seq <= ?", topic, t.last_seq - t.max_messages).rowsWritten;
+    }
+    if (t.max_age_ms !== null) {
+      dropped += this.sql.exec("DELETE FROM messages WHERE topic = ? AND published_at <= ?", topic, this.now() - t.max_age_ms).rowsWritten;
+    }
+    return dropped;
+  }
+
+  /** Retention for every topic with limits, and expired idempotency keys. */
+  sweep(): void {
+    for (const { name } of this.sql.exec<{ name: string }>("SELECT name FROM topics WHERE max_age_ms IS NOT NULL OR max_messages IS NOT NULL").toArray()) {
+      this.enforceRetention(name);
+    }
+    this.sql.exec("DELETE FROM idempotency_keys WHERE created_at <= ?", this.now() - IDEMPOTENCY_WINDOW_MS);
+  }
+
+  /** When the oldest message of an age-limited topic expires, if any. */
+  nextRetentionAt(): number | null {
+    const row = this.sql.exec<{ at: number | null }>(
+      `SELECT min(m.published_at + t.max_age_ms) AS at FROM topics t
+       JOIN messages m ON m.topic = t.name AND m.seq = (SELECT min(seq) FROM messages WHERE topic = t.name)
+       WHERE t.max_age_ms IS NOT NULL`,
+    ).toArray()[0];
+    return row?.at ?? null;
+  }
+
+  // ---- subscriptions
+
+  #sub(name: string): SubRow | undefined {
+    return this.sql.exec<SubRow>("SELECT * FROM subscriptions WHERE name = ?", name).toArray()[0];
+  }
+
+  /** A subscription the caller owns, or a 404/403 failure. */
+  owned(name: string, owner: string): SubRow {
+    const sub = this.#sub(name);
+    if (!sub) throw new BusFailure(404, "subscription_not_found", `no subscription ${displayName(name)}`);
+    if (sub.owner !== owner) throw new BusFailure(403, "not_your_subscription", `subscription ${displayName(name)} belongs to another agent`);
+    return sub;
+  }
+
+  exists(name: string): boolean {
+    return this.#sub(name) !== undefined;
+  }
+
+  putSubscription(owner: string, name: string, input: SubscriptionInput): { info: SubscriptionInfo; created: boolean } {
+    const existing = this.#sub(name);
+    if (existing && existing.owner !== owner) {
+      throw new BusFailure(403, "not_your_subscription", `subscription ${displayName(name)} belongs to another agent`);
+    }
+    if (existing && existing.topic !== input.topic) {
+      throw new BusFailure(409, "topic_mismatch", `subscription ${displayName(name)} is on topic ${existing.topic}; delete it to change topics`);
+    }
+    const t = this.#topic(input.topic);
+    const deadline = input.ackDeadlineMs ?? existing?.ack_deadline_ms ?? DEFAULT_ACK_DEADLINE_MS;
+    const maxDeliveries = input.maxDeliveries ?? existing?.max_deliveries ?? DEFAULT_MAX_DELIVERIES;
+    if (existing) {
+      this.sql.exec("UPDATE subscriptions SET ack_deadline_ms = ?, max_deliveries = ? WHERE name = ?", deadline, maxDeliveries, name);
+      if (input.startAt !== undefined) this.#moveCursor(name, this.#startSeq(input.topic, input.startAt, t.last_seq));
+    } else {
+      const next = this.#startSeq(input.topic, input.startAt ?? "latest", t.last_seq);
+      this.sql.exec(
+        "INSERT INTO subscriptions (name, owner, topic, ack_deadline_ms, max_deliveries, next_seq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        name, owner, input.topic, deadline, maxDeliveries, next, this.now(),
+      );
+    }
+    return { info: this.info(name), created: !existing };
+  }
+
+  #startSeq(topic: string, startAt: "latest" | "earliest" | number, lastSeq: number): number {
+    if (startAt === "latest") return lastSeq + 1;
+    if (startAt === "earliest") {
+      const first = this.sql.exec<{ s: number | null }>("SELECT min(seq) AS s FROM messages WHERE topic = ?", topic).one().s;
+      return first ?? lastSeq + 1;
+    }
+    return startAt;
+  }
+
+  #moveCursor(name: string, nextSeq: number): void {
+    this.sql.exec("DELETE FROM deliveries WHERE sub = ?", name);
+    this.sql.exec("UPDATE subscriptions SET next_seq = ? WHERE name = ?", nextSeq, name);
+  }
+
+  deleteSubscription(owner: string, name: string): void {
+    this.owned(name, owner);
+    this.sql.exec("DELETE FROM deliveries WHERE sub = ?", name);
+    this.sql.exec("DELETE FROM subscriptions WHERE name = ?", name);
+  }
+
+  info(name: string): SubscriptionInfo {
+    const s = this.#sub(name)!;
+    return { name: displayName(s.name), topic: s.topic, ackDeadlineMs: s.ack_deadline_ms, maxDeliveries: s.max_deliveries, nextSeq: s.next_seq, createdAt: s.created_at };
+  }
+
+  listSubscriptions(owner: string): SubscriptionInfo[] {
+    return this.sql
+      .exec<{ name: string }>("SELECT name FROM subscriptions WHERE owner = ? ORDER BY name", owner)
+      .toArray()
+      .map((r) => this.info(r.name));
+  }
+
+  /** Subscriptions reading a topic (to wake their waiters and sockets after a publish). */
+  subscriptionsOf(topic: string): string[] {
+    return this.sql.exec<{ name: string }>("SELECT name FROM subscriptions WHERE topic = ?", topic).toArray().map((r) => r.name);
+  }
+
+  /** Replays from a sequence number or a time: later messages become undelivered again. */
+  seek(owner: string, name: string, to: { seq: number } | { time: number }): SubscriptionInfo {
+    const sub = this.owned(name, owner);
+    let seq: number;
+    if ("seq" in to) seq = to.seq;
+    else {
+      const row = this.sql.exec<{ s: number | null }>("SELECT min(seq) AS s FROM messages WHERE topic = ? AND published_at >= ?", sub.topic, to.time).one();
+      seq = row.s ?? this.#topic(sub.topic).last_seq + 1;
+    }
+    this.#moveCursor(name, seq);
+    return this.info(name);
+  }
+
+  // ---- delivery
+
+  /**
+   * Leases up to `max` messages: due redeliveries first (moving exhausted ones to the dead-letter
+   * topic), then new messages in seq order. Every lease is a row in `deliveries`.
+   */
+  pull(name: string, max: number): Delivered[] {
+    const sub = this.#sub(name)!;
+    const now = this.now();
+    const out: Delivered[] = [];
+    const due = this.sql
+      .exec<{ seq: number; attempts: number }>("SELECT seq, attempts FROM deliveries WHERE sub = ? AND visible_at <= ? ORDER BY seq LIMIT ?", name, now, max)
+      .toArray();
+    for (const d of due) {
+      const msg = this.#message(sub.topic, d.seq);
+      if (!msg) {
+        this.sql.exec("DELETE FROM deliveries WHERE sub = ? AND seq = ?", name, d.seq); // dropped by retention
+        continue;
+      }
+      if (d.attempts >= sub.max_deliveries) {
+        this.#deadLetter(sub, msg, d.attempts);
+        continue;
+      }
+      out.push(this.#lease(sub, msg, d.attempts + 1, now, false));
+    }
+    if (out.length < max) {
+      const fresh = this.sql
+        .exec<MessageRow>("SELECT * FROM messages WHERE topic = ? AND seq >= ? ORDER BY seq LIMIT ?", sub.topic, sub.next_seq, max - out.length)
+        .toArray();
+      for (const msg of fresh) out.push(this.#lease(sub, msg, 1, now, true));
+      if (fresh.length > 0) {
+        this.sql.exec("UPDATE subscriptions SET next_seq = ? WHERE name = ?", fresh[fresh.length - 1]!.seq + 1, name);
+      } else {
+        // Retention may have dropped messages below the cursor's reach; nothing to do then.
+      }
+    }
+    return out;
+  }
+
+  #message(topic: string, seq: number): MessageRow | undefined {
+    return this.sql.exec<MessageRow>("SELECT * FROM messages WHERE topic = ? AND seq = ?", topic, seq).toArray()[0];
+  }
+
+  #lease(sub: SubRow, msg: MessageRow, attempt: number, now: number, insert: boolean): Delivered {
+    const ackId = `${msg.seq}.${attempt}.${randomId(8)}`;
+    const visibleAt = now + sub.ack_deadline_ms + redeliveryBackoff(attempt + 1);
+    if (insert) {
+      this.sql.exec("INSERT OR REPLACE INTO deliveries (sub, seq, attempts, visible_at, ack_id) VALUES (?, ?, ?, ?, ?)", sub.name, msg.seq, attempt, visibleAt, ackId);
+    } else {
+      this.sql.exec("UPDATE deliveries SET attempts = ?, visible_at = ?, ack_id = ? WHERE sub = ? AND seq = ?", attempt, visibleAt, ackId, sub.name, msg.seq);
+    }
+    return {
+      id: msg.id,
+      seq: msg.seq,
+      topic: msg.topic,
+      from: msg.sender,
+      body: JSON.parse(msg.body) as unknown,
+      headers: msg.headers ? (JSON.parse(msg.headers) as Record<string, string>) : {},
+      publishedAt: msg.published_at,
+      deliveryAttempt: attempt,
+      ackId,
+    };
+  }
+
+  #deadLetter(sub: SubRow, msg: MessageRow, attempts: number): void {
+    const headers = {
+      ...(msg.headers ? (JSON.parse(msg.headers) as Record<string, string>) : {}),
+      "x-dead-reason": `not acknowledged after ${attempts} deliveries`,
+      "x-dead-subscription": displayName(sub.name),
+      "x-original-topic": msg.topic,
+      "x-original-seq": String(msg.seq),
+      "x-original-id": msg.id,
+    };
+    this.publish(msg.sender, `${sub.topic}.dead`, [{ body: JSON.parse(msg.body) as never, headers }]);
+    this.sql.exec("DELETE FROM deliveries WHERE sub = ? AND seq = ?", sub.name, msg.seq);
+    this.sql.exec("UPDATE subscriptions SET dead_letters = dead_letters + 1 WHERE name = ?", sub.name);
+  }
+
+  #settle(name: string, ackIds: string[], apply: (seq: number) => void, done: AckResult["result"]): AckResult[] {
+    return ackIds.map((ackId) => {
+      const seq = Number(ackId.split(".")[0]);
+      if (!Number.isInteger(seq) || seq < 1) return { ackId, result: "unknown" };
+      const row = this.sql.exec<{ ack_id: string | null }>("SELECT ack_id FROM deliveries WHERE sub = ? AND seq = ?", name, seq).toArray()[0];
+      if (!row) return { ackId, result: "unknown" };
+      if (row.ack_id !== ackId) return { ackId, result: "expired" };
+      apply(seq);
+      return { ackId, result: done };
+    });
+  }
+
+  ack(name: string, ackIds: string[]): AckResult[] {
+    return this.#settle(name, ackIds, (seq) => this.sql.exec("DELETE FROM deliveries WHERE sub = ? AND seq = ?", name, seq), "acked");
+  }
+
+  nack(name: string, ackIds: string[], delayMs = 0): AckResult[] {
+    const at = this.now() + delayMs;
+    return this.#settle(
+      name,
+      ackIds,
+      (seq) => this.sql.exec("UPDATE deliveries SET visible_at = ?, ack_id = NULL WHERE sub = ? AND seq = ?", at, name, seq),
+      "nacked",
+    );
+  }
+
+  /** Earliest time a lease expires (or a nacked message becomes due), if any. */
+  nextDueAt(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT min(visible_at) AS at FROM deliveries").one().at;
+  }
+
+  /** Subscriptions with a delivery due now. */
+  dueSubscriptions(): string[] {
+    return this.sql.exec<{ sub: string }>("SELECT DISTINCT sub FROM deliveries WHERE visible_at <= ?", this.now()).toArray().map((r) => r.sub);
+  }
+
+  hasAvailable(name: string): boolean {
+    const sub = this.#sub(name);
+    if (!sub) return false;
+    const now = this.now();
+    if (this.sql.exec("SELECT 1 FROM deliveries WHERE sub = ? AND visible_at <= ? LIMIT 1", name, now).toArray().length > 0) return true;
+    return this.sql.exec("SELECT 1 FROM messages WHERE topic = ? AND seq >= ? LIMIT 1", sub.topic, sub.next_seq).toArray().length > 0;
+  }
+
+  stats(owner: string, name: string): SubscriptionStats {
+    const sub = this.owned(name, owner);
+    const now = this.now();
+    const undelivered = this.sql.exec<{ n: number; oldest: number | null }>(
+      "SELECT count(*) AS n, min(published_at) AS oldest FROM messages WHERE topic = ? AND seq >= ?",
+      sub.topic,
+      sub.next_seq,
+    ).one();
+    const leased = this.sql.exec<{ waiting: number; inflight: number; oldest: number | null }>(
+      `SELECT sum(CASE WHEN d.visible_at <= ? OR d.ack_id IS NULL THEN 1 ELSE 0 END) AS waiting,
+              sum(CASE WHEN d.visible_at > ? AND d.ack_id IS NOT NULL THEN 1 ELSE 0 END) AS inflight,
+              min(m.published_at) AS oldest
+       FROM deliveries d JOIN messages m ON m.topic = ? AND m.seq = d.seq WHERE d.sub = ?`,
+      now, now, sub.topic, name,
+    ).one();
+    const oldest = [undelivered.oldest, leased.oldest].filter((x): x is number => x !== null);
+    return {
+      subscription: displayName(name),
+      topic: sub.topic,
+      backlog: undelivered.n + (leased.waiting ?? 0),
+      inFlight: leased.inflight ?? 0,
+      oldestUnackedAgeMs: oldest.length ? now - Math.min(...oldest) : null,
+      deadLetters: sub.dead_letters,
+    };
+  }
+}
+
+/** Inboxes are stored as `inbox:<agentId>`; agents see them as `inbox`. */
+export function inboxSubscription(agentId: string): string {
+  return `inbox:${agentId}`;
+}
+
+export function inboxTopic(agentId: string): string {
+  return `inbox.${agentId}`;
+}
+
+export function displayName(name: string): string {
+  return name.startsWith("inbox:") ? "inbox" : name;
+}

@@ -1,0 +1,110 @@
+// The bus's wire shapes, shared by the server (workers/bus, durable/bus) and the agents' client
+// (lib/bus/client.ts). WebSocket frames are one discriminated union each way.
+import { z } from "zod";
+
+export const TOPIC = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+export const SUBSCRIPTION = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+export const MAX_BODY_BYTES = 256 * 1024;
+export const MAX_BATCH = 1000;
+export const MAX_PULL = 1000;
+export const MAX_WAIT_MS = 30_000;
+export const MAX_WINDOW = 1000;
+export const INBOX = "inbox";
+
+export const topicName = z.string().regex(TOPIC, "topic names are [a-z0-9][a-z0-9._-]{0,127}");
+export const subscriptionName = z.string().regex(SUBSCRIPTION, "subscription names are [a-z0-9][a-z0-9._-]{0,127}");
+
+export const PublishInput = z.object({
+  body: z.json(),
+  headers: z.record(z.string().max(256), z.string().max(4096)).optional(),
+  key: z.string().min(1).max(256).optional(),
+});
+export type PublishInput = z.infer<typeof PublishInput>;
+
+export const PublishBatch = z.object({ messages: z.array(PublishInput).min(1).max(MAX_BATCH) });
+
+export const SubscriptionInput = z.object({
+  topic: topicName,
+  ackDeadlineMs: z.number().int().min(100).max(600_000).optional(),
+  maxDeliveries: z.number().int().min(1).max(1000).optional(),
+  startAt: z.union([z.literal("latest"), z.literal("earliest"), z.number().int().min(1)]).optional(),
+});
+export type SubscriptionInput = z.infer<typeof SubscriptionInput>;
+
+export const PullInput = z.object({
+  max: z.number().int().min(1).max(MAX_PULL).optional(),
+  waitMs: z.number().int().min(0).max(MAX_WAIT_MS).optional(),
+});
+
+export const AckInput = z.object({ ackIds: z.array(z.string().min(1).max(200)).min(1).max(MAX_PULL) });
+export const NackInput = AckInput.extend({ delayMs: z.number().int().min(0).max(3_600_000).optional() });
+export const SeekInput = z.union([
+  z.object({ seq: z.number().int().min(1) }).strict(),
+  z.object({ time: z.number().int().min(0) }).strict(),
+]);
+export const TopicInput = z.object({
+  maxAgeMs: z.number().int().min(1000).nullable().optional(),
+  maxMessages: z.number().int().min(1).nullable().optional(),
+});
+
+export type Published = { id: string; seq: number };
+
+export type Delivered = {
+  id: string;
+  seq: number;
+  topic: string;
+  from: string;
+  body: unknown;
+  headers: Record<string, string>;
+  publishedAt: number;
+  deliveryAttempt: number;
+  ackId: string;
+};
+
+export type AckResult = { ackId: string; result: "acked" | "nacked" | "unknown" | "expired" };
+
+export type SubscriptionInfo = {
+  name: string;
+  topic: string;
+  ackDeadlineMs: number;
+  maxDeliveries: number;
+  nextSeq: number;
+  createdAt: number;
+};
+
+export type SubscriptionStats = {
+  subscription: string;
+  topic: string;
+  backlog: number;
+  inFlight: number;
+  oldestUnackedAgeMs: number | null;
+  deadLetters: number;
+};
+
+/** Frames an agent sends on its WebSocket. */
+export const ClientFrame = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("subscribe"), subscription: z.string().min(1).max(128), window: z.number().int().min(1).max(MAX_WINDOW).optional() }),
+  z.object({ type: z.literal("unsubscribe"), subscription: z.string().min(1).max(128) }),
+  z.object({ type: z.literal("ack"), subscription: z.string().min(1).max(128), ackIds: z.array(z.string()).min(1).max(MAX_PULL) }),
+  z.object({ type: z.literal("nack"), subscription: z.string().min(1).max(128), ackIds: z.array(z.string()).min(1).max(MAX_PULL), delayMs: z.number().int().min(0).max(3_600_000).optional() }),
+  z.object({ type: z.literal("publish"), ref: z.string().max(64).optional(), topic: z.string(), messages: z.array(PublishInput).min(1).max(MAX_BATCH) }),
+  z.object({ type: z.literal("ping") }),
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+
+/** Frames the bus sends to an agent. */
+export type ServerFrame =
+  | { type: "subscribed"; subscription: string; window: number }
+  | { type: "unsubscribed"; subscription: string }
+  | { type: "messages"; subscription: string; messages: Delivered[] }
+  | { type: "acked"; subscription: string; results: AckResult[] }
+  | { type: "published"; ref?: string; results: Published[] }
+  | { type: "pong" }
+  | { type: "error"; ref?: string; code: string; message: string };
+
+/** Results that cross the Durable Object RPC boundary: errors as data, mapped to HTTP by the Worker. */
+export type BusError = { status: 400 | 403 | 404 | 409 | 413 | 422; code: string; message: string };
+export type BusResult<T> = { ok: true; value: T } | { ok: false; error: BusError };
+
+/** Who is calling, as the Worker authenticated them. */
+export type BusCaller = { keyId: string; kind: "root" | "agent" | "helper"; scopes: string[] };
