@@ -16,11 +16,14 @@ export type AccessPolicy = {
   agent?: boolean;
   /** A helper (membrane) key holding this scope; a function derives it from the request. */
   helper?: string | ((c: Context<AppEnv>) => string);
+  /** Where the key comes from when not the Authorization header (WebSocket subprotocol). */
+  authorization?: (c: Context<AppEnv>) => string | undefined;
 };
 
 export function access(policy: AccessPolicy) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const caller = await authenticate(c.var.db, c.req.header("Authorization"), Date.now());
+    const header = policy.authorization?.(c) ?? c.req.header("Authorization");
+    const caller = await authenticate(c.var.db, header, Date.now());
     c.set("caller", caller);
     if (caller.kind === "root" && policy.owner) return next();
     if (caller.kind === "agent" && policy.agent) return next();

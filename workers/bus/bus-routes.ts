@@ -28,6 +28,17 @@ const topicParam = (c: Context<AppEnv>) => parseWith(z.string().regex(TOPIC, "to
 // on every later call, so here a helper needs only to hold some bus:read scope.
 const anyRead = (c: Context<AppEnv>) => c.var.caller.scopes.find((s) => s.startsWith("bus:read:")) ?? "bus:read:";
 
+const offeredProtocols = (c: Context<AppEnv>) =>
+  (c.req.header("Sec-WebSocket-Protocol") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+
+// Browsers cannot set Authorization on a WebSocket: the key may come as the subprotocol
+// `seed.key.<key>` next to `seed.bus.v1`. Never in the URL.
+function keyFromSubprotocol(c: Context<AppEnv>): string | undefined {
+  if (c.req.header("Authorization")) return undefined;
+  const p = offeredProtocols(c).find((x) => x.startsWith("seed.key."));
+  return p ? `Bearer ${p.slice("seed.key.".length)}` : undefined;
+}
+
 const subParam = (c: Context<AppEnv>) => parseWith(z.string().regex(SUBSCRIPTION, "subscription names are [a-z0-9][a-z0-9._-]{0,127}"), c.req.param("name"));
 
 export const busRoutes = new Hono<AppEnv>()
@@ -95,18 +106,9 @@ export const busRoutes = new Hono<AppEnv>()
   .get("/subscriptions/:name/stats", access({ owner: true, agent: true, helper: anyRead }), async (c) => {
     return c.json(unwrap(await bus(c).stats(caller(c), subParam(c))));
   })
-  .get("/connect", async (c, next) => {
-    // Browsers cannot set Authorization on a WebSocket: the key may come as a subprotocol
-    // `seed.key.<key>` next to `seed.bus.v1`. Never in the URL.
-    const offered = (c.req.header("Sec-WebSocket-Protocol") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-    const fromProtocol = offered.find((p) => p.startsWith("seed.key."));
-    if (!c.req.header("Authorization") && fromProtocol) {
-      c.req.raw.headers.set("Authorization", `Bearer ${fromProtocol.slice("seed.key.".length)}`);
-    }
-    await next();
-  }, access({ owner: true, agent: true, helper: anyRead }), async (c) => {
+  .get("/connect", access({ owner: true, agent: true, helper: anyRead, authorization: keyFromSubprotocol }), async (c) => {
     if (c.req.header("Upgrade") !== "websocket") throw new HttpError(426, "upgrade_required", "GET /v1/bus/connect upgrades to a WebSocket");
-    const offered = (c.req.header("Sec-WebSocket-Protocol") ?? "").split(",").map((s) => s.trim());
+    const offered = offeredProtocols(c);
     const headers = new Headers({ Upgrade: "websocket", "x-seed-caller": JSON.stringify(caller(c)) });
     if (offered.includes("seed.bus.v1")) headers.set("x-seed-protocol", "seed.bus.v1");
     // Only what the Bus needs crosses: the client's own headers (and its key) stay here.

@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import type { ServerFrame } from "../../lib/bus/wire.ts";
+import { asRoot, call, expectError, newAgent, unique } from "../support/worker-fetch.ts";
+
+/** Opens a bus WebSocket through the Worker and collects the frames it receives. */
+async function connect(headers: Record<string, string>) {
+  const res = await call("GET", "/v1/bus/connect", { headers: { Upgrade: "websocket", ...headers } });
+  expect(res.status).toBe(101);
+  const ws = res.webSocket!;
+  ws.accept();
+  const frames: ServerFrame[] = [];
+  const waiters: { pred: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }[] = [];
+  let closed: { code: number; reason: string } | null = null;
+  const closeWaiters: ((c: { code: number; reason: string }) => void)[] = [];
+  ws.addEventListener("message", (e) => {
+    const f = JSON.parse(e.data as string) as ServerFrame;
+    frames.push(f);
+    for (const w of [...waiters]) if (w.pred(f)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(f);
+    }
+  });
+  ws.addEventListener("close", (e) => {
+    closed = { code: e.code, reason: e.reason };
+    for (const w of closeWaiters) w(closed);
+  });
+  return {
+    res,
+    ws,
+    frames,
+    send: (f: unknown) => ws.send(JSON.stringify(f)),
+    next: <T extends ServerFrame["type"]>(type: T, pred: (f: Extract<ServerFrame, { type: T }>) => boolean = () => true) =>
+      new Promise<Extract<ServerFrame, { type: T }>>((resolve) => {
+        const hit = frames.find((f) => f.type === type && pred(f as Extract<ServerFrame, { type: T }>));
+        if (hit) {
+          frames.splice(frames.indexOf(hit), 1);
+          return resolve(hit as Extract<ServerFrame, { type: T }>);
+        }
+        waiters.push({ pred: (f) => f.type === type && pred(f as Extract<ServerFrame, { type: T }>), resolve: (f) => { frames.splice(frames.indexOf(f), 1); resolve(f as Extract<ServerFrame, { type: T }>); } });
+      }),
+    closed: () => new Promise<{ code: number; reason: string }>((resolve) => (closed ? resolve(closed) : closeWaiters.push(resolve))),
+  };
+}
+
+describe("bus WebSocket push", () => {
+  it("pushes messages of a followed subscription and takes acks on the same socket", async () => {
+    const a = await newAgent();
+    const topic = unique("push");
+    const sub = unique("s");
+    expect((await call("PUT", `/v1/bus/subscriptions/${sub}`, { key: a.token, body: { topic } })).status).toBe(201);
+    const s = await connect({ Authorization: `Bearer ${a.token}` });
+    s.send({ type: "subscribe", subscription: sub, window: 10 });
+    await s.next("subscribed");
+    expect((await call("POST", `/v1/bus/topics/${topic}/messages`, { key: a.token, body: { body: { hi: 1 } } })).status).toBe(201);
+    const pushed = await s.next("messages");
+    expect(pushed.subscription).toBe(sub);
+    expect(pushed.messages.map((m) => m.body)).toEqual([{ hi: 1 }]);
+    s.send({ type: "ack", subscription: sub, ackIds: [pushed.messages[0]!.ackId] });
+    const acked = await s.next("acked");
+    expect(acked.results).toEqual([{ ackId: pushed.messages[0]!.ackId, result: "acked" }]);
+    s.send({ type: "publish", ref: "r1", topic, messages: [{ body: 2 }, { body: 3 }] });
+    const published = await s.next("published");
+    expect(published.ref).toBe("r1");
+    expect(published.results.map((r) => r.seq)).toEqual([2, 3]);
+    const more = await s.next("messages");
+    expect(more.messages.map((m) => m.body)).toEqual([2, 3]);
+    s.ws.close();
+  });
+
+  it("flow control: no more than the window is in flight until acks free it", async () => {
+    const a = await newAgent();
+    const topic = unique("window");
+    const sub = unique("s");
+    await call("PUT", `/v1/bus/subscriptions/${sub}`, { key: a.token, body: { topic } });
+    const batch = Array.from({ length: 5 }, (_, i) => ({ body: i }));
+    expect((await call("POST", `/v1/bus/topics/${topic}/messages:batch`, { key: a.token, body: { messages: batch } })).status).toBe(201);
+    const s = await connect({ Authorization: `Bearer ${a.token}` });
+    s.send({ type: "subscribe", subscription: sub, window: 2 });
+    const first = await s.next("messages");
+    expect(first.messages.map((m) => m.body)).toEqual([0, 1]);
+    s.send({ type: "ping" });
+    await s.next("pong"); // the server has handled everything before the ping
+    expect(s.frames.filter((f) => f.type === "messages")).toEqual([]);
+    s.send({ type: "ack", subscription: sub, ackIds: [first.messages[0]!.ackId] });
+    const second = await s.next("messages");
+    expect(second.messages.map((m) => m.body)).toEqual([2]);
+    s.ws.close();
+  });
+
+  it("accepts the key as a subprotocol and answers with seed.bus.v1", async () => {
+    const a = await newAgent();
+    const s = await connect({ "Sec-WebSocket-Protocol": `seed.bus.v1, seed.key.${a.token}` });
+    expect(s.res.headers.get("Sec-WebSocket-Protocol")).toBe("seed.bus.v1");
+    s.send({ type: "ping" });
+    expect((await s.next("pong")).type).toBe("pong");
+    s.ws.close();
+  });
+
+  it("revoking the agent closes its open sockets", async () => {
+    const a = await newAgent();
+    const s = await connect({ Authorization: `Bearer ${a.token}` });
+    s.send({ type: "ping" });
+    await s.next("pong");
+    expect((await asRoot("DELETE", `/v1/owner/agents/${a.id}`)).status).toBe(200);
+    expect((await s.closed()).code).toBe(4001);
+  });
+
+  it("rejects bad upgrades and bad frames clearly", async () => {
+    const a = await newAgent();
+    await expectError(await call("GET", "/v1/bus/connect", { headers: { Upgrade: "websocket" } }), 401);
+    await expectError(await call("GET", "/v1/bus/connect", { key: a.token }), 426, "upgrade_required");
+    const s = await connect({ Authorization: `Bearer ${a.token}` });
+    s.ws.send("{nope");
+    expect((await s.next("error")).code).toBe("invalid_json");
+    s.send({ type: "launch" });
+    expect((await s.next("error")).code).toBe("invalid_frame");
+    s.send({ type: "subscribe", subscription: unique("missing") });
+    expect((await s.next("error")).code).toBe("subscription_not_found");
+    s.send({ type: "publish", topic: "inbox.someone", messages: [{ body: 1 }] });
+    expect((await s.next("error")).code).toBe("reserved_topic");
+    s.send({ type: "ping" });
+    await s.next("pong");
+    s.ws.close();
+  });
+});
