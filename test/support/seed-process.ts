@@ -1,0 +1,79 @@
+// Runs a real `seed up` (libSQL server + workerd, supervised) on a temp SEED_HOME whose path
+// contains a space, with free loopback ports.
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { REPO } from "./cli.ts";
+import { freePort, tempDir } from "./seed-home.ts";
+
+export type SeedProcess = {
+  url: string;
+  home: string;
+  child: ChildProcess;
+  rootKey: () => string;
+  pidOf: (name: "seed" | "libsql" | "workerd") => number;
+  output: () => string;
+  waitFor: (re: RegExp) => Promise<RegExpMatchArray>;
+  stop: () => Promise<number | null>;
+};
+
+export async function startSeed(opts: { home?: string; env?: NodeJS.ProcessEnv } = {}): Promise<SeedProcess> {
+  const home = opts.home ?? path.join(tempDir("seed system "), "seed home");
+  const port = await freePort();
+  const dbPort = await freePort();
+  const child = spawn(process.execPath, [...process.execArgv, path.join(REPO, "scripts", "cli", "main.ts"), "up"], {
+    env: { ...process.env, ...opts.env, SEED_HOME: home, SEED_PORT: String(port), SEED_DB_PORT: String(dbPort) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void; reject: (e: Error) => void }[] = [];
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const w of [...waiters]) {
+      const m = out.match(w.re);
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  child.once("exit", (code) => {
+    for (const w of waiters.splice(0)) w.reject(new Error(`seed up exited (${code}) before ${w.re}:\n${out}`));
+  });
+  const waitFor = (re: RegExp) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const m = out.match(re);
+      if (m) return resolve(m);
+      if (child.exitCode !== null) return reject(new Error(`seed up exited (${child.exitCode}) before ${re}:\n${out}`));
+      waiters.push({ re, resolve, reject });
+    });
+  await waitFor(/is up at http:\/\/[\d.]+:\d+/);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    home,
+    child,
+    rootKey: () => readFileSync(path.join(home, "keys", "root.key"), "utf8").trim(),
+    pidOf: (name) => Number(readFileSync(path.join(home, "run", `${name}.pid`), "utf8")),
+    output: () => out,
+    waitFor,
+    stop: async () => {
+      if (child.exitCode !== null) return child.exitCode;
+      const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+      child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
+
+/** Registers an agent through the owner API of a running seed. */
+export async function addAgent(seed: SeedProcess, name: string, capabilities: string[] = []): Promise<{ id: string; token: string }> {
+  const res = await fetch(`${seed.url}/v1/owner/agents`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${seed.rootKey()}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ name, capabilities }),
+  });
+  if (res.status !== 201) throw new Error(`agent registration failed: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { id: string; token: string };
+}
