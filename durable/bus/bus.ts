@@ -30,6 +30,11 @@ export class Bus extends DurableObject<Env> {
   readonly #push = new PushState();
   readonly #waiters = new Map<string, Set<() => void>>();
   #alarmAt: number | null | undefined = undefined;
+  /** Writes waiting for the next group commit, and the subscriptions they made available. */
+  #queue: { fn: () => unknown; done: (r: BusResult<unknown>) => void }[] = [];
+  #touched = new Set<string>();
+  /** Which sockets follow which subscription; rebuilt from attachments after a wake. */
+  #followers: Map<string, Set<WebSocket>> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -41,23 +46,73 @@ export class Bus extends DurableObject<Env> {
     return { object: "bus", ok: true, at: Date.now() };
   }
 
+  // ---- group commit
+
+  /**
+   * Queues a write for the next group commit. While one commit is being made durable, new writes
+   * gather; each round commits all of them in one storage transaction (each in its own savepoint,
+   * so one failure does not undo the others). Replies leave only after their commit: the output
+   * gate holds them.
+   */
+  #write<T>(fn: () => T): Promise<BusResult<T>> {
+    return new Promise((resolve) => {
+      this.#queue.push({ fn, done: resolve as (r: BusResult<unknown>) => void });
+      if (!this.#flushing) void this.#flushLoop();
+    });
+  }
+
+  #flushing = false;
+
+  async #flushLoop(): Promise<void> {
+    this.#flushing = true;
+    try {
+      await Promise.resolve(); // writes queued in this same turn join the first round
+      while (this.#queue.length > 0) {
+        this.#flush();
+        await this.ctx.storage.sync();
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  #flush(): void {
+    const batch = this.#queue;
+    this.#queue = [];
+    const results: BusResult<unknown>[] = [];
+    this.ctx.storage.transactionSync(() => {
+      for (const item of batch) results.push(run(() => this.ctx.storage.transactionSync(item.fn)));
+      // Feed sockets in the same commit as the writes that made messages available.
+      const touched = [...this.#touched];
+      this.#touched.clear();
+      for (const sub of touched) this.#pump(sub);
+    });
+    this.#armAlarm();
+    batch.forEach((item, i) => item.done(results[i]!));
+    for (const sub of this.#wake.splice(0)) this.#wakeWaiters(sub);
+  }
+
+  #wake: string[] = [];
+
   // ---- RPC used by the Worker's HTTP routes (and the Mind)
 
-  publish(caller: BusCaller, topic: string, messages: PublishInput[]): BusResult<Published[]> {
-    const r = run(() => {
+  publish(caller: BusCaller, topic: string, messages: PublishInput[]): Promise<BusResult<Published[]>> {
+    return this.#write(() => {
       checkTopicAccess(caller, topic, "publish");
-      return this.ctx.storage.transactionSync(() => this.store.publish(caller.keyId, topic, messages));
+      const out = this.store.publish(caller.keyId, topic, messages);
+      this.#published(topic);
+      return out;
     });
-    if (r.ok) this.#published(topic);
-    return r;
   }
 
   /** A direct message to an agent's inbox. `from` is the sender's key id (or an organ's name). */
-  sendToInbox(from: string, agentId: string, message: PublishInput): BusResult<Published> {
+  sendToInbox(from: string, agentId: string, message: PublishInput): Promise<BusResult<Published>> {
     const topic = inboxTopic(agentId);
-    const r = run(() => this.ctx.storage.transactionSync(() => this.store.publish(from, topic, [message])[0]!));
-    if (r.ok) this.#published(topic);
-    return r;
+    return this.#write(() => {
+      const [out] = this.store.publish(from, topic, [message]);
+      this.#published(topic);
+      return out!;
+    });
   }
 
   putTopic(caller: BusCaller, topic: string, retention: { maxAgeMs?: number | null; maxMessages?: number | null }) {
@@ -75,8 +130,8 @@ export class Bus extends DurableObject<Env> {
     });
   }
 
-  deleteSubscription(caller: BusCaller, name: string): BusResult<{ deleted: true }> {
-    return run(() => {
+  deleteSubscription(caller: BusCaller, name: string): Promise<BusResult<{ deleted: true }>> {
+    return this.#write(() => {
       this.store.deleteSubscription(caller.keyId, this.#resolve(caller, name));
       return { deleted: true as const };
     });
@@ -87,9 +142,11 @@ export class Bus extends DurableObject<Env> {
   }
 
   async pull(caller: BusCaller, name: string, max: number, waitMs: number): Promise<BusResult<Delivered[]>> {
-    const first = run(() => this.#pullNow(caller, name, max));
+    const first = await this.#write(() => this.#pullNow(caller, name, max));
     if (!first.ok || first.value.length > 0 || waitMs <= 0) return first;
     const sub = this.#resolve(caller, name);
+    // A publish may have committed between the first attempt and now: look before waiting.
+    if (this.store.hasAvailable(sub)) return this.#write(() => this.#pullNow(caller, name, max));
     await new Promise<void>((resolve) => {
       const set = this.#waiters.get(sub) ?? new Set();
       this.#waiters.set(sub, set);
@@ -101,42 +158,39 @@ export class Bus extends DurableObject<Env> {
       const timer = setTimeout(done, waitMs);
       set.add(done);
     });
-    return run(() => this.#pullNow(caller, name, max));
+    return this.#write(() => this.#pullNow(caller, name, max));
   }
 
-  ack(caller: BusCaller, name: string, ackIds: string[]): BusResult<AckResult[]> {
-    return run(() => {
+  ack(caller: BusCaller, name: string, ackIds: string[]): Promise<BusResult<AckResult[]>> {
+    return this.#write(() => {
       const sub = this.#resolve(caller, name);
       this.store.owned(sub, caller.keyId);
-      const results = this.ctx.storage.transactionSync(() => this.store.ack(sub, ackIds));
+      const results = this.store.ack(sub, ackIds);
       this.#push.settled(sub, ackIds);
+      this.#touched.add(sub); // window space freed: the sockets may take more
       return results;
     });
   }
 
-  nack(caller: BusCaller, name: string, ackIds: string[], delayMs?: number): BusResult<AckResult[]> {
-    const r = run(() => {
+  nack(caller: BusCaller, name: string, ackIds: string[], delayMs?: number): Promise<BusResult<AckResult[]>> {
+    return this.#write(() => {
       const sub = this.#resolve(caller, name);
       this.store.owned(sub, caller.keyId);
-      const results = this.ctx.storage.transactionSync(() => this.store.nack(sub, ackIds, delayMs));
+      const results = this.store.nack(sub, ackIds, delayMs);
       this.#push.settled(sub, ackIds);
-      return { sub, results };
+      this.#available(sub);
+      return results;
     });
-    if (!r.ok) return r;
-    this.#available(r.value.sub);
-    this.#armAlarm();
-    return { ok: true, value: r.value.results };
   }
 
-  seek(caller: BusCaller, name: string, to: { seq: number } | { time: number }): BusResult<SubscriptionInfo> {
-    const r = run(() => {
+  seek(caller: BusCaller, name: string, to: { seq: number } | { time: number }): Promise<BusResult<SubscriptionInfo>> {
+    return this.#write(() => {
       const sub = this.#resolve(caller, name);
-      return { sub, info: this.ctx.storage.transactionSync(() => this.store.seek(caller.keyId, sub, to)) };
+      const info = this.store.seek(caller.keyId, sub, to);
+      this.#push.prune(sub, () => false);
+      this.#available(sub);
+      return info;
     });
-    if (!r.ok) return r;
-    this.#push.prune(r.value.sub, () => false);
-    this.#available(r.value.sub);
-    return { ok: true, value: r.value.info };
   }
 
   stats(caller: BusCaller, name: string): BusResult<SubscriptionStats> {
@@ -178,33 +232,36 @@ export class Bus extends DurableObject<Env> {
       case "ping":
         return send(ws, { type: "pong" });
       case "publish": {
-        const r = this.publish(caller, frame.topic, frame.messages);
+        const r = await this.publish(caller, frame.topic, frame.messages);
         return send(ws, r.ok ? { type: "published", ref: frame.ref, results: r.value } : { type: "error", ref: frame.ref, ...r.error });
       }
       case "subscribe": {
-        const r = run(() => {
+        const window = frame.window ?? DEFAULT_WINDOW;
+        const r = await this.#write(() => {
           const sub = this.#resolve(caller, frame.subscription);
           this.store.owned(sub, caller.keyId);
+          this.#push.follow(ws, sub, window);
+          this.#followersOf(sub).add(ws);
+          send(ws, { type: "subscribed", subscription: frame.subscription, window });
+          this.#touched.add(sub);
           return sub;
         });
-        if (!r.ok) return send(ws, { type: "error", ...r.error });
-        const window = frame.window ?? DEFAULT_WINDOW;
-        this.#push.follow(ws, r.value, window);
-        send(ws, { type: "subscribed", subscription: frame.subscription, window });
-        return this.#pump(r.value);
+        if (!r.ok) send(ws, { type: "error", ...r.error });
+        return;
       }
       case "unsubscribe": {
-        this.#push.unfollow(ws, this.#resolve(caller, frame.subscription));
+        const sub = this.#resolve(caller, frame.subscription);
+        this.#push.unfollow(ws, sub);
+        this.#followersOf(sub).delete(ws);
         return send(ws, { type: "unsubscribed", subscription: frame.subscription });
       }
       case "ack": {
-        const r = this.ack(caller, frame.subscription, frame.ackIds);
+        const r = await this.ack(caller, frame.subscription, frame.ackIds);
         if (!r.ok) return send(ws, { type: "error", ...r.error });
-        send(ws, { type: "acked", subscription: frame.subscription, results: r.value });
-        return this.#pump(this.#resolve(caller, frame.subscription));
+        return send(ws, { type: "acked", subscription: frame.subscription, results: r.value });
       }
       case "nack": {
-        const r = this.nack(caller, frame.subscription, frame.ackIds, frame.delayMs);
+        const r = await this.nack(caller, frame.subscription, frame.ackIds, frame.delayMs);
         if (!r.ok) return send(ws, { type: "error", ...r.error });
         return send(ws, { type: "acked", subscription: frame.subscription, results: r.value });
       }
@@ -212,26 +269,30 @@ export class Bus extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket): Promise<void> {
-    this.#push.forget(ws);
+    this.#forget(ws);
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
+    this.#forget(ws);
+  }
+
+  #forget(ws: WebSocket): void {
     this.#push.forget(ws);
+    for (const set of this.#followers?.values() ?? []) set.delete(ws);
   }
 
   // ---- time: lease expiry and retention
 
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
-    try {
-      this.ctx.storage.transactionSync(() => this.store.sweep());
+    const r = await this.#write(() => {
+      this.store.sweep();
       for (const sub of this.store.dueSubscriptions()) {
         this.#push.prune(sub, (seq, ackId) => this.#stillLeased(sub, seq, ackId));
         this.#available(sub);
       }
-    } finally {
-      this.#armAlarm();
-    }
+    });
+    if (!r.ok) throw new Error(r.error.message);
   }
 
   #stillLeased(sub: string, seq: number, ackId: string): boolean {
@@ -262,46 +323,57 @@ export class Bus extends DurableObject<Env> {
   #resolve(caller: BusCaller, name: string): string {
     if (name !== INBOX) return name;
     const sub = inboxSubscription(caller.keyId);
-    if (!this.store.exists(sub)) {
-      this.ctx.storage.transactionSync(() => this.store.putSubscription(caller.keyId, sub, { topic: inboxTopic(caller.keyId), startAt: "earliest" }));
-    }
+    if (!this.store.exists(sub)) this.store.putSubscription(caller.keyId, sub, { topic: inboxTopic(caller.keyId), startAt: "earliest" });
     return sub;
   }
 
   #pullNow(caller: BusCaller, name: string, max: number): Delivered[] {
     const sub = this.#resolve(caller, name);
     this.store.owned(sub, caller.keyId);
-    const out = this.ctx.storage.transactionSync(() => this.store.pull(sub, max));
-    if (out.length > 0) this.#armAlarm();
-    return out;
+    return this.store.pull(sub, max);
   }
 
   #published(topic: string): void {
     for (const sub of this.store.subscriptionsOf(topic)) this.#available(sub);
-    if (this.#alarmAt === undefined) this.#armAlarm();
   }
 
-  /** Messages may be available on `sub`: wake its long-polls and feed its sockets. */
+  /** Messages may be available on `sub`: after the commit, wake its long-polls and feed its sockets. */
   #available(sub: string): void {
+    if (this.#waiters.has(sub)) this.#wake.push(sub);
+    this.#touched.add(sub);
+  }
+
+  #wakeWaiters(sub: string): void {
     const waiters = this.#waiters.get(sub);
     if (waiters) for (const w of [...waiters]) w();
-    this.#pump(sub);
   }
 
+  #followersOf(sub: string): Set<WebSocket> {
+    if (!this.#followers) {
+      this.#followers = new Map();
+      for (const ws of this.ctx.getWebSockets()) {
+        for (const s of Object.keys(this.#push.attachment(ws).subs)) {
+          const set = this.#followers.get(s) ?? new Set();
+          set.add(ws);
+          this.#followers.set(s, set);
+        }
+      }
+    }
+    let set = this.#followers.get(sub);
+    if (!set) this.#followers.set(sub, (set = new Set()));
+    return set;
+  }
+
+  /** Leases what the sockets following `sub` have room for; runs inside the group commit. */
   #pump(sub: string): void {
-    const sockets = this.ctx.getWebSockets().filter((ws) => sub in this.#push.attachment(ws).subs);
-    if (sockets.length === 0) return;
-    let leasedAny = false;
-    for (const ws of sockets) {
+    for (const ws of this.#followersOf(sub)) {
       const credit = this.#push.credit(ws, sub);
       if (credit <= 0) continue;
-      const messages = this.ctx.storage.transactionSync(() => this.store.pull(sub, credit));
+      const messages = this.store.pull(sub, credit);
       if (messages.length === 0) break;
-      leasedAny = true;
       this.#push.leased(ws, sub, messages);
       send(ws, { type: "messages", subscription: sub.startsWith("inbox:") ? INBOX : sub, messages });
     }
-    if (leasedAny) this.#armAlarm();
   }
 }
 

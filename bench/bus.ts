@@ -1,0 +1,249 @@
+// Bus benchmark: end-to-end durable publish → deliver → ack, 16 producers, 4 consumers, 1 KiB
+// JSON bodies, over HTTP pull and WebSocket push, beside the anchor in the same run: Redis
+// Streams (appendonly yes, appendfsync everysec; XADD, XREADGROUP, XACK), one command per round
+// trip and pipelined. Also publish→deliver latency at a fixed 1,000 msg/s and idle CPU with 100
+// connected agents. Prints one JSON object. Run: `node bench/bus.ts` (Node 22; MESSAGES=50000).
+import { spawn } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+import { BusClient, type BusSocket } from "../lib/bus/client.ts";
+import { addAgent, startSeed, type SeedProcess } from "../test/support/seed-process.ts";
+import { freePort, tempDir } from "../test/support/seed-home.ts";
+import { Resp, type Reply } from "./support/resp.ts";
+
+const N = Number(process.env.MESSAGES ?? 50_000);
+const PRODUCERS = 16;
+const CONSUMERS = 4;
+const PAD = "x".repeat(1000);
+const now = () => performance.timeOrigin + performance.now();
+const body = (n: number) => ({ n, t: now(), pad: PAD });
+
+type Run = { messages: number; seconds: number; msgPerSec: number; latencyMs: { p50: number; p99: number } };
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100;
+}
+
+function summarise(count: number, t0: number, latencies: number[]): Run {
+  const seconds = (now() - t0) / 1000;
+  return { messages: count, seconds: Math.round(seconds * 100) / 100, msgPerSec: Math.round(count / seconds), latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99) } };
+}
+
+/** Splits 0..n-1 among k workers. */
+const shares = (n: number, k: number) => Array.from({ length: k }, (_, i) => Array.from({ length: Math.floor(n / k) + (i < n % k ? 1 : 0) }, (_, j) => j * k + i));
+
+// ---- the seed's bus
+
+async function seedRun(seed: SeedProcess, mode: "http" | "ws" | "ws-batch" | "http-batch"): Promise<Run> {
+  const producer = await addAgent(seed, `producer-${mode}`);
+  const consumer = await addAgent(seed, `consumer-${mode}`);
+  const topic = `bench.${mode}`;
+  const sub = `bench-${mode}`;
+  const con = new BusClient({ url: seed.url, token: consumer.token });
+  await con.putSubscription(sub, { topic, ackDeadlineMs: 60_000 });
+  const latencies: number[] = [];
+  let acked = 0;
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  const onMessage = (m: { body: unknown }) => {
+    latencies.push(now() - (m.body as { t: number }).t);
+  };
+
+  const sockets: BusSocket[] = [];
+  let consumers: Promise<void>[] = [];
+  if (mode.startsWith("ws")) {
+    for (let c = 0; c < CONSUMERS; c++) {
+      const s = con.connect();
+      sockets.push(s);
+      await s.subscribe(sub, (m) => {
+        onMessage(m);
+        if (++acked === N) finish();
+      }, { window: 500 });
+    }
+  } else {
+    consumers = Array.from({ length: CONSUMERS }, async () => {
+      while (acked < N) {
+        const got = await con.pull(sub, { max: 200, waitMs: 1000 });
+        if (got.length === 0) continue;
+        for (const m of got) onMessage(m);
+        await con.ack(sub, got.map((m) => m.ackId));
+        acked += got.length;
+      }
+      finish();
+    });
+  }
+
+  const t0 = now();
+  const pub = new BusClient({ url: seed.url, token: producer.token });
+  await Promise.all(
+    shares(N, PRODUCERS).map(async (mine) => {
+      if (mode === "http") {
+        for (const n of mine) await pub.publish(topic, body(n));
+      } else if (mode === "http-batch") {
+        for (let i = 0; i < mine.length; i += 50) await pub.publishBatch(topic, mine.slice(i, i + 50).map((n) => ({ body: body(n) })));
+      } else {
+        const s = pub.connect();
+        sockets.push(s);
+        const step = mode === "ws" ? 1 : 50;
+        for (let i = 0; i < mine.length; i += step) await s.publish(topic, mine.slice(i, i + step).map((n) => ({ body: body(n) })));
+      }
+    }),
+  );
+  await done;
+  const run = summarise(N, t0, latencies);
+  await Promise.all(consumers);
+  for (const s of sockets) s.close();
+  return run;
+}
+
+/** Publish→deliver latency at a fixed rate over WebSocket push. */
+async function seedFixedRate(seed: SeedProcess, rate: number, seconds: number): Promise<Run & { rate: number }> {
+  const producer = await addAgent(seed, "producer-rate");
+  const consumer = await addAgent(seed, "consumer-rate");
+  const con = new BusClient({ url: seed.url, token: consumer.token });
+  await con.putSubscription("bench-rate", { topic: "bench.rate" });
+  const total = rate * seconds;
+  const latencies: number[] = [];
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  const cs = con.connect();
+  await cs.subscribe("bench-rate", (m) => {
+    latencies.push(now() - (m.body as { t: number }).t);
+    if (latencies.length === total) finish();
+  }, { window: 500 });
+  const ps = new BusClient({ url: seed.url, token: producer.token }).connect();
+  await ps.ready();
+  const t0 = now();
+  const sends: Promise<unknown>[] = [];
+  for (let n = 0; n < total; n++) {
+    const due = t0 + (n * 1000) / rate;
+    const wait = due - now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    sends.push(ps.publish("bench.rate", [{ body: body(n) }]));
+  }
+  await Promise.all(sends);
+  await done;
+  cs.close();
+  ps.close();
+  return { rate, ...summarise(total, t0, latencies) };
+}
+
+function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks
+}
+
+async function idleCpu(seed: SeedProcess, agents: number, seconds: number) {
+  const sockets: BusSocket[] = [];
+  for (let i = 0; i < agents; i++) {
+    const a = await addAgent(seed, `idle-${i}`);
+    const s = new BusClient({ url: seed.url, token: a.token }).connect();
+    await s.subscribe("inbox", () => {});
+    sockets.push(s);
+  }
+  await new Promise((r) => setTimeout(r, 1000)); // let connection set-up settle
+  const pids = [seed.pidOf("workerd"), seed.pidOf("libsql")];
+  const before = pids.map(cpuTicks);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const after = pids.map(cpuTicks);
+  for (const s of sockets) s.close();
+  const ticks = after.map((a, i) => a - before[i]!);
+  return { connectedAgents: agents, seconds, cpuTicks: { workerd: ticks[0], libsql: ticks[1] }, cpuPercent: Math.round((ticks.reduce((x, y) => x + y, 0) / (seconds * 100)) * 10000) / 100 };
+}
+
+// ---- the anchor: Redis Streams
+
+async function startRedis(): Promise<{ port: number; stop: () => void }> {
+  const dir = tempDir("seed bench redis ");
+  const port = await freePort();
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""], { stdio: "ignore" });
+  for (;;) {
+    try {
+      const r = await Resp.connect(port);
+      await r.send("PING");
+      r.close();
+      break;
+    } catch {
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  }
+  return { port, stop: () => { child.kill("SIGTERM"); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+async function redisRun(port: number, pipelined: boolean): Promise<Run> {
+  const stream = `bench:${pipelined ? "pipe" : "one"}`;
+  const admin = await Resp.connect(port);
+  await admin.send("XGROUP", "CREATE", stream, "g", "$", "MKSTREAM");
+  const latencies: number[] = [];
+  let acked = 0;
+  const consumers = Array.from({ length: CONSUMERS }, async (_, c) => {
+    const r = await Resp.connect(port);
+    while (acked < N) {
+      const reply = (await r.send("XREADGROUP", "GROUP", "g", `c${c}`, "COUNT", 200, "BLOCK", 1000, "STREAMS", stream, ">")) as Reply[] | null;
+      if (!reply) continue;
+      const entries = ((reply[0] as Reply[])[1] as Reply[]).map((e) => e as [string, string[]]);
+      for (const [, fields] of entries) latencies.push(now() - (JSON.parse(fields[1]!) as { t: number }).t);
+      await r.send("XACK", stream, "g", ...entries.map(([id]) => id));
+      acked += entries.length;
+    }
+    r.close();
+  });
+  const t0 = now();
+  await Promise.all(
+    shares(N, PRODUCERS).map(async (mine) => {
+      const r = await Resp.connect(port);
+      if (pipelined) {
+        for (let i = 0; i < mine.length; i += 50) await Promise.all(r.pipeline(mine.slice(i, i + 50).map((n) => ["XADD", stream, "*", "d", JSON.stringify(body(n))])));
+      } else {
+        for (const n of mine) await r.send("XADD", stream, "*", "d", JSON.stringify(body(n)));
+      }
+      r.close();
+    }),
+  );
+  await Promise.all(consumers);
+  admin.close();
+  return summarise(N, t0, latencies);
+}
+
+// ---- main
+
+const redis = await startRedis();
+const redisOne = await redisRun(redis.port, false);
+const redisPipe = await redisRun(redis.port, true);
+redis.stop();
+
+const seed = await startSeed({ home: path.join(tempDir("seed bench bus "), "home") });
+const results: Record<string, Run> = {};
+for (const mode of ["ws", "ws-batch", "http", "http-batch"] as const) results[mode] = await seedRun(seed, mode);
+const fixed = await seedFixedRate(seed, 1000, 10);
+const idle = await idleCpu(seed, 100, 5);
+const rss = Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${seed.pidOf("workerd")}/status`, "utf8"))![1]) / 1024);
+await seed.stop();
+
+const ratio = (r: Run) => Math.round((r.msgPerSec / redisOne.msgPerSec) * 100) / 100;
+console.log(
+  JSON.stringify(
+    {
+      bench: "bus",
+      messages: N,
+      producers: PRODUCERS,
+      consumers: CONSUMERS,
+      bodyBytes: JSON.stringify(body(0)).length,
+      anchor: { redisStreamsOnePerRoundTrip: redisOne, redisStreamsPipelined50: redisPipe },
+      seed: {
+        wsPushOnePerFrame: { ...results.ws, vsRedisUnpipelined: ratio(results.ws!) },
+        wsPushBatch50: { ...results["ws-batch"], vsRedisUnpipelined: ratio(results["ws-batch"]!), vsRedisPipelined: Math.round((results["ws-batch"]!.msgPerSec / redisPipe.msgPerSec) * 100) / 100 },
+        httpPullOnePerRequest: { ...results.http, vsRedisUnpipelined: ratio(results.http!) },
+        httpPullBatch50: { ...results["http-batch"], vsRedisUnpipelined: ratio(results["http-batch"]!) },
+      },
+      fixedRate1000PerSecWs: fixed,
+      idle: idle,
+      workerdRssMiBAfterLoad: rss,
+      targets: { wsVsRedisUnpipelined: ">= 0.5", p99AtFixedRateMs: "<= 20", idleCpuPercent: "~0" },
+    },
+    null,
+    2,
+  ),
+);
+process.exit(0);

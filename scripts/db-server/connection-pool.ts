@@ -1,0 +1,126 @@
+// Connections to the one database file. A stream borrows one for the length of a pipeline, or
+// for as long as it keeps a transaction open. Idle connections are kept with their prepared
+// statement caches, so the hot path neither opens files nor re-parses SQL.
+import Database from "libsql";
+import { TooManyConnectionsError } from "./errors.ts";
+
+type NativeDatabase = Database.Database;
+type NativeStatement = Database.Statement;
+
+export interface PooledConnection {
+  readonly id: number;
+  readonly db: NativeDatabase;
+  readonly statements: Map<string, NativeStatement>;
+  /** Connection-level state was changed (PRAGMA, ATTACH, TEMP objects): never hand it on. */
+  dirty: boolean;
+}
+
+export interface ConnectionPoolOptions {
+  dbPath: string;
+  synchronous: "FULL" | "NORMAL";
+  busyTimeoutMs: number;
+  maxOpen: number;
+  maxIdle: number;
+  statementCacheSize: number;
+}
+
+export class ConnectionPool {
+  readonly #options: ConnectionPoolOptions;
+  readonly #idle: PooledConnection[] = [];
+  #open = 0;
+  #nextId = 1;
+  #closed = false;
+
+  constructor(options: ConnectionPoolOptions) {
+    this.#options = options;
+    // The first connection switches the file to WAL; the mode is persistent, so later
+    // connections only need their per-connection settings.
+    const first = this.#openConnection();
+    const mode = first.db.prepare("PRAGMA journal_mode=WAL").raw(true).all() as unknown[][];
+    if (String(mode[0]?.[0]).toLowerCase() !== "wal") {
+      first.db.close();
+      throw new Error(`Could not switch ${options.dbPath} to WAL mode`);
+    }
+    this.#idle.push(first);
+  }
+
+  get openCount(): number {
+    return this.#open;
+  }
+
+  #openConnection(): PooledConnection {
+    const db = new Database(this.#options.dbPath);
+    try {
+      db.exec(
+        `PRAGMA busy_timeout=${this.#options.busyTimeoutMs}; PRAGMA synchronous=${this.#options.synchronous}; PRAGMA foreign_keys=ON;`,
+      );
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    this.#open++;
+    return { id: this.#nextId++, db, statements: new Map(), dirty: false };
+  }
+
+  acquire(): PooledConnection {
+    if (this.#closed) throw new Error("Connection pool is closed");
+    const idle = this.#idle.pop();
+    if (idle !== undefined) return idle;
+    if (this.#open >= this.#options.maxOpen) throw new TooManyConnectionsError(this.#options.maxOpen);
+    return this.#openConnection();
+  }
+
+  /** Takes a connection back. It must be out of any transaction; dirty or surplus ones close. */
+  release(conn: PooledConnection): void {
+    if (this.#closed || conn.dirty || conn.db.inTransaction || this.#idle.length >= this.#options.maxIdle) {
+      this.discard(conn);
+      return;
+    }
+    this.#idle.push(conn);
+  }
+
+  discard(conn: PooledConnection): void {
+    conn.statements.clear();
+    try {
+      conn.db.close();
+    } catch {
+      // already closed or broken; nothing left to release
+    }
+    this.#open--;
+  }
+
+  /** A cached prepared statement; readers return raw rows, and integers always come as bigint
+   * so INTEGER and REAL stay distinguishable. */
+  prepare(conn: PooledConnection, sql: string): NativeStatement {
+    const cached = conn.statements.get(sql);
+    if (cached !== undefined) {
+      // refresh recency: Map iteration order is insertion order
+      conn.statements.delete(sql);
+      conn.statements.set(sql, cached);
+      return cached;
+    }
+    const stmt = conn.db.prepare(sql);
+    stmt.safeIntegers(true);
+    if (stmt.reader) stmt.raw(true);
+    if (conn.statements.size >= this.#options.statementCacheSize) {
+      const oldest = conn.statements.keys().next();
+      if (oldest.done !== true) conn.statements.delete(oldest.value);
+    }
+    conn.statements.set(sql, stmt);
+    return stmt;
+  }
+
+  /** Runs a checkpoint that empties the WAL, then closes every idle connection. Connections
+   * still borrowed are closed by their owners through release(). */
+  close(): void {
+    if (this.#closed) return;
+    const conn = this.#idle.pop() ?? this.#openConnection();
+    try {
+      conn.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } finally {
+      this.#closed = true;
+      this.discard(conn);
+      for (const idle of this.#idle.splice(0)) this.discard(idle);
+    }
+  }
+}

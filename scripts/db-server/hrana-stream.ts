@@ -1,0 +1,151 @@
+// One Hrana stream: the SQL connection state a client sees across pipelines. It borrows a pooled
+// connection while it works or keeps a transaction open, holds the write lock from its first
+// write until the connection is back in autocommit, and enforces read-only transactions.
+import type { ConnectionPool, PooledConnection } from "./connection-pool.ts";
+import { StreamRequestError } from "./errors.ts";
+import type { StatementKind } from "./sql-analysis.ts";
+import type { WriteLock } from "./write-lock.ts";
+
+export interface StreamContext {
+  readonly pool: ConnectionPool;
+  readonly lock: WriteLock;
+  readonly writeLockTimeoutMs: number;
+  readonly log: (event: string, fields?: Record<string, unknown>) => void;
+  /** Logs errors that are neither SQLite's nor the server's own (i.e. bugs). */
+  readonly reportUnexpected: (error: unknown) => void;
+}
+
+const MAX_STORED_SQL = 1024;
+
+export class HranaStream {
+  readonly id: number;
+  readonly #ctx: StreamContext;
+  #conn: PooledConnection | undefined;
+  #holdsLock = false;
+  #queryOnly = false;
+  #closed = false;
+  readonly #storedSql = new Map<number, string>();
+
+  constructor(id: number, ctx: StreamContext) {
+    this.id = id;
+    this.#ctx = ctx;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get inTransaction(): boolean {
+    return this.#conn !== undefined && this.#conn.db.inTransaction;
+  }
+
+  get holdsLock(): boolean {
+    return this.#holdsLock;
+  }
+
+  connection(): PooledConnection {
+    if (this.#closed) throw new StreamRequestError("The stream is closed", "STREAM_CLOSED");
+    this.#conn ??= this.#ctx.pool.acquire();
+    return this.#conn;
+  }
+
+  storeSql(sqlId: number, sql: string): void {
+    if (this.#storedSql.has(sqlId)) {
+      throw new StreamRequestError(`SQL text id ${sqlId} is already in use`, "SQL_ID_IN_USE");
+    }
+    if (this.#storedSql.size >= MAX_STORED_SQL) {
+      throw new StreamRequestError(`A stream can store at most ${MAX_STORED_SQL} SQL texts`, "SQL_STORE_FULL");
+    }
+    this.#storedSql.set(sqlId, sql);
+  }
+
+  closeSql(sqlId: number): void {
+    this.#storedSql.delete(sqlId);
+  }
+
+  resolveSql(ref: { sql: string | undefined; sqlId: number | undefined }): string {
+    if (ref.sql !== undefined) return ref.sql;
+    const stored = ref.sqlId === undefined ? undefined : this.#storedSql.get(ref.sqlId);
+    if (stored === undefined) throw new StreamRequestError(`SQL text id ${ref.sqlId} is not stored`, "SQL_NOT_FOUND");
+    return stored;
+  }
+
+  /**
+   * Takes the write lock if `kind` needs it. Inside a transaction the stream either holds the
+   * lock already or is in a read-only transaction, where a write fails in SQLite on its own.
+   */
+  async lockFor(kind: StatementKind | "sequence-write"): Promise<void> {
+    if (this.#holdsLock || kind === "read" || kind === "begin-readonly" || kind === "end") return;
+    const conn = this.connection();
+    if (conn.db.inTransaction) return;
+    await this.#ctx.lock.acquire(this, this.#ctx.writeLockTimeoutMs, () =>
+      this.#ctx.log("write_lock_wait", { stream: this.id }),
+    );
+    this.#holdsLock = true;
+  }
+
+  /** Called right after BEGIN TRANSACTION READONLY succeeded. */
+  enterReadOnly(): void {
+    const conn = this.connection();
+    conn.db.exec("PRAGMA query_only=ON");
+    this.#queryOnly = true;
+  }
+
+  /** Bookkeeping after every statement: once the connection is back in autocommit (COMMIT,
+   * ROLLBACK, or an error that ended the transaction) the lock and read-only mode go. */
+  settle(): void {
+    const conn = this.#conn;
+    if (conn === undefined || conn.db.inTransaction) return;
+    if (this.#queryOnly) {
+      this.#queryOnly = false;
+      try {
+        conn.db.exec("PRAGMA query_only=OFF");
+      } catch {
+        conn.dirty = true; // never hand a read-only connection to another stream
+      }
+    }
+    if (this.#holdsLock) {
+      this.#holdsLock = false;
+      this.#ctx.lock.release(this);
+    }
+  }
+
+  /** Between pipelines: give the connection back unless a transaction keeps it. */
+  park(): void {
+    this.settle();
+    const conn = this.#conn;
+    if (conn !== undefined && !conn.db.inTransaction) {
+      this.#conn = undefined;
+      this.#ctx.pool.release(conn);
+    }
+  }
+
+  /** Rolls back whatever is open and releases the connection and the lock. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const conn = this.#conn;
+    this.#conn = undefined;
+    if (conn !== undefined) {
+      if (conn.db.inTransaction) {
+        try {
+          conn.db.exec("ROLLBACK");
+        } catch {
+          conn.dirty = true;
+        }
+      }
+      if (this.#queryOnly) {
+        this.#queryOnly = false;
+        conn.dirty = true;
+      }
+      if (conn.db.inTransaction) conn.dirty = true;
+      if (conn.dirty) this.#ctx.pool.discard(conn);
+      else this.#ctx.pool.release(conn);
+    }
+    if (this.#holdsLock) {
+      this.#holdsLock = false;
+      this.#ctx.lock.release(this);
+    }
+    this.#storedSql.clear();
+  }
+}

@@ -1,0 +1,86 @@
+import fs from "node:fs";
+import { createClient } from "@libsql/client";
+import type { Client } from "@libsql/client";
+import { afterEach, describe, expect, it } from "vitest";
+import { startDbServerProcess } from "../support/db-server-process.ts";
+import type { DbServerProcess } from "../support/db-server-process.ts";
+
+let server: DbServerProcess | undefined;
+const clients: Client[] = [];
+
+function connect(s: DbServerProcess): Client {
+  const client = createClient({ url: s.url, authToken: s.token, intMode: "number" });
+  clients.push(client);
+  return client;
+}
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server?.dispose();
+  server = undefined;
+});
+
+describe("durability", () => {
+  it("keeps every acknowledged write after kill -9 in the middle of a stream of writes", async () => {
+    const s = (server = await startDbServerProcess());
+    const client = connect(s);
+    await client.execute("CREATE TABLE journal (writer INTEGER, seq INTEGER, payload TEXT, PRIMARY KEY (writer, seq))");
+
+    const acknowledged: string[] = [];
+    const KILL_AFTER = 300;
+    let killed: Promise<unknown> | undefined;
+    const afterAck = (key: string): void => {
+      acknowledged.push(key);
+      if (acknowledged.length === KILL_AFTER) killed = s.kill("SIGKILL");
+    };
+    // autocommit writers and interactive-transaction writers, all racing the kill
+    const writer = async (w: number): Promise<void> => {
+      for (let seq = 0; ; seq++) {
+        try {
+          if (w % 2 === 0) {
+            await client.execute({ sql: "INSERT INTO journal VALUES (?, ?, ?)", args: [w, seq, "x".repeat(200)] });
+          } else {
+            const tx = await client.transaction("write");
+            await tx.execute({ sql: "INSERT INTO journal VALUES (?, ?, ?)", args: [w, seq, "tx"] });
+            await tx.commit();
+          }
+        } catch {
+          return; // the server is gone
+        }
+        afterAck(`${w}:${seq}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, w) => writer(w)));
+    expect(killed).toBeDefined();
+    expect(await killed).toMatchObject({ signal: "SIGKILL" });
+
+    await s.restart();
+    const after = connect(s);
+    const rs = await after.execute("SELECT writer, seq FROM journal");
+    const present = new Set(rs.rows.map((r) => `${r[0]}:${r[1]}`));
+    const missing = acknowledged.filter((key) => !present.has(key));
+    expect(missing).toEqual([]);
+    expect(acknowledged.length).toBeGreaterThanOrEqual(KILL_AFTER);
+    // the database is healthy and writable after recovery
+    const check = await after.execute("PRAGMA integrity_check");
+    expect(check.rows[0]?.[0]).toBe("ok");
+    await after.execute("INSERT INTO journal VALUES (99, 0, 'after restart')");
+  });
+
+  it("shuts down gracefully on SIGTERM: rolls back open transactions and truncates the WAL", async () => {
+    const s = (server = await startDbServerProcess());
+    const client = connect(s);
+    await client.execute("CREATE TABLE t (v TEXT)");
+    await client.batch(["INSERT INTO t VALUES ('committed-1')", "INSERT INTO t VALUES ('committed-2')"], "write");
+    const open = await client.transaction("write");
+    await open.execute("INSERT INTO t VALUES ('uncommitted')");
+
+    expect(await s.stop()).toBe(0);
+    expect(s.events.map((e) => e.event)).toContain("closed");
+    expect(fs.statSync(`${s.dbPath}-wal`, { throwIfNoEntry: false })?.size ?? 0).toBe(0);
+
+    await s.restart();
+    const rs = await connect(s).execute("SELECT v FROM t ORDER BY rowid");
+    expect(rs.rows.map((r) => r[0])).toEqual(["committed-1", "committed-2"]);
+  });
+});
