@@ -3,7 +3,7 @@
 // Streams (appendonly yes, appendfsync everysec; XADD, XREADGROUP, XACK), one command per round
 // trip and pipelined. Also publish→deliver latency at a fixed 1,000 msg/s and idle CPU with 100
 // connected agents. Prints one JSON object. Run: `node bench/bus.ts` (Node 22; MESSAGES=50000).
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { BusClient, type BusSocket } from "../lib/bus/client.ts";
@@ -154,7 +154,19 @@ async function idleCpu(seed: SeedProcess, agents: number, seconds: number) {
 
 // ---- the anchor: Redis Streams
 
+/** The anchor comes from Debian's package; installed on first use where we may (root). */
+function ensureRedis(): void {
+  const has = () => spawnSync("sh", ["-c", "command -v redis-server"]).status === 0;
+  if (has()) return;
+  if (process.getuid?.() === 0) {
+    process.stderr.write("bench: installing Debian's redis-server for the anchor\n");
+    spawnSync("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server"], { stdio: "ignore" });
+  }
+  if (!has()) throw new Error("the anchor needs redis-server: apt-get install redis-server");
+}
+
 async function startRedis(): Promise<{ port: number; stop: () => void }> {
+  ensureRedis();
   const dir = tempDir("seed bench redis ");
   const port = await freePort();
   const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""], { stdio: "ignore" });

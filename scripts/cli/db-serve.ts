@@ -12,7 +12,6 @@ export async function dbServe(dir: string, listen: string, port: number, log: (l
     throw new Error(`no database token at ${home.dbToken}: run \`seed init\` first`);
   }
   const server = await startDbServer({ dbPath: home.db, token, listen, port, log });
-  log(JSON.stringify({ event: "listening", url: server.url, port: server.port }));
   const stop = async () => {
     await server.close();
     process.exit(0);

@@ -84,6 +84,21 @@ export function registerCore(program: Command): void {
     });
 
   program
+    .command("bench")
+    .description("run a benchmark from bench/ (db, up, bus, memory, mind, membrane); prints JSON")
+    .argument("<name>", "benchmark name, e.g. bus")
+    .action(async (name: string) => {
+      const { spawnSync } = await import("node:child_process");
+      const { existsSync } = await import("node:fs");
+      const path = await import("node:path");
+      const { ROOT } = await import("../../workerd-config/build-worker.ts");
+      const file = path.join(ROOT, "bench", `${name}.ts`);
+      if (!/^[a-z0-9-]+$/.test(name) || !existsSync(file)) throw new Error(`no benchmark bench/${name}.ts`);
+      const r = spawnSync(process.execPath, [...process.execArgv, file], { stdio: "inherit" });
+      process.exitCode = r.status ?? 1;
+    });
+
+  program
     .command("test")
     .description("run every test: typecheck, Node suites (units, libSQL server, system) and Worker suites")
     .argument("[filters...]", "only test files matching these (skips the typecheck)")
