@@ -135,21 +135,30 @@ export class BusSocket {
         resolve();
       });
       ws.addEventListener("message", (e) => this.#onFrame(JSON.parse(String(e.data)) as ServerFrame));
-      ws.addEventListener("close", (e) => {
-        const wasOpen = this.#ws === ws;
-        this.#ws = null;
-        this.#open = null;
-        for (const p of this.#published.values()) p.reject(new Error(`socket closed (${e.code})`));
+      // A failed handshake may fire only `error` (Node's undici), a dropped socket `close`:
+      // either ends this socket once.
+      let ended = false;
+      const end = (code: number, reason: string) => {
+        if (ended) return;
+        ended = true;
+        const current = this.#ws === ws;
+        if (current) {
+          this.#ws = null;
+          this.#open = null;
+        }
+        for (const p of this.#published.values()) p.reject(new Error(`socket closed (${code})`));
         this.#published.clear();
         this.#pendingAcks.clear();
-        reject(new Error(`socket closed (${e.code} ${e.reason})`));
-        if (!wasOpen || this.#closed) return;
-        this.onDisconnect(`${e.code} ${e.reason}`);
-        if (e.code === 4001) return; // the key was revoked: reconnecting cannot help
+        reject(new Error(`socket closed (${code} ${reason})`));
+        if (!current || this.#closed) return;
+        this.onDisconnect(`${code} ${reason}`.trim());
+        if (code === 4001) return; // the key was revoked: reconnecting cannot help
         const delay = this.#backoff;
         this.#backoff = Math.min(MAX_BACKOFF_MS, this.#backoff * 2);
         setTimeout(() => void this.ready().catch(() => {}), delay);
-      });
+      };
+      ws.addEventListener("close", (e) => end(e.code, e.reason));
+      ws.addEventListener("error", () => end(1006, "connection failed"));
     });
     return this.#open;
   }

@@ -115,3 +115,43 @@ describe("bus durability under kill -9 (system)", () => {
     console.log(JSON.stringify({ confirmed: confirmed.size, redeliveries, transientErrors: errors }));
   }, 300_000);
 });
+
+describe("bus push client across a workerd crash (system)", () => {
+  let seed: SeedProcess;
+  beforeAll(async () => {
+    seed = await startSeed();
+  }, 120_000);
+  afterAll(async () => {
+    await seed?.stop();
+  });
+
+  it("the WebSocket client reconnects, resumes its subscription and gets every message", async () => {
+    const a = await addAgent(seed, "pusher");
+    const client = new BusClient({ url: seed.url, token: a.token });
+    await client.putSubscription("events-push", { topic: "events", ackDeadlineMs: 500 });
+    const got = new Set<number>();
+    const socket = client.connect();
+    const disconnects: string[] = [];
+    socket.onDisconnect = (why) => disconnects.push(why);
+    let notify: (() => void) | null = null;
+    await socket.subscribe("events-push", (m) => {
+      got.add((m.body as { n: number }).n);
+      notify?.();
+    });
+    const waitFor = (pred: () => boolean) =>
+      new Promise<void>((resolve) => {
+        if (pred()) return resolve();
+        notify = () => pred() && resolve();
+      });
+
+    await client.publishBatch("events", [1, 2, 3].map((n) => ({ body: { n } })));
+    await waitFor(() => got.size === 3);
+    process.kill(seed.pidOf("workerd"), "SIGKILL");
+    await seed.waitFor(/workerd is back/);
+    await client.publishBatch("events", [4, 5, 6].map((n) => ({ body: { n } })));
+    await waitFor(() => got.size === 6);
+    expect([...got].sort()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(disconnects.length).toBeGreaterThan(0);
+    socket.close();
+  }, 60_000);
+});
