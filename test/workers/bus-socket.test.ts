@@ -1,6 +1,14 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { Bus } from "../../durable/bus/bus.ts";
 import type { ServerFrame } from "../../lib/bus/wire.ts";
-import { asRoot, call, expectError, newAgent, unique } from "../support/worker-fetch.ts";
+import { asRoot, bindings, call, expectError, newAgent, unique } from "../support/worker-fetch.ts";
+
+const busStub = () => bindings.BUS.get(bindings.BUS.idFromName("bus"));
+const setClock = (ms: number | null) =>
+  runInDurableObject(busStub(), (bus: Bus) => {
+    bus.clock.now = ms === null ? () => Date.now() : () => ms;
+  });
 
 /** Opens a bus WebSocket through the Worker and collects the frames it receives. */
 async function connect(headers: Record<string, string>) {
@@ -85,6 +93,30 @@ describe("bus WebSocket push", () => {
     const second = await s.next("messages");
     expect(second.messages.map((m) => m.body)).toEqual([2]);
     s.ws.close();
+  });
+
+  it("the alarm redelivers an unacked push after its lease expires", async () => {
+    const a = await newAgent();
+    const topic = unique("expire");
+    const sub = unique("s");
+    const t0 = 1_950_000_000_000;
+    await setClock(t0);
+    try {
+      await call("PUT", `/v1/bus/subscriptions/${sub}`, { key: a.token, body: { topic, ackDeadlineMs: 1000 } });
+      const s = await connect({ Authorization: `Bearer ${a.token}` });
+      s.send({ type: "subscribe", subscription: sub, window: 1 });
+      await s.next("subscribed");
+      await call("POST", `/v1/bus/topics/${topic}/messages`, { key: a.token, body: { body: "lost" } });
+      const first = await s.next("messages");
+      expect(first.messages[0]).toMatchObject({ body: "lost", deliveryAttempt: 1 });
+      await setClock(t0 + 2000); // past the deadline and the first backoff
+      expect(await runDurableObjectAlarm(busStub())).toBe(true);
+      const again = await s.next("messages");
+      expect(again.messages[0]).toMatchObject({ body: "lost", deliveryAttempt: 2 });
+      s.ws.close();
+    } finally {
+      await setClock(null);
+    }
   });
 
   it("accepts the key as a subprotocol and answers with seed.bus.v1", async () => {
