@@ -21,13 +21,27 @@ export async function seedDev(homeFlag?: string): Promise<void> {
   const envFile = path.join(home.runDir, "dev.env");
   const token = readFileSync(home.dbToken, "utf8").trim();
   const master = readFileSync(home.masterKey).toString("hex");
-  writePrivateFile(envFile, `SEED_DB_TOKEN=${token}\nSEED_MASTER_KEY=${master}\nLIBSQL_ORIGIN=http://${ports.dbListen}:${ports.dbPort}\n`);
+  writePrivateFile(envFile, `SEED_DB_TOKEN=${token}\nSEED_MASTER_KEY=${master}\n`);
+  // The `seed-libsql` service that wrangler.toml's LIBSQL binding names: a tiny proxy Worker
+  // (development only) whose config is generated because the port is.
+  const proxyConfig = path.join(home.runDir, "dev-libsql.toml");
+  writePrivateFile(
+    proxyConfig,
+    [
+      `name = "seed-libsql"`,
+      `main = ${JSON.stringify(path.join(ROOT, "scripts/dev/libsql-proxy.ts"))}`,
+      `compatibility_date = "2026-11-01"`,
+      `[vars]`,
+      `LIBSQL_ORIGIN = ${JSON.stringify(`http://${ports.dbListen}:${ports.dbPort}`)}`,
+      "",
+    ].join("\n"),
+  );
   const wrangler = spawn(
     process.execPath,
     [
       path.join(ROOT, "node_modules/wrangler/bin/wrangler.js"),
       "dev",
-      ...["-c", "wrangler.toml", "-c", "scripts/dev/libsql-proxy.toml"],
+      ...["-c", "wrangler.toml", "-c", proxyConfig],
       ...["--env-file", envFile, "--port", String(ports.port), "--ip", ports.listen],
       ...["--persist-to", path.join(home.dir, "dev-state")],
     ],
