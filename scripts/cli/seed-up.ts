@@ -3,8 +3,10 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { WORKERD_BIN } from "./workerd-bin.ts";
-import { buildWorker, readDeclaration, ROOT } from "../workerd-config/build-worker.ts";
+import { buildWorker, readDeclaration } from "../workerd-config/build-worker.ts";
 import { renderWorkerdConfig, type WorkerDeclaration } from "../workerd-config/workerd-config.ts";
+import { pemBody } from "../../lib/audit/ed25519.ts";
+import { buildDbServer } from "./build-db-server.ts";
 import { writePrivateFile } from "./fs-secure.ts";
 import { homePaths, type Ports } from "./home.ts";
 import { initHome } from "./seed-init.ts";
@@ -50,7 +52,7 @@ export async function generateConfig(home: ReturnType<typeof homePaths>, seedId:
     ownerServices: Object.fromEntries(Object.entries(readServices(home.dir)).map(([k, v]) => [k, serviceAddress(v)])),
     doStoragePath: home.doDir,
     uniqueKeyPrefix: seedId,
-    secretsFromEnv: ["SEED_DB_TOKEN", "SEED_MASTER_KEY"],
+    secretsFromEnv: ["SEED_DB_TOKEN", "SEED_MASTER_KEY", "SEED_IDENTITY_KEY"],
   });
   writePrivateFile(home.config, text);
   return home.config;
@@ -69,17 +71,17 @@ export async function seedUp(opts: UpOptions): Promise<void> {
   if (init.created.length > 0) log(`[seed] initialised ${home.dir}: ${init.created.join(", ")}`);
   if (init.rootKey) log(`[seed] installer root key (shown once, also in ${home.rootKey}):\n${init.rootKey}`);
   await generateConfig(home, init.seedId, ports);
+  const dbServer = await buildDbServer(path.join(home.runDir, "db-server.mjs"));
   writePrivateFile(home.pid("seed"), `${process.pid}\n`);
 
   const dbToken = readFileSync(home.dbToken, "utf8").trim();
   const dbUrl = `http://${ports.dbListen}:${ports.dbPort}`;
   const httpUrl = `http://${ports.listen === "0.0.0.0" ? "127.0.0.1" : ports.listen}:${ports.port}`;
-  const cli = path.join(ROOT, "scripts", "cli", "main.ts");
 
   const db = new Supervised({
     name: "libsql",
     command: process.execPath,
-    args: [...process.execArgv, cli, "db", "serve", "--home", home.dir, "--port", String(ports.dbPort), "--listen", ports.dbListen],
+    args: [dbServer, "--db", home.db, "--token-file", home.dbToken, "--port", String(ports.dbPort), "--listen", ports.dbListen],
     env: { ...process.env, SEED_HOME: home.dir },
     pidFile: home.pid("libsql"),
     ready: () => waitForHttp(`${dbUrl}/health`, { timeoutMs: READY_TIMEOUT_MS }),
@@ -90,7 +92,13 @@ export async function seedUp(opts: UpOptions): Promise<void> {
     command: WORKERD_BIN,
     args: ["serve", home.config],
     // Secrets reach workerd through its environment only (fromEnvironment bindings).
-    env: { ...process.env, SEED_DB_TOKEN: dbToken, SEED_MASTER_KEY: readFileSync(home.masterKey).toString("hex") },
+    env: {
+      ...process.env,
+      SEED_DB_TOKEN: dbToken,
+      SEED_MASTER_KEY: readFileSync(home.masterKey).toString("hex"),
+      // The identity private key (PKCS8 DER, base64): the Worker signs audit checkpoints with it.
+      SEED_IDENTITY_KEY: pemBody(readFileSync(home.identityKey, "utf8")),
+    },
     pidFile: home.pid("workerd"),
     ready: () => waitForHttp(`${httpUrl}/readyz`, { timeoutMs: READY_TIMEOUT_MS }),
     log,

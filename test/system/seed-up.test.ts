@@ -116,6 +116,16 @@ describe("seed up (system)", () => {
     expect(((await after.json()) as { seedId: string }).seedId).toBe(before.seedId);
   });
 
+  it("restarts the libSQL server after kill -9; committed data survives", async () => {
+    const old = pidOf("libsql");
+    process.kill(old, "SIGKILL");
+    await logs.waitFor(/libsql exited \(signal SIGKILL\); restarting/);
+    await logs.waitFor(/libsql is back/);
+    expect(pidOf("libsql")).not.toBe(old);
+    const who = await fetch(url("/v1/owner/whoami"), { headers: { Authorization: `Bearer ${rootKey()}` } });
+    expect(who.status).toBe(200);
+  });
+
   it("stops both children on SIGTERM and leaves no process behind", async () => {
     const pids = [pidOf("libsql"), pidOf("workerd"), pidOf("seed")];
     expect(pids.every(alive)).toBe(true);
