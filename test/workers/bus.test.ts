@@ -1,4 +1,4 @@
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Bus } from "../../durable/bus/bus.ts";
 import type { Delivered } from "../../lib/bus/wire.ts";
@@ -232,6 +232,43 @@ describe("ownership, inboxes, seek, retention", () => {
     const sub = unique("s");
     await ok(await subscribe(a, sub, { topic, startAt: "earliest" }), 201);
     expect((await pull(a, sub, { max: 10 })).map((m) => m.body)).toEqual([3, 4, 5]);
+  });
+});
+
+describe("time-based limits (driven clock)", () => {
+  it("retention by age drops old messages when the alarm sweeps", async () => {
+    const a = await newAgent();
+    const topic = unique("age");
+    const t0 = 1_960_000_000_000;
+    await setClock(t0);
+    try {
+      await ok(await call("PUT", `/v1/bus/topics/${topic}`, { key: a.token, body: { maxAgeMs: 1000 } }));
+      await ok(await publish(a, topic, "old"), 201);
+      await setClock(t0 + 1500);
+      await ok(await publish(a, topic, "new"), 201);
+      expect(await runDurableObjectAlarm(busStub())).toBe(true);
+      const sub = unique("s");
+      await ok(await subscribe(a, sub, { topic, startAt: "earliest" }), 201);
+      expect((await pull(a, sub, { max: 10 })).map((m) => m.body)).toEqual(["new"]);
+    } finally {
+      await resetClock();
+    }
+  });
+
+  it("an idempotency key is remembered for 24 hours, then a new message is stored", async () => {
+    const a = await newAgent();
+    const topic = unique("idem24");
+    const t0 = 1_970_000_000_000;
+    await setClock(t0);
+    try {
+      const first = await ok<{ seq: number }>(await publish(a, topic, 1, { key: "daily" }), 201);
+      await setClock(t0 + 24 * 3600_000 - 1);
+      expect(await ok<{ seq: number }>(await publish(a, topic, 2, { key: "daily" }), 201)).toEqual(first);
+      await setClock(t0 + 24 * 3600_000 + 1);
+      expect((await ok<{ seq: number }>(await publish(a, topic, 3, { key: "daily" }), 201)).seq).toBe(first.seq + 1);
+    } finally {
+      await resetClock();
+    }
   });
 });
 
