@@ -30,9 +30,12 @@ export class Bus extends DurableObject<Env> {
   readonly #push = new PushState();
   readonly #waiters = new Map<string, Set<() => void>>();
   #alarmAt: number | null | undefined = undefined;
-  /** Writes waiting for the next group commit, and the subscriptions they made available. */
-  #queue: { fn: () => unknown; done: (r: BusResult<unknown>) => void }[] = [];
+  /** Writes waiting for the next group commit; whether a commit round is running. */
+  #queue: { fn: () => unknown; resolve: (r: BusResult<unknown>) => void; reject: (e: unknown) => void }[] = [];
+  #flushing = false;
+  /** Subscriptions a write made available: fed to sockets in the same commit, long-polls after it. */
   #touched = new Set<string>();
+  #wake: string[] = [];
   /** Which sockets follow which subscription; rebuilt from attachments after a wake. */
   #followers: Map<string, Set<WebSocket>> | null = null;
 
@@ -55,13 +58,11 @@ export class Bus extends DurableObject<Env> {
    * gate holds them.
    */
   #write<T>(fn: () => T): Promise<BusResult<T>> {
-    return new Promise((resolve) => {
-      this.#queue.push({ fn, done: resolve as (r: BusResult<unknown>) => void });
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ fn, resolve: resolve as (r: BusResult<unknown>) => void, reject });
       if (!this.#flushing) void this.#flushLoop();
     });
   }
-
-  #flushing = false;
 
   async #flushLoop(): Promise<void> {
     this.#flushing = true;
@@ -79,20 +80,34 @@ export class Bus extends DurableObject<Env> {
   #flush(): void {
     const batch = this.#queue;
     this.#queue = [];
-    const results: BusResult<unknown>[] = [];
-    this.ctx.storage.transactionSync(() => {
-      for (const item of batch) results.push(run(() => this.ctx.storage.transactionSync(item.fn)));
-      // Feed sockets in the same commit as the writes that made messages available.
-      const touched = [...this.#touched];
+    const settle: (() => void)[] = [];
+    try {
+      this.ctx.storage.transactionSync(() => {
+        for (const item of batch) {
+          try {
+            const value = this.ctx.storage.transactionSync(item.fn);
+            settle.push(() => item.resolve({ ok: true, value }));
+          } catch (err) {
+            // The item's savepoint is rolled back; the others still commit.
+            settle.push(err instanceof BusFailure ? () => item.resolve({ ok: false, error: err.error }) : () => item.reject(err));
+          }
+        }
+        // Feed sockets in the same commit as the writes that made messages available.
+        const touched = [...this.#touched];
+        this.#touched.clear();
+        for (const sub of touched) this.#pump(sub);
+      });
+    } catch (err) {
+      // The commit itself failed (storage error): nothing of this round was kept.
       this.#touched.clear();
-      for (const sub of touched) this.#pump(sub);
-    });
+      this.#wake.length = 0;
+      for (const item of batch) item.reject(err);
+      return;
+    }
     this.#armAlarm();
-    batch.forEach((item, i) => item.done(results[i]!));
+    for (const s of settle) s();
     for (const sub of this.#wake.splice(0)) this.#wakeWaiters(sub);
   }
-
-  #wake: string[] = [];
 
   // ---- RPC used by the Worker's HTTP routes (and the Mind)
 
