@@ -215,7 +215,11 @@ export class Bus extends DurableObject<Env> {
   /** Closes every WebSocket opened with a key that was just revoked (agent or helper). */
   disconnectKey(keyId: string): number {
     const sockets = this.ctx.getWebSockets(`key:${keyId}`);
-    for (const ws of sockets) ws.close(4001, "key revoked");
+    for (const ws of sockets) {
+      // A frame first: clients learn at once, while the TCP close can lag behind the close frame.
+      send(ws, { type: "error", code: "key_revoked", message: "this key was revoked; the socket is closed" });
+      ws.close(4001, "key revoked");
+    }
     return sockets.length;
   }
 

@@ -114,6 +114,7 @@ export class BusSocket {
   #backoff = MIN_BACKOFF_MS;
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
   #ref = 0;
+  #endCurrent: (code: number, reason: string) => void = () => {};
   /** Called with the reason of every disconnect (for logs and tests). */
   onDisconnect: (reason: string) => void = () => {};
 
@@ -159,6 +160,10 @@ export class BusSocket {
       };
       ws.addEventListener("close", (e) => end(e.code, e.reason));
       ws.addEventListener("error", () => end(1006, "connection failed"));
+      this.#endCurrent = (code, reason) => {
+        end(code, reason);
+        ws.close();
+      };
     });
     return this.#open;
   }
@@ -228,6 +233,8 @@ export class BusSocket {
         return;
       }
       case "error": {
+        // The bus says so before it closes: the TCP close may lag the close frame by seconds.
+        if (frame.code === "key_revoked") return this.#endCurrent(4001, "key revoked");
         const p = frame.ref ? this.#published.get(frame.ref) : undefined;
         if (p) {
           this.#published.delete(frame.ref!);

@@ -154,4 +154,15 @@ describe("bus push client across a workerd crash (system)", () => {
     expect(disconnects.length).toBeGreaterThan(0);
     socket.close();
   }, 60_000);
+
+  it("the client learns of a revoked key within 1 s (the bus says so before the TCP close)", async () => {
+    const a = await addAgent(seed, "revoked");
+    const socket = new BusClient({ url: seed.url, token: a.token }).connect();
+    await socket.ready();
+    const disconnected = new Promise<string>((resolve) => (socket.onDisconnect = resolve));
+    const res = await fetch(`${seed.url}/v1/owner/agents/${a.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${seed.rootKey()}` } });
+    expect(res.status).toBe(200);
+    const why = await Promise.race([disconnected, new Promise<string>((r) => setTimeout(() => r("still open after 1 s"), 1000))]);
+    expect(why).toBe("4001 key revoked");
+  });
 });
