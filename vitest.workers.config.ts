@@ -10,11 +10,20 @@ export default defineConfig({
       miniflare: {
         serviceBindings: {
           LIBSQL: { external: { address: `127.0.0.1:${inject<number>("libsqlPort")}`, http: {} } },
+          // A real OpenAI-compatible embeddings server on loopback (test/support/embeddings-server.ts).
+          EMBEDDINGS: { external: { address: inject<string>("embeddingsHost"), http: {} } },
+          // A real OpenAI-compatible chat-completions server on loopback (test/support/llm-server.ts).
+          LLM: { external: { address: inject<string>("llmHost"), http: {} } },
         },
         bindings: {
           SEED_DB_TOKEN: inject<string>("dbToken"),
           SEED_MASTER_KEY: inject<string>("masterKey"),
+          SEED_IDENTITY_KEY: inject<string>("identityKey"),
           TEST_ROOT_KEY: inject<string>("rootKey"),
+          TEST_EMBEDDINGS_HOST: inject<string>("embeddingsHost"),
+          TEST_EMBEDDINGS_TOKEN: inject<string>("embeddingsToken"),
+          TEST_LLM_HOST: inject<string>("llmHost"),
+          TEST_LLM_TOKEN: inject<string>("llmToken"),
         },
       },
     })),

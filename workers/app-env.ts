@@ -1,4 +1,5 @@
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
+import type { AuditLedger } from "../durable/audit/audit-ledger.ts";
 import type { Bus } from "../durable/bus/bus.ts";
 import type { Mind } from "../durable/mind/mind.ts";
 import type * as schema from "../lib/db/schema.ts";
@@ -7,10 +8,14 @@ import type * as schema from "../lib/db/schema.ts";
 export type Bindings = Omit<Env, "BUS" | "MIND"> & {
   BUS: DurableObjectNamespace<Bus>;
   MIND: DurableObjectNamespace<Mind>;
+  /** The audit ledger's single writer (durable/audit). */
+  AUDIT: DurableObjectNamespace<AuditLedger>;
   /** Bearer token of the libSQL server; from the environment, never in the config file. */
   SEED_DB_TOKEN: string;
   /** master.key as hex: decrypts credentials. From the environment, never in the config file. */
   SEED_MASTER_KEY: string;
+  /** The seed's Ed25519 private key, PKCS8 DER in base64: signs audit checkpoints. From the environment. */
+  SEED_IDENTITY_KEY?: string;
   /** Outbound services the owner configured (`seed services set`); absent unless configured. */
   LLM?: Fetcher;
   EMBEDDINGS?: Fetcher;
@@ -20,4 +25,4 @@ export type Db = LibSQLDatabase<typeof schema>;
 
 export type Caller = { kind: "root" | "agent" | "helper"; keyId: string; name: string; scopes: string[] };
 
-export type AppEnv = { Bindings: Bindings; Variables: { db: Db; caller: Caller } };
+export type AppEnv = { Bindings: Bindings; Variables: { db: Db; caller: Caller; /** The scope a helper request was checked against (audited). */ membraneScope?: string } };

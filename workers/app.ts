@@ -6,6 +6,12 @@ import { openDb } from "./db.ts";
 import { health } from "./health/health.ts";
 import { busRoutes } from "./bus/bus-routes.ts";
 import { owner } from "./owner/owner.ts";
+import { helperAudit } from "./audit/helper-audit.ts";
+import { auditReadRoutes } from "./audit/audit-routes.ts";
+import { identityRoutes } from "./identity/identity-routes.ts";
+import { statusRoutes } from "./identity/status-routes.ts";
+import { mindApi } from "./mind/mind-api.ts";
+import { memoryRoutes } from "./memory/memory-routes.ts";
 
 export const app = new Hono<AppEnv>();
 
@@ -13,10 +19,16 @@ app.use(async (c, next) => {
   c.set("db", openDb(c.env));
   await next();
 });
+app.use(helperAudit); // every helper-key request → audit ledger (workers/audit/helper-audit.ts)
 
 app.route("/", health);
 app.route("/v1/owner", owner);
+app.route("/v1/identity", identityRoutes);
+app.route("/v1/status", statusRoutes);
+app.route("/v1/audit", auditReadRoutes);
 app.route("/v1/bus", busRoutes);
+app.route("/v1", mindApi);
+app.route("/v1/memory", memoryRoutes);
 
 app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
 

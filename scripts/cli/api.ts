@@ -1,6 +1,7 @@
 // How CLI commands talk to a running seed: its HTTP API, with the owner's root key read from a
 // file (never from an argument). The URL comes from the running seed's state file or --url.
 import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { homePaths } from "./home.ts";
 
 export type ApiOptions = { home: string; url?: string; keyFile?: string };
@@ -13,6 +14,13 @@ export class ApiError extends Error {
   }
 }
 
+/** --key-file, else SEED_KEY_FILE, else SEED_HOME/keys/owner.key if it exists (after `seed handoff --out` there), else keys/root.key. */
+export function keyFileOf(opts: ApiOptions): string {
+  const home = homePaths(opts.home);
+  const ownerKey = path.join(home.keysDir, "owner.key");
+  return opts.keyFile ?? process.env.SEED_KEY_FILE ?? (existsSync(ownerKey) ? ownerKey : home.rootKey);
+}
+
 export function apiTarget(opts: ApiOptions): { url: string; key: string } {
   const home = homePaths(opts.home);
   let url = opts.url ?? process.env.SEED_URL;
@@ -20,7 +28,7 @@ export function apiTarget(opts: ApiOptions): { url: string; key: string } {
     if (!existsSync(home.state)) throw new Error(`no seed is running from ${home.dir} (start it with \`seed up\`, or pass --url)`);
     url = (JSON.parse(readFileSync(home.state, "utf8")) as { httpUrl: string }).httpUrl;
   }
-  const keyFile = opts.keyFile ?? process.env.SEED_KEY_FILE ?? home.rootKey;
+  const keyFile = keyFileOf(opts);
   if (!existsSync(keyFile)) throw new Error(`no key file at ${keyFile} (pass --key-file)`);
   return { url, key: readFileSync(keyFile, "utf8").trim() };
 }

@@ -11,7 +11,7 @@ export const apiOptions = (cmd: Command) =>
   cmd
     .addOption(homeOption())
     .option("--url <url>", "the seed's HTTP URL (env SEED_URL; default: the running seed of --home)")
-    .option("--key-file <file>", "file holding the owner's root key (env SEED_KEY_FILE; default SEED_HOME/keys/root.key)");
+    .option("--key-file <file>", "file holding the owner's root key (env SEED_KEY_FILE; default SEED_HOME/keys/owner.key if it exists, else SEED_HOME/keys/root.key)");
 
 export type ApiFlags = { home?: string; url?: string; keyFile?: string; json?: boolean };
 

@@ -5,6 +5,9 @@ import { Command } from "commander";
 import { registerAgents } from "./commands/agents.ts";
 import { registerCore } from "./commands/core.ts";
 import { registerOutbound } from "./commands/outbound.ts";
+import { registerMembrane } from "./commands/membrane.ts";
+import { registerMind } from "./commands/mind.ts";
+import { registerMemory } from "./commands/memory.ts";
 
 // Everything the seed writes under SEED_HOME (and its children write: the database, workerd's
 // Durable Object files) is private to its user: 0600 files, 0700 folders.
@@ -19,6 +22,9 @@ const program = new Command()
 registerCore(program);
 registerAgents(program);
 registerOutbound(program);
+registerMembrane(program);
+registerMind(program);
+registerMemory(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`seed: ${err instanceof Error ? err.message : String(err)}`);

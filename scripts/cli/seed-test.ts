@@ -8,8 +8,11 @@ import { ROOT, wranglerEnv } from "../workerd-config/build-worker.ts";
 
 type Suite = { name: string; args: string[] };
 
+// System tests each run a whole seed (and build it): one file at a time, so a 2-core CI machine
+// is not asked to run six organisms at once.
 const SUITES: Suite[] = [
-  { name: "node", args: ["--config", "vitest.config.ts"] },
+  { name: "unit and libSQL server", args: ["--config", "vitest.config.ts", "--project", "fast"] },
+  { name: "system", args: ["--config", "vitest.config.ts", "--project", "system", "--no-file-parallelism"] },
   { name: "workers", args: ["--config", "vitest.workers.config.ts"] },
 ];
 
@@ -35,7 +38,7 @@ export function seedTest(filters: string[]): number {
   let status = 0;
   for (const suite of SUITES) {
     console.log(`== ${suite.name}`);
-    const report = path.join(out, `${suite.name}.json`);
+    const report = path.join(out, `${suite.name.replace(/\W+/g, "-")}.json`);
     const r = spawnSync(
       node[0]!,
       [...node.slice(1), bin("vitest/vitest.mjs"), "run", ...suite.args, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, "--passWithNoTests", ...filters],

@@ -1,18 +1,28 @@
-// `seed up`: init if needed, build the Worker, generate the workerd config, start the libSQL
-// server and workerd, wait for /readyz, then supervise both until SIGINT/SIGTERM.
+// `seed up`: prepare (init, bundle, config — in a child process), start the libSQL server and
+// workerd, wait for /readyz, then supervise both until SIGINT/SIGTERM.
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { WORKERD_BIN } from "./workerd-bin.ts";
-import { buildWorker, readDeclaration } from "../workerd-config/build-worker.ts";
-import { renderWorkerdConfig, type WorkerDeclaration } from "../workerd-config/workerd-config.ts";
 import { pemBody } from "../../lib/audit/ed25519.ts";
-import { buildDbServer } from "./build-db-server.ts";
 import { writePrivateFile } from "./fs-secure.ts";
 import { homePaths, type Ports } from "./home.ts";
-import { initHome } from "./seed-init.ts";
-import { readServices, serviceAddress } from "./services.ts";
 import { Supervised } from "./supervisor.ts";
 import { waitForHttp } from "./wait-http.ts";
+import { WORKERD_BIN } from "./workerd-bin.ts";
+
+type PrepareResult = { seedId: string; created: string[]; rootKey?: string; dbServer: string };
+
+/** `seed build --json` in a child process: see prepare.ts for why. */
+function runPrepare(homeDir: string, ports: Ports): PrepareResult {
+  const main = path.join(import.meta.dirname, "main.ts");
+  const args = ["build", "--home", homeDir, "--port", String(ports.port), "--db-port", String(ports.dbPort), "--listen", ports.listen, "--json"];
+  const r = spawnSync(process.execPath, [...process.execArgv, main, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, SEED_DB_LISTEN: ports.dbListen },
+  });
+  if (r.status !== 0) throw new Error(r.stderr.trim().replace(/^seed: /, "") || `seed build failed (exit ${r.status})`);
+  return JSON.parse(r.stdout) as PrepareResult;
+}
 
 export type UpOptions = { home: string; ports: Ports; log: (line: string) => void };
 
@@ -33,31 +43,6 @@ export function readPid(file: string): number | null {
   return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
-/** Writes run/config.capnp for the current bundle; returns its path. */
-export async function generateConfig(home: ReturnType<typeof homePaths>, seedId: string, ports: Ports): Promise<string> {
-  const { rebuilt, modules } = await buildWorker(home.bundleDir);
-  const declFile = path.join(home.bundleDir, "declaration.json");
-  // Reading wrangler.toml loads all of wrangler (~1 s): do it only when the bundle changed.
-  let decl: WorkerDeclaration;
-  if (rebuilt || !existsSync(declFile)) {
-    decl = await readDeclaration();
-    writePrivateFile(declFile, JSON.stringify(decl, null, 2));
-  } else {
-    decl = JSON.parse(readFileSync(declFile, "utf8")) as WorkerDeclaration;
-  }
-  const text = renderWorkerdConfig(decl, {
-    modules: modules.map((m) => ({ name: m, path: `bundle/${m}` })),
-    httpAddress: `${ports.listen}:${ports.port}`,
-    externalServices: { "seed-libsql": `${ports.dbListen}:${ports.dbPort}` },
-    ownerServices: Object.fromEntries(Object.entries(readServices(home.dir)).map(([k, v]) => [k, serviceAddress(v)])),
-    doStoragePath: home.doDir,
-    uniqueKeyPrefix: seedId,
-    secretsFromEnv: ["SEED_DB_TOKEN", "SEED_MASTER_KEY", "SEED_IDENTITY_KEY"],
-  });
-  writePrivateFile(home.config, text);
-  return home.config;
-}
-
 export async function seedUp(opts: UpOptions): Promise<void> {
   const home = homePaths(opts.home);
   const { ports, log } = opts;
@@ -67,11 +52,10 @@ export async function seedUp(opts: UpOptions): Promise<void> {
   }
 
   const t0 = Date.now();
-  const init = await initHome(home);
+  const init = runPrepare(home.dir, ports);
   if (init.created.length > 0) log(`[seed] initialised ${home.dir}: ${init.created.join(", ")}`);
   if (init.rootKey) log(`[seed] installer root key (shown once, also in ${home.rootKey}):\n${init.rootKey}`);
-  await generateConfig(home, init.seedId, ports);
-  const dbServer = await buildDbServer(path.join(home.runDir, "db-server.mjs"));
+  const dbServer = init.dbServer;
   writePrivateFile(home.pid("seed"), `${process.pid}\n`);
 
   const dbToken = readFileSync(home.dbToken, "utf8").trim();

@@ -27,7 +27,9 @@ describe("bus durability under kill -9 (system)", () => {
     const consumer = await addAgent(seed, "consumer");
     const pub = new BusClient({ url: seed.url, token: producer.token });
     const con = new BusClient({ url: seed.url, token: consumer.token });
-    await con.putSubscription("jobs-worker", { topic: "jobs", ackDeadlineMs: 500, maxDeliveries: 100 });
+    // The deadline is generous so a loaded CI machine does not churn leases; the deliveries the
+    // consumer skips on purpose come back after it.
+    await con.putSubscription("jobs-worker", { topic: "jobs", ackDeadlineMs: 3000, maxDeliveries: 100 });
 
     const confirmed = new Set<number>(); // publish returned 201
     const delivered = new Map<number, number>(); // message → deliveries seen
@@ -66,8 +68,9 @@ describe("bus durability under kill -9 (system)", () => {
     };
 
     let producing = true;
+    const giveUpAt = Date.now() + 240_000; // fail with numbers rather than hang
     const consume = async (c: number) => {
-      while (producing || ackConfirmed.size < confirmed.size) {
+      while ((producing || ackConfirmed.size < confirmed.size) && Date.now() < giveUpAt) {
         let got: Delivered[];
         try {
           got = await con.pull("jobs-worker", { max: 100, waitMs: 1000 });

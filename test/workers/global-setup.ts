@@ -1,13 +1,17 @@
 // Starts a real libSQL server process (`seed db serve`) on a fresh, initialised SEED_HOME for
 // the Worker tests, and hands its port, token and the installer root key to the test project.
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
+import { pemBody } from "../../lib/audit/ed25519.ts";
 import { homePaths } from "../../scripts/cli/home.ts";
 import { initHome } from "../../scripts/cli/seed-init.ts";
 import { waitForHttp } from "../../scripts/cli/wait-http.ts";
 import { freePort, tempDir } from "../support/seed-home.ts";
+import { startEmbeddingsServer } from "../support/embeddings-server.ts";
+import { startLlmServer } from "../support/llm-server.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -15,6 +19,11 @@ declare module "vitest" {
     dbToken: string;
     rootKey: string;
     masterKey: string;
+    identityKey: string;
+    embeddingsHost: string;
+    embeddingsToken: string;
+    llmHost: string;
+    llmToken: string;
   }
 }
 
@@ -32,7 +41,19 @@ export default async function setup(project: TestProject) {
   project.provide("dbToken", readFileSync(home.dbToken, "utf8").trim());
   project.provide("rootKey", report.rootKey!);
   project.provide("masterKey", readFileSync(home.masterKey).toString("hex"));
+  project.provide("identityKey", pemBody(readFileSync(home.identityKey, "utf8")));
+  const embeddingsToken = randomBytes(16).toString("hex");
+  const embeddings = await startEmbeddingsServer({ token: embeddingsToken, model: "test-embed", dimension: 64 });
+  project.provide("embeddingsHost", embeddings.host);
+  project.provide("embeddingsToken", embeddingsToken);
+  // The mind's planner talks to a real chat-completions server on loopback (test/support/llm-server.ts).
+  const llmToken = randomBytes(16).toString("hex");
+  const llm = await startLlmServer({ token: llmToken });
+  project.provide("llmHost", llm.host);
+  project.provide("llmToken", llmToken);
   return async () => {
+    await embeddings.close();
+    await llm.close();
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
     rmSync(dir, { recursive: true, force: true });

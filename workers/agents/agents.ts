@@ -44,6 +44,6 @@ export const ownerAgents = new Hono<AppEnv>()
       db.update(keys).set({ revokedAt: now }).where(eq(keys.id, id)),
       db.update(agents).set({ removedAt: now }).where(eq(agents.id, id)),
     ]);
-    await c.env.BUS.get(c.env.BUS.idFromName("bus")).disconnectAgent(id);
+    await c.env.BUS.get(c.env.BUS.idFromName("bus")).disconnectKey(id);
     return c.json({ id, removed: true });
   });

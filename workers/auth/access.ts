@@ -5,7 +5,7 @@ import { createMiddleware } from "hono/factory";
 import { ForbiddenError } from "../../lib/errors.ts";
 import { scopeGrants } from "../../lib/scopes.ts";
 import type { AppEnv } from "../app-env.ts";
-import { authenticate } from "./authenticate.ts";
+import { authenticateGuarded } from "../membrane/guarded-authenticate.ts";
 
 export { scopeGrants };
 
@@ -23,12 +23,14 @@ export type AccessPolicy = {
 export function access(policy: AccessPolicy) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = policy.authorization?.(c) ?? c.req.header("Authorization");
-    const caller = await authenticate(c.var.db, header, Date.now());
+    // Rate-limited on failure (per address and key id): workers/membrane/failed-auth-limiter.ts.
+    const caller = await authenticateGuarded(c, header);
     c.set("caller", caller);
     if (caller.kind === "root" && policy.owner) return next();
     if (caller.kind === "agent" && policy.agent) return next();
     if (caller.kind === "helper" && policy.helper !== undefined) {
       const required = typeof policy.helper === "function" ? policy.helper(c) : policy.helper;
+      c.set("membraneScope", required); // the audit ledger records the scope a helper used
       if (caller.scopes.some((s) => scopeGrants(s, required))) return next();
       throw new ForbiddenError(`this key lacks the scope ${required}`, "missing_scope");
     }

@@ -3,6 +3,11 @@ import { identity } from "../../lib/db/schema.ts";
 import type { AppEnv } from "../app-env.ts";
 import { ownerAgents } from "../agents/agents.ts";
 import { access } from "../auth/access.ts";
+import { auditRoutes } from "../audit/audit-routes.ts";
+import { ownerKeys } from "../identity/keys-routes.ts";
+import { ownerHandoff } from "../membrane/handoff-routes.ts";
+import { ownerMembrane } from "../membrane/membrane-routes.ts";
+import { ownerMind } from "../mind/owner-mind.ts";
 
 /** Everything under /v1/owner: the root key's powers, checked once here. */
 export const owner = new Hono<AppEnv>()
@@ -11,4 +16,9 @@ export const owner = new Hono<AppEnv>()
     const row = await c.var.db.select({ seedId: identity.seedId }).from(identity).get();
     return c.json({ seedId: row?.seedId ?? null, keyId: c.var.caller.keyId, kind: c.var.caller.kind });
   })
-  .route("/agents", ownerAgents);
+  .route("/agents", ownerAgents)
+  .route("/keys", ownerKeys)
+  .route("/membrane", ownerMembrane)
+  .route("/audit", auditRoutes)
+  .route("/handoff", ownerHandoff)
+  .route("/mind", ownerMind);

@@ -62,16 +62,18 @@ export function registerCore(program: Command): void {
 
   program
     .command("build")
-    .description("bundle the Worker and write SEED_HOME/run/config.capnp (seed up does this itself)")
+    .description("init if needed, bundle the Worker and the libSQL server, write SEED_HOME/run/config.capnp (seed up does this itself)")
     .addOption(homeOption())
     .option("--port <n>", "HTTP port written into the config (env SEED_PORT, default 8787)")
     .option("--db-port <n>", "libSQL server port written into the config (env SEED_DB_PORT, default 8788)")
-    .action(async (opts: { home?: string; port?: string; dbPort?: string }) => {
-      const { initHome } = await import("../seed-init.ts");
-      const { generateConfig } = await import("../seed-up.ts");
-      const home = homePaths(resolveHome(opts.home));
-      const { seedId } = await initHome(home);
-      log(`wrote ${await generateConfig(home, seedId, resolvePorts(opts))}`);
+    .option("--listen <addr>", "address the Worker listens on (env SEED_LISTEN, default 127.0.0.1)")
+    .option("--json", "print what was prepared as JSON (the installer root key only when just minted)")
+    .action(async (opts: { home?: string; port?: string; dbPort?: string; listen?: string; json?: boolean }) => {
+      const { prepare } = await import("../prepare.ts");
+      const p = await prepare(resolveHome(opts.home), resolvePorts(opts));
+      if (opts.json) return log(JSON.stringify({ ...p.init, dbServer: p.dbServer, config: p.config }));
+      if (p.init.rootKey) log(`installer root key — shown once, also saved to ${p.init.rootKeyPath} (0600):\n${p.init.rootKey}`);
+      log(`wrote ${p.config} and ${p.dbServer}`);
     });
 
   program

@@ -1,0 +1,127 @@
+import { DurableObject } from "cloudflare:workers";
+import { chainEntries, type AuditEntry, type ChainHead } from "../../lib/audit/audit-chain.ts";
+import { insertRecords, lastCheckpoint, readHead } from "../../lib/audit/audit-store.ts";
+import { signCheckpoint, type Checkpoint, type CheckpointReason } from "../../lib/audit/checkpoint.ts";
+import { importSigningKey, type Ed25519Key } from "../../lib/audit/ed25519.ts";
+import { identity } from "../../lib/db/schema.ts";
+import type { Bindings, Db } from "../../workers/app-env.ts";
+import { openDb } from "../../workers/db.ts";
+
+export type AppendResult = { first: number; last: number; head: ChainHead; checkpoint: Checkpoint | null };
+
+type Waiter = {
+  entries: AuditEntry[];
+  checkpoint?: CheckpointReason;
+  resolve: (r: AppendResult) => void;
+  reject: (err: unknown) => void;
+};
+
+type LedgerState = { head: ChainHead; seedId: string; checkpointedSeq: number };
+
+/** A checkpoint is signed at least this often while rows keep arriving … */
+export const CHECKPOINT_EVERY_MS = 10 * 60_000;
+/** … and inline whenever this many rows have accumulated since the last one. */
+export const CHECKPOINT_EVERY_ROWS = 1000;
+const MAX_ATTEMPTS = 5;
+
+/**
+ * The one writer of the audit ledger (libSQL tables audit_log and audit_checkpoints). Every
+ * row depends on the hash of the row before it, so appends must be serialised; a Worker cannot
+ * do that across requests (workerd cancels a request that waits on another request's promise),
+ * a Durable Object can. Appends that arrive while a write is in flight are committed together in
+ * the next transaction (group commit), so concurrent helper requests share one fsync.
+ */
+export class AuditLedger extends DurableObject<Env> {
+  #pending: Waiter[] = [];
+  #flushing = false;
+  #state: LedgerState | null = null;
+  #db: Db | null = null;
+  #signingKey: Promise<Ed25519Key | null> | null = null;
+
+  /** Appends entries in order; resolves once they are committed. */
+  append(entries: AuditEntry[], opts: { checkpoint?: CheckpointReason } = {}): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ entries, checkpoint: opts.checkpoint, resolve, reject });
+      if (!this.#flushing) void this.#flushLoop();
+    });
+  }
+
+  /** Whether this seed can sign checkpoints (SEED_IDENTITY_KEY reached workerd). */
+  async canSign(): Promise<boolean> {
+    return (await this.#key()) !== null;
+  }
+
+  async head(): Promise<ChainHead> {
+    return (this.#state ??= await this.#load()).head;
+  }
+
+  /** Periodic checkpoint: signs the head if rows were added since the last one. */
+  async alarm(): Promise<void> {
+    const state = (this.#state ??= await this.#load());
+    if (state.head.seq > state.checkpointedSeq) await this.append([], { checkpoint: "periodic" });
+  }
+
+  #bindings(): Bindings {
+    return this.env as unknown as Bindings;
+  }
+
+  #key(): Promise<Ed25519Key | null> {
+    const secret = this.#bindings().SEED_IDENTITY_KEY;
+    this.#signingKey ??= secret ? importSigningKey(secret) : Promise.resolve(null);
+    return this.#signingKey;
+  }
+
+  async #load(): Promise<LedgerState> {
+    const db = (this.#db ??= openDb(this.#bindings()));
+    const [head, cp, id] = await Promise.all([readHead(db), lastCheckpoint(db), db.select({ seedId: identity.seedId }).from(identity).get()]);
+    if (!id) throw new Error("no identity row: run `seed init`");
+    return { head, seedId: id.seedId, checkpointedSeq: cp?.seq ?? 0 };
+  }
+
+  async #flushLoop(): Promise<void> {
+    this.#flushing = true;
+    try {
+      while (this.#pending.length > 0) await this.#flush(this.#pending.splice(0));
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  async #flush(batch: Waiter[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#commit(batch);
+      } catch (err) {
+        // The database is the truth: reload the head next time instead of trusting memory.
+        this.#state = null;
+        // Another writer took the next seq (a second ledger object on the same database, as
+        // parallel test runtimes have): re-chain after its rows. Anything else fails the batch.
+        if (attempt < MAX_ATTEMPTS && /UNIQUE|constraint/i.test(String((err as Error)?.message ?? err))) continue;
+        for (const w of batch) w.reject(err);
+        return;
+      }
+    }
+  }
+
+  async #commit(batch: Waiter[]): Promise<void> {
+    const state = (this.#state ??= await this.#load());
+    const records = await chainEntries(state.head, batch.flatMap((w) => w.entries));
+    const head = records.length ? { seq: records.at(-1)!.seq, hash: records.at(-1)!.hash } : state.head;
+    const wanted = batch.find((w) => w.checkpoint)?.checkpoint ?? (head.seq - state.checkpointedSeq >= CHECKPOINT_EVERY_ROWS ? "rows" : undefined);
+    const key = wanted && head.seq > state.checkpointedSeq ? await this.#key() : null;
+    const checkpoint = key ? await signCheckpoint(key, state.seedId, head, Date.now(), wanted!) : null;
+    await insertRecords(this.#db!, records, checkpoint ?? undefined);
+    state.head = head;
+    if (checkpoint) state.checkpointedSeq = checkpoint.seq;
+    let next = records[0]?.seq ?? head.seq + 1;
+    for (const w of batch) {
+      w.resolve({ first: next, last: next + w.entries.length - 1, head, checkpoint });
+      next += w.entries.length;
+    }
+    if (records.length > 0 && head.seq > state.checkpointedSeq && (await this.ctx.storage.getAlarm().catch(() => 0)) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + CHECKPOINT_EVERY_MS).catch(() => {
+        console.error("could not arm the audit checkpoint alarm");
+      });
+    }
+  }
+}

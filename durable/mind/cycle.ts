@@ -1,0 +1,176 @@
+// One cycle of the loop: perceive (due schedule rows, pending events, ledger changes) → decide
+// (rules, then the planner) → act (create, expire, re-dispatch, dispatch) → measure coherence.
+// The caller (the alarm) records the cycle, consumes its schedule rows and re-arms.
+import type { PublishInput } from "../../lib/bus/wire.ts";
+import type { Mode, Pulse, TaskInput } from "../../lib/mind/wire.ts";
+import type { Bindings } from "../../workers/app-env.ts";
+import type { Coherence } from "./coherence.ts";
+import { DecisionError, eventContext, tasksFromRules, type PlannedEvent } from "./decide.ts";
+import { dispatchOpen } from "./dispatcher.ts";
+import { MAX_EVENT_ATTEMPTS, type EventRow, type EventStore } from "./event-store.ts";
+import type { Ledger } from "./ledger.ts";
+import { recordCycleMemory } from "./memory-hook.ts";
+import type { MindIo } from "./mind-io.ts";
+import { plan, PlannerError } from "./planner.ts";
+import type { Rules } from "./rules.ts";
+import { EVENT_RETRY, type Schedule, type ScheduleRow } from "./schedule.ts";
+import type { Settings } from "./settings.ts";
+
+export type CycleDeps = {
+  env: Bindings;
+  storage: DurableObjectStorage;
+  ledger: Ledger;
+  events: EventStore;
+  rules: Rules;
+  settings: Settings;
+  schedule: Schedule;
+  coherence: Coherence;
+  io: MindIo;
+  now: () => number;
+};
+
+export type CycleOutcome = { did: Record<string, number>; pulse: Pulse; again: boolean };
+
+const PREFIX = (key: string) => key.split(":")[0]!;
+
+export async function runCycle(d: CycleDeps, cycleId: number, startedAt: number, due: ScheduleRow[]): Promise<CycleOutcome> {
+  const did: Record<string, number> = { events: 0, tasksCreated: 0, quarantined: 0, expired: 0, redispatched: 0, dispatched: 0, waiting: 0, dispatchErrors: 0, plannerRejected: 0, held: 0, alerts: 0 };
+  const alerts: PublishInput[] = [];
+  const mode: Mode = d.settings.mode();
+
+  // ---- perceive + decide + act on events
+  const suspect = d.events.suspect();
+  if (suspect) {
+    if (suspect.attempts >= MAX_EVENT_ATTEMPTS) {
+      const error = `cycles handling it failed ${suspect.attempts} times without finishing`;
+      d.events.quarantine(suspect.seq, error);
+      did.quarantined++;
+      alerts.push(quarantineAlert(suspect, error));
+    } else {
+      await handleEvents(d, [suspect], did, alerts);
+    }
+  }
+  const ready = d.events.ready(d.now());
+  if (ready.length > 0) await handleEvents(d, ready, did, alerts);
+  const retryAt = d.events.nextRetryAt();
+  if (retryAt !== null) d.schedule.set(EVENT_RETRY, retryAt);
+  else d.schedule.remove(EVENT_RETRY);
+
+  // ---- act on time: deadlines, lapsed leases, governed agents
+  const avoid = new Map<string, string>();
+  d.storage.transactionSync(() => {
+    for (const row of due) {
+      const [kind, id] = [PREFIX(row.key), row.key.slice(row.key.indexOf(":") + 1)];
+      if (kind === "deadline" && d.ledger.expire(id)) did.expired++;
+      if (kind === "lease") {
+        const t = d.ledger.find(id);
+        if (t && (t.state === "dispatched" || t.state === "claimed") && t.lease_until !== null && t.lease_until <= d.now()) {
+          avoid.set(id, t.assignee!);
+          d.ledger.reopen(id, "mind", t.state === "dispatched" ? `not claimed in time by ${t.assignee}` : `heartbeat lapsed at ${t.assignee}`, false);
+          did.redispatched++;
+        }
+      }
+    }
+  });
+  const held = new Set<string>();
+  if (mode === "govern") {
+    for (const s of d.coherence.all()) if (s.kind === "agent" && s.stalled) held.add(s.name);
+    d.storage.transactionSync(() => {
+      for (const agent of held) {
+        const rows = d.ledger.sql.exec<{ id: string }>("SELECT id FROM tasks WHERE assignee = ? AND state IN ('dispatched', 'claimed')", agent).toArray();
+        for (const { id } of rows) {
+          avoid.set(id, agent);
+          d.ledger.reopen(id, "mind", `governed: agent ${agent} is stalled`, false);
+          did.redispatched++;
+        }
+      }
+    });
+    did.held = held.size;
+  }
+  const dispatch = await dispatchOpen({ ledger: d.ledger, settings: d.settings, io: d.io, held, avoid });
+  did.dispatched = dispatch.dispatched;
+  did.waiting = dispatch.waiting;
+  did.dispatchErrors = dispatch.errors;
+
+  // ---- measure
+  const changes = d.coherence.changes();
+  const m = d.storage.transactionSync(() => d.coherence.measure(d.now(), changes));
+  for (const s of m.newlyStalled) alerts.push({ body: { type: "subsystem.stalled", mode, subsystem: { kind: s.kind, name: s.name }, since: s.stalledSince, reason: s.reason, open: s.open, lastProgressAt: s.lastProgressAt, typicalIntervalMs: s.typicalIntervalMs }, key: `stalled:${s.kind}:${s.name}:${s.stalledSince}` });
+  for (const s of m.recovered) alerts.push({ body: { type: "subsystem.recovered", mode, subsystem: { kind: s.kind, name: s.name }, at: d.now() }, key: `recovered:${s.kind}:${s.name}:${cycleId}` });
+  if (alerts.length > 0) {
+    const r = await d.io.publishAlerts(alerts).catch(() => ({ ok: false as const }));
+    if (r.ok) did.alerts = alerts.length;
+    else did.alertErrors = alerts.length;
+  }
+
+  // ---- remember (a no-op until lib/memory exists; see memory-hook.ts)
+  await recordCycleMemory(d.env, { cycle: cycleId, startedAt, endedAt: d.now(), did, stalled: m.stalled.map((s) => `${s.kind}:${s.name}`), regime: m.pulse.regime });
+
+  const governNow = mode === "govern" && m.newlyStalled.some((s) => s.kind === "agent");
+  const again = (dispatch.more && dispatch.dispatched > 0) || changes.more || governNow || d.events.ready(d.now(), 1).length > 0;
+  return { did, pulse: m.pulse, again };
+}
+
+async function handleEvents(d: CycleDeps, batch: EventRow[], did: Record<string, number>, alerts: PublishInput[]): Promise<void> {
+  // The attempt is on disk before the work: a cycle that dies here leaves its events as suspects.
+  d.events.beginAttempt(batch.map((e) => e.seq));
+  await d.storage.sync();
+  const forPlanner: EventRow[] = [];
+  d.storage.transactionSync(() => {
+    for (const e of batch) {
+      const rules = d.rules.matching(e.source, e.type);
+      if (rules.length === 0) {
+        forPlanner.push(e);
+        continue;
+      }
+      try {
+        const inputs = tasksFromRules(e, rules);
+        settle(d, e, inputs, did);
+      } catch (err) {
+        fail(d, e, err, did, alerts);
+      }
+    }
+  });
+  if (forPlanner.length === 0) return;
+  const config = d.settings.get("planner");
+  if (!config || !config.enabled) {
+    // Nothing asked for work from these events: they are handled, with no task.
+    d.storage.transactionSync(() => forPlanner.forEach((e) => settle(d, e, [], did)));
+    return;
+  }
+  const capabilities = [...new Set([...(await d.io.listAgents()).flatMap((a) => a.capabilities), ...d.rules.capabilities()])].sort();
+  const apiKey = config.credential ? await d.io.credential(config.credential) : null;
+  for (let i = 0; i < forPlanner.length; i += config.maxEvents) {
+    const chunk = forPlanner.slice(i, i + config.maxEvents);
+    const planned: PlannedEvent[] = chunk.map(eventContext);
+    try {
+      if (config.credential && !apiKey) throw new PlannerError(`the credential ${config.credential} does not exist`);
+      const p = await plan({ fetcher: d.io.llm(), config, apiKey, capabilities }, planned);
+      did.plannerRejected += p.rejected;
+      d.storage.transactionSync(() => chunk.forEach((e) => settle(d, e, p.byEvent.get(e.id) ?? [], did)));
+    } catch (err) {
+      if (!(err instanceof PlannerError)) throw err;
+      d.storage.transactionSync(() => chunk.forEach((e) => fail(d, e, err, did, alerts)));
+    }
+  }
+}
+
+function settle(d: CycleDeps, e: EventRow, inputs: TaskInput[], did: Record<string, number>): void {
+  // No wake: this cycle dispatches what it creates.
+  const ids = inputs.map((input) => d.ledger.create(input, `event:${e.id}`, { source: e.source, eventId: e.id, wake: false }).id);
+  d.events.handled(e.seq, ids);
+  did.events++;
+  did.tasksCreated += ids.length;
+}
+
+function fail(d: CycleDeps, e: EventRow, err: unknown, did: Record<string, number>, alerts: PublishInput[]): void {
+  const message = err instanceof DecisionError || err instanceof PlannerError ? err.message : `${err instanceof Error ? err.name : "error"}: ${err instanceof Error ? err.message : String(err)}`;
+  if (d.events.failed(e.seq, message) === "quarantined") {
+    did.quarantined++;
+    alerts.push(quarantineAlert(e, message));
+  }
+}
+
+function quarantineAlert(e: EventRow, error: string): PublishInput {
+  return { body: { type: "event.quarantined", eventId: e.id, source: e.source, eventType: e.type, error }, key: `quarantined:${e.id}` };
+}

@@ -1,0 +1,54 @@
+// A task as stored in the Mind's SQLite, and as the API shows it.
+import type { Task, TaskState } from "../../lib/mind/wire.ts";
+
+export type TaskRow = {
+  id: string;
+  title: string;
+  capability: string;
+  payload: string | null;
+  source: string;
+  priority: number;
+  created_at: number;
+  deadline: number | null;
+  state: TaskState;
+  assignee: string | null;
+  assigned_at: number | null;
+  attempts: number;
+  lease_until: number | null;
+  progress_at: number | null;
+  done_at: number | null;
+  result: string | null;
+  reason: string | null;
+  event_id: string | null;
+  updated_at: number;
+};
+
+const json = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+
+export function toTask(r: TaskRow): Task {
+  return {
+    id: r.id,
+    title: r.title,
+    capability: r.capability,
+    payload: json(r.payload),
+    source: r.source,
+    priority: r.priority,
+    createdAt: r.created_at,
+    deadline: r.deadline,
+    state: r.state,
+    assignee: r.assignee,
+    attempts: r.attempts,
+    result: json(r.result),
+    reason: r.reason,
+    updatedAt: r.updated_at,
+    leaseUntil: r.lease_until,
+    eventId: r.event_id,
+  };
+}
+
+/** The subsystems a task belongs to: its capability, its source, and the agent holding it. */
+export function subsystemKeys(t: { capability: string; source: string; assignee: string | null }): string[] {
+  const keys = [`capability:${t.capability}`, `source:${t.source}`];
+  if (t.assignee) keys.push(`agent:${t.assignee}`);
+  return keys;
+}

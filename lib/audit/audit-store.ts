@@ -1,0 +1,52 @@
+// Reads and writes of the audit tables. Works with any drizzle libSQL database: the Worker's
+// (through the LIBSQL binding) and the CLI's (the database file).
+import { and, asc, desc, eq, gt } from "drizzle-orm";
+import type { LibSQLDatabase } from "drizzle-orm/libsql";
+import { auditCheckpoints, auditLog } from "../db/schema-audit.ts";
+import { EMPTY_HEAD, type AuditRecord, type ChainHead } from "./audit-chain.ts";
+import type { Checkpoint } from "./checkpoint.ts";
+
+type AnyDb = LibSQLDatabase<Record<string, unknown>>;
+
+export async function readHead(db: AnyDb): Promise<ChainHead> {
+  const row = await db.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+  return row ?? EMPTY_HEAD;
+}
+
+export async function lastCheckpoint(db: AnyDb): Promise<Checkpoint | null> {
+  return (await db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(1).get()) ?? null;
+}
+
+/** Inserts chained records (and a checkpoint) in one transaction: all or nothing. */
+export async function insertRecords(db: AnyDb, records: AuditRecord[], checkpoint?: Checkpoint): Promise<void> {
+  if (records.length === 0 && !checkpoint) return;
+  const stmts = [
+    ...(records.length ? [db.insert(auditLog).values(records)] : []),
+    ...(checkpoint ? [db.insert(auditCheckpoints).values(checkpoint).onConflictDoNothing()] : []),
+  ];
+  await db.batch(stmts as [(typeof stmts)[number], ...(typeof stmts)[number][]]);
+}
+
+export type AuditQuery = { after?: number; limit?: number; keyId?: string; action?: string };
+
+export async function readRecords(db: AnyDb, q: AuditQuery = {}): Promise<AuditRecord[]> {
+  const where = [gt(auditLog.seq, q.after ?? 0)];
+  if (q.keyId) where.push(eq(auditLog.keyId, q.keyId));
+  if (q.action) where.push(eq(auditLog.action, q.action));
+  return db.select().from(auditLog).where(and(...where)).orderBy(asc(auditLog.seq)).limit(q.limit ?? 100).all();
+}
+
+export async function readCheckpoints(db: AnyDb): Promise<Checkpoint[]> {
+  return db.select().from(auditCheckpoints).orderBy(asc(auditCheckpoints.seq)).all();
+}
+
+/** Every row in seq order, a page at a time (the ledger may be larger than memory should hold). */
+export async function* allRecords(db: AnyDb, pageSize = 1000): AsyncGenerator<AuditRecord> {
+  let after = 0;
+  for (;;) {
+    const page = await db.select().from(auditLog).where(gt(auditLog.seq, after)).orderBy(asc(auditLog.seq)).limit(pageSize).all();
+    yield* page;
+    if (page.length < pageSize) return;
+    after = page[page.length - 1]!.seq;
+  }
+}

@@ -1,0 +1,90 @@
+// `seed work`: import task history, add and list work in the mind's ledger.
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
+import type { Command } from "commander";
+import type { Task } from "../../../lib/mind/wire.ts";
+import { apiOptions, log, target, type ApiFlags } from "../cli-common.ts";
+
+const DEFAULT_BATCH = 2000;
+
+export function registerWork(program: Command): void {
+  const work = program.command("work").description("the mind's work ledger: import history, add and list tasks");
+
+  apiOptions(work.command("import").description("load task history (JSON Lines, one task per line, past timestamps kept) so the mind sees what happened before the seed; re-running skips tasks already there").argument("<file>", "a .jsonl file"))
+    .option("--batch <n>", `lines per request (at most 5000; default ${DEFAULT_BATCH})`, String(DEFAULT_BATCH))
+    .option("--json", "print the totals as JSON")
+    .action(async (file: string, opts: ApiFlags & { batch: string }) => {
+      const { api, ApiError } = await import("../api.ts");
+      const size = Number(opts.batch);
+      if (!Number.isInteger(size) || size < 1 || size > 5000) throw new Error("--batch must be 1..5000");
+      const totals = { imported: 0, skipped: 0, lines: 0 };
+      let batch: { line: number; task: unknown }[] = [];
+      const flush = async () => {
+        if (batch.length === 0) return;
+        try {
+          const r = await api<{ imported: number; skipped: number }>(target(opts), "POST", "/v1/owner/mind/import", { tasks: batch.map((b) => b.task) });
+          totals.imported += r.imported;
+          totals.skipped += r.skipped;
+        } catch (err) {
+          // The server names the task by its index in the batch; say which line of the file it was.
+          const m = err instanceof ApiError ? /tasks\.(\d+)(.*)$/.exec(err.message) : null;
+          if (m) throw new Error(`${file}:${batch[Number(m[1])]!.line}: ${m[2]!.replace(/^\.?/, "")} (nothing after line ${batch[0]!.line - 1} was imported)`);
+          throw err;
+        }
+        batch = [];
+      };
+      let n = 0;
+      for await (const raw of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+        n++;
+        if (raw.trim() === "") continue;
+        let task: unknown;
+        try {
+          task = JSON.parse(raw);
+        } catch {
+          throw new Error(`${file}:${n}: not JSON`);
+        }
+        totals.lines++;
+        batch.push({ line: n, task });
+        if (batch.length >= size) await flush();
+      }
+      await flush();
+      if (opts.json) return log(JSON.stringify(totals));
+      log(`imported ${totals.imported} tasks from ${file}${totals.skipped ? ` (${totals.skipped} already there, skipped)` : ""}; the mind wakes to look at them`);
+    });
+
+  apiOptions(work.command("add").description("create a task; the mind dispatches it to an agent with the capability").argument("<title>", "what to do"))
+    .requiredOption("--capability <cap>", "who can do it")
+    .option("--priority <n>", "0 (low) .. 9 (urgent), default 5")
+    .option("--deadline <duration>", "expire it if not done within, e.g. 2h")
+    .option("--payload <json>", "JSON the agent receives with the task")
+    .option("--json", "print the task as JSON")
+    .action(async (title: string, opts: ApiFlags & { capability: string; priority?: string; deadline?: string; payload?: string }) => {
+      const { api } = await import("../api.ts");
+      const { parseDuration } = await import("../../../lib/mind/duration.ts");
+      const deadlineInMs = opts.deadline === undefined ? undefined : parseDuration(opts.deadline);
+      if (deadlineInMs === null) throw new Error("--deadline must be a duration like 90s, 2h, 7d");
+      const t = await api<Task>(target(opts), "POST", "/v1/work", {
+        title,
+        capability: opts.capability,
+        ...(opts.priority === undefined ? {} : { priority: Number(opts.priority) }),
+        ...(deadlineInMs === undefined ? {} : { deadlineInMs }),
+        ...(opts.payload === undefined ? {} : { payload: JSON.parse(opts.payload) as unknown }),
+      });
+      if (opts.json) return log(JSON.stringify(t, null, 2));
+      log(`task ${t.id} created (${t.capability}, priority ${t.priority}${t.deadline ? `, deadline ${new Date(t.deadline).toISOString()}` : ""})`);
+    });
+
+  apiOptions(work.command("list").description("list tasks, newest first"))
+    .option("--state <state>", "open, dispatched, claimed, done, failed or expired")
+    .option("--capability <cap>", "only this capability")
+    .option("--limit <n>", "at most this many (1..1000)", "50")
+    .option("--json", "print as JSON")
+    .action(async (opts: ApiFlags & { state?: string; capability?: string; limit: string }) => {
+      const { api } = await import("../api.ts");
+      const q = new URLSearchParams({ limit: opts.limit, ...(opts.state ? { state: opts.state } : {}), ...(opts.capability ? { capability: opts.capability } : {}) });
+      const r = await api<{ tasks: Task[] }>(target(opts), "GET", `/v1/work?${q}`);
+      if (opts.json) return log(JSON.stringify(r.tasks, null, 2));
+      if (r.tasks.length === 0) return log("no tasks");
+      for (const t of r.tasks) log(`${t.id}  ${t.state.padEnd(10)} ${t.capability.padEnd(16)} ${new Date(t.createdAt).toISOString()}  ${t.title}`);
+    });
+}

@@ -1,0 +1,24 @@
+// `seed pulse`, `seed mind …`, `seed work …`, `seed hooks …`, `seed rules …`: the mind, over the
+// running seed's HTTP API with the owner's root key.
+import type { Command } from "commander";
+import type { CoherenceReport, MindStatus } from "../../../lib/mind/wire.ts";
+import { apiOptions, log, target, type ApiFlags } from "../cli-common.ts";
+import { registerMindConfig } from "./mind-config.ts";
+import { registerWork } from "./mind-work.ts";
+
+export function registerMind(program: Command): void {
+  apiOptions(program.command("pulse").description("the mind's coherence signal: C, drift, backlog, regime, a sparkline of its history, stalled subsystems"))
+    .option("--window <duration>", "the window outcomes are counted over (e.g. 1h, 24h, 7d)", "24h")
+    .option("--json", "print {status, coherence} as JSON")
+    .action(async (opts: ApiFlags & { window: string }) => {
+      const { api } = await import("../api.ts");
+      const { pulseLines } = await import("../mind-pulse.ts");
+      const status = await api<MindStatus>(target(opts), "GET", "/v1/mind");
+      const coherence = await api<CoherenceReport>(target(opts), "GET", `/v1/mind/coherence?window=${encodeURIComponent(opts.window)}`);
+      if (opts.json) return log(JSON.stringify({ status, coherence }, null, 2));
+      for (const line of pulseLines(status, coherence)) log(line);
+    });
+
+  registerWork(program);
+  registerMindConfig(program);
+}

@@ -1,0 +1,291 @@
+// The lockout drill, on a real `seed up`: install, grant a helper key, hand off, revoke the helper.
+// Then the installer's root key and the helper key get 401 on every route, while the owner's key
+// works and the organs keep serving the owner and the agents.
+//
+// To extend: add authenticated routes to LOCKOUT_ROUTES (what the owner and an agent get after the
+// handoff), and "the organ keeps working" checks to ORGAN_CHECKS (run with the owner's and an
+// agent's key after the lockout).
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, rmSync, statSync } from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, spawnCli } from "../support/cli.ts";
+import { openRawWebSocket, type RawSocket } from "../support/raw-websocket.ts";
+import { freePort, tempDir } from "../support/seed-home.ts";
+
+type Answer = { status: number; text: string; json: () => unknown };
+type Ctx = { owner: string; agent: { id: string; token: string }; call: (method: string, p: string, opts?: { key?: string; body?: unknown }) => Promise<Answer> };
+
+/** Authenticated routes after the lockout: what the owner and an agent get. */
+const LOCKOUT_ROUTES: { method: string; path: string; body?: unknown; owner: number; agent: number }[] = [
+  { method: "GET", path: "/v1/owner/whoami", owner: 200, agent: 403 },
+  { method: "GET", path: "/v1/owner/keys", owner: 200, agent: 403 },
+  { method: "GET", path: "/v1/owner/membrane", owner: 200, agent: 403 },
+  { method: "POST", path: "/v1/owner/membrane", body: { name: "x", scopes: ["bogus"] }, owner: 422, agent: 403 },
+  { method: "GET", path: "/v1/owner/audit", owner: 200, agent: 403 },
+  { method: "GET", path: "/v1/owner/handoff", owner: 200, agent: 403 },
+  { method: "POST", path: "/v1/owner/handoff", body: {}, owner: -1, agent: 403 }, // owner: not re-run here
+  { method: "GET", path: "/v1/owner/agents", owner: 200, agent: 403 },
+  { method: "GET", path: "/v1/status", owner: 200, agent: 403 },
+  { method: "GET", path: "/v1/audit", owner: 200, agent: 403 },
+  { method: "GET", path: "/v1/bus/whoami", owner: 403, agent: 200 },
+  { method: "GET", path: "/v1/bus/subscriptions", owner: 200, agent: 200 },
+  { method: "GET", path: "/v1/mind", owner: 200, agent: 200 },
+  { method: "GET", path: "/v1/mind/coherence", owner: 200, agent: 200 },
+  { method: "GET", path: "/v1/work", owner: 200, agent: 200 },
+  { method: "GET", path: "/v1/memory/status", owner: 200, agent: 403 },
+];
+
+/** After the lockout the organism keeps working for its owner and its agents. */
+const ORGAN_CHECKS: { name: string; run: (ctx: Ctx) => Promise<void> }[] = [
+  {
+    name: "the bus keeps delivering",
+    run: async ({ owner, agent, call }) => {
+      expect((await call("PUT", "/v1/bus/subscriptions/drill-sub", { key: agent.token, body: { topic: "drill.events" } })).status).toBe(201);
+      expect((await call("POST", "/v1/bus/topics/drill.events/messages", { key: owner, body: { body: { after: "lockout" } } })).status).toBe(201);
+      const pulled = await call("POST", "/v1/bus/subscriptions/drill-sub/pull", { key: agent.token, body: { max: 10, waitMs: 2000 } });
+      expect(pulled.status).toBe(200);
+      expect(pulled.text).toContain('"after":"lockout"');
+    },
+  },
+  {
+    name: "memory keeps answering",
+    run: async ({ owner, agent, call }) => {
+      expect((await call("POST", "/v1/memory", { key: agent.token, body: { text: "the drill remembers the lockout", tags: ["drill"] } })).status).toBe(201);
+      for (const key of [agent.token, owner]) {
+        const r = await call("POST", "/v1/memory/recall", { key, body: { query: "lockout", mode: "text" } });
+        expect(r.status).toBe(200);
+        expect(r.text).toContain("the drill remembers the lockout");
+      }
+    },
+  },
+  {
+    name: "the mind keeps cycling",
+    run: async ({ owner, agent, call }) => {
+      const before = (await call("GET", "/v1/mind", { key: owner })).json() as { cycles: number };
+      for (const key of [owner, agent.token]) {
+        expect((await call("POST", "/v1/work", { key, body: { title: "after the lockout", capability: "drill" } })).status).toBe(201);
+      }
+      // New work wakes the mind at once; wait for that event (bounded), not for a time.
+      const deadline = Date.now() + 10_000;
+      let cycles = before.cycles;
+      while (cycles <= before.cycles && Date.now() < deadline) {
+        cycles = ((await call("GET", "/v1/mind", { key: agent.token })).json() as { cycles: number }).cycles;
+      }
+      expect(cycles).toBeGreaterThan(before.cycles);
+    },
+  },
+];
+
+/** Collects a child's output and resolves when a line matches. */
+function watch(child: ChildProcess) {
+  let out = "";
+  const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const w of [...waiters]) {
+      const m = out.match(w.re);
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  return {
+    output: () => out,
+    waitFor: (re: RegExp) =>
+      new Promise<RegExpMatchArray>((resolve, reject) => {
+        const m = out.match(re);
+        if (m) return resolve(m);
+        waiters.push({ re, resolve });
+        child.once("exit", (code) => reject(new Error(`seed up exited (${code}) before ${re}:\n${out}`)));
+      }),
+  };
+}
+
+describe("lockout drill (system)", () => {
+  const dir = tempDir("seed drill ");
+  const home = path.join(dir, "seed home");
+  const ownerKeyFile = path.join(home, "keys", "owner.key");
+  let port = 0;
+  let child: ChildProcess;
+  let logs: ReturnType<typeof watch>;
+  let nextAddress = 2;
+  const env = () => ({ SEED_HOME: home });
+  const cli = (...args: string[]) => runCli(args, env());
+  /** The CLI without blocking this process (so WebSocket events are timed as they happen). */
+  const cliAsync = (...args: string[]) =>
+    new Promise<{ status: number | null; stdout: string }>((resolve) => {
+      const c = spawnCli(args, env());
+      let stdout = "";
+      c.stdout!.on("data", (d) => (stdout += d));
+      c.once("exit", (status) => resolve({ status, stdout }));
+    });
+
+  /** An HTTP request from a loopback address of our choosing (127.0.0.N), so one probe's failures never rate-limit another. */
+  const call = (method: string, p: string, opts: { key?: string; body?: unknown; from?: string } = {}) =>
+    new Promise<Answer>((resolve, reject) => {
+      const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+      const req = http.request(
+        {
+          host: "127.0.0.1",
+          port,
+          method,
+          path: p,
+          localAddress: opts.from ?? "127.0.0.1",
+          headers: { ...(opts.key ? { Authorization: `Bearer ${opts.key}` } : {}), ...(body ? { "Content-Type": "application/json" } : {}) },
+        },
+        (res) => {
+          let text = "";
+          res.on("data", (d) => (text += d));
+          res.on("end", () => resolve({ status: res.statusCode!, text, json: () => JSON.parse(text) }));
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+  const fresh = () => `127.0.0.${nextAddress++}`;
+
+  let installer = "";
+  let owner = "";
+  let helper = { id: "", token: "" };
+  let agent = { id: "", token: "" };
+  let socket: RawSocket;
+
+  beforeAll(async () => {
+    port = await freePort();
+    child = spawnCli(["up"], { ...env(), SEED_PORT: String(port), SEED_DB_PORT: String(await freePort()) });
+    logs = watch(child);
+    await logs.waitFor(/is up at http:\/\/127\.0\.0\.1:\d+/);
+    installer = readFileSync(path.join(home, "keys", "root.key"), "utf8").trim();
+  }, 180_000);
+
+  afterAll(async () => {
+    if (child.exitCode === null) {
+      const gone = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await gone;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("install: the installer holds root; an agent and a helper key are minted", () => {
+    const status = cli("handoff", "--status");
+    expect(status.status).toBe(0);
+    expect(status.stdout).toContain("root is held by: installer");
+    const a = cli("agents", "add", "drill-agent", "--json");
+    expect(a.status).toBe(0);
+    agent = JSON.parse(a.stdout) as { id: string; token: string };
+    const g = cli("membrane", "grant", "--name", "provider", "--scopes", "status:read,audit:read,bus:read:*,work:read", "--ttl", "30d", "--json");
+    expect(g.status).toBe(0);
+    helper = JSON.parse(g.stdout) as { id: string; token: string };
+    expect(cli("membrane", "list").stdout).toContain(helper.id);
+  });
+
+  it("the helper comes in through the membrane, and holds a bus WebSocket open", async () => {
+    expect((await call("GET", "/v1/status", { key: helper.token })).status).toBe(200);
+    expect((await call("GET", "/v1/owner/keys", { key: helper.token })).status).toBe(403);
+    socket = await openRawWebSocket("127.0.0.1", port, "/v1/bus/connect", ["seed.bus.v1", `seed.key.${helper.token}`]);
+    expect(socket.protocol).toBe("seed.bus.v1");
+  });
+
+  it("hand off: the owner's root key is written 0600, the installer's is revoked, both recorded and signed", () => {
+    const r = cli("handoff", "--out", ownerKeyFile);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("the owner now holds root");
+    expect(r.stdout).toMatch(/revoked installer [a-z0-9]{16}/);
+    expect(r.stdout).toMatch(/checkpoint signed at row \d+/);
+    expect(r.stdout).not.toMatch(/seed_root_/); // written to the file, not printed
+    expect(statSync(ownerKeyFile).mode & 0o777).toBe(0o600);
+    owner = readFileSync(ownerKeyFile, "utf8").trim();
+    expect(owner).toMatch(/^seed_root_[a-z0-9]{16}_[a-f0-9]{64}$/);
+    // A second handoff to the same file is refused before anything changes.
+    expect(cli("handoff", "--out", ownerKeyFile).status).toBe(1);
+    // The CLI now uses the owner's key by default.
+    expect(cli("handoff", "--status").stdout).toContain("root is held by: owner");
+  });
+
+  it("after the handoff the provider is membrane-only: installer 401, helper still in", async () => {
+    expect((await call("GET", "/v1/owner/whoami", { key: installer, from: fresh() })).status).toBe(401);
+    expect((await call("GET", "/v1/status", { key: helper.token, from: fresh() })).status).toBe(200);
+  });
+
+  it("revoke the helper: the server closes its WebSocket (close frame 4001) within 1 s of the revoke returning", async () => {
+    const r = await cliAsync("membrane", "revoke", helper.id);
+    const returnedAt = Date.now();
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("1 open WebSocket(s) closed");
+    const closed = await Promise.race([socket.closeFrame, new Promise<null>((res) => setTimeout(() => res(null), 1000))]);
+    socket.destroy();
+    expect(closed).not.toBeNull();
+    expect(closed!.code).toBe(4001);
+    expect(closed!.at - returnedAt).toBeLessThan(1000);
+  });
+
+  it("locked out: the installer's root key and the helper key get 401 on every route; the owner and the agent do not", async () => {
+    const got: Record<string, number[]> = {};
+    const want: Record<string, number[]> = {};
+    for (const r of LOCKOUT_ROUTES) {
+      const name = `${r.method} ${r.path}`;
+      const tries: [string, number][] = [
+        [installer, 401],
+        [helper.token, 401],
+        [agent.token, r.agent],
+        ...(r.owner === -1 ? [] : ([[owner, r.owner]] as [string, number][])),
+      ];
+      got[name] = [];
+      want[name] = [];
+      for (const [key, expected] of tries) {
+        got[name]!.push((await call(r.method, r.path, { key, body: r.body, from: fresh() })).status);
+        want[name]!.push(expected);
+      }
+    }
+    expect(got).toEqual(want);
+  });
+
+  it.each(ORGAN_CHECKS.map((c) => [c.name, c] as const))("%s", async (_name, check) => {
+    await check.run({ owner, agent, call: (m, p, o = {}) => call(m, p, { ...o, from: fresh() }) });
+  });
+
+  it("the owner cannot revoke the last root key by accident", () => {
+    const id = owner.split("_")[2]!;
+    const r = cli("keys", "revoke", id);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("last live root key");
+  });
+
+  it("the ledger holds the whole story and verifies; the seed is sovereign-clean", () => {
+    const log = cli("audit", "log", "--limit", "1000", "--json");
+    expect(log.status).toBe(0);
+    const rows = (JSON.parse(log.stdout) as { rows: { action: string; keyId: string | null; status: number | null; route: string | null }[] }).rows;
+    const actions = rows.map((r) => r.action);
+    for (const a of ["membrane.grant", "handoff.owner-root", "handoff.revoke-root", "membrane.revoke"]) expect(actions).toContain(a);
+    const helperRows = rows.filter((r) => r.action === "request" && r.keyId === helper.id);
+    expect(helperRows.some((r) => r.status === 200)).toBe(true);
+    expect(helperRows.some((r) => r.status === 401)).toBe(true);
+    const verify = cli("audit", "verify");
+    expect(verify.stdout).toContain("intact");
+    expect(verify.status).toBe(0);
+    const audit = cli("audit");
+    expect(audit.stdout).toContain("clean: 0 outbound connections, egress: none");
+    expect(audit.status).toBe(0);
+  });
+
+  it("no secret reached the seed's log", () => {
+    const out = logs.output();
+    const secrets = [
+      owner.split("_")[3]!,
+      helper.token.split("_")[3]!,
+      agent.token.split("_")[3]!,
+      readFileSync(path.join(home, "keys", "db.token"), "utf8").trim(),
+      readFileSync(path.join(home, "master.key")).toString("hex"),
+      readFileSync(path.join(home, "identity", "seed.key"), "utf8").split("\n")[1]!,
+    ];
+    // The installer's key is printed once, at install: that is its only appearance.
+    expect(out.split(installer.split("_")[3]!).length - 1).toBe(1);
+    for (const s of secrets) expect(out.includes(s)).toBe(false);
+  });
+});

@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { chainEntries, canonicalDetail, EMPTY_HEAD, GENESIS_HASH, hashRecord, type AuditEntry, type AuditRecord } from "../../lib/audit/audit-chain.ts";
+import { signCheckpoint, type Checkpoint } from "../../lib/audit/checkpoint.ts";
+import { verifyChain } from "../../lib/audit/verify-chain.ts";
+
+const SEED = "seed-testtesttesttesttesttest";
+
+async function keyPair() {
+  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as { privateKey: CryptoKeyLike; publicKey: CryptoKeyLike };
+  return pair;
+}
+type CryptoKeyLike = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+
+const entry = (i: number): AuditEntry => ({
+  at: 1_700_000_000_000 + i,
+  actor: "helper",
+  keyId: "abcdefghijklmnop",
+  action: "request",
+  method: "GET",
+  route: `/v1/status/${i}`,
+  scope: "status:read",
+  status: 200,
+  detail: null,
+});
+
+async function ledger(n: number, checkpointsAt: number[]) {
+  const { privateKey, publicKey } = await keyPair();
+  const rows = await chainEntries(EMPTY_HEAD, Array.from({ length: n }, (_, i) => entry(i + 1)));
+  const cps: Checkpoint[] = [];
+  for (const at of checkpointsAt) cps.push(await signCheckpoint(privateKey, SEED, { seq: at, hash: rows[at - 1]!.hash }, 1_700_000_100_000 + at, "periodic"));
+  return { rows, cps, publicKey, privateKey };
+}
+
+async function rehash(r: AuditRecord): Promise<AuditRecord> {
+  const { hash: _old, ...rest } = r;
+  return { ...rest, hash: await hashRecord(rest) };
+}
+
+describe("audit hash chain", () => {
+  it("chains rows 1..n, each carrying the hash of the one before", async () => {
+    const { rows } = await ledger(5, []);
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(rows[0]!.prevHash).toBe(GENESIS_HASH);
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.prevHash).toBe(rows[i - 1]!.hash);
+    expect(new Set(rows.map((r) => r.hash)).size).toBe(5);
+    const more = await chainEntries({ seq: 5, hash: rows[4]!.hash }, [entry(6)]);
+    expect(more[0]).toMatchObject({ seq: 6, prevHash: rows[4]!.hash });
+  });
+
+  it("canonical detail sorts keys at every level, so equal details hash equally", () => {
+    expect(canonicalDetail({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: 3 } })).toBe('{"a":{"c":3,"d":[2,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalDetail(null)).toBeNull();
+  });
+
+  it("an intact ledger verifies, checkpoints included", async () => {
+    const { rows, cps, publicKey } = await ledger(10, [4, 8]);
+    const r = await verifyChain(rows, cps, publicKey, SEED);
+    expect(r).toMatchObject({ ok: true, rows: 10, head: { seq: 10, hash: rows[9]!.hash }, checkpoints: { total: 2, verified: 2, lastSeq: 8 }, unattestedRows: 2, firstBad: null });
+  });
+
+  it("names a row whose content was altered", async () => {
+    const { rows, cps, publicKey } = await ledger(10, [8]);
+    rows[4] = { ...rows[4]!, status: 403 };
+    const r = await verifyChain(rows, cps, publicKey, SEED);
+    expect(r.ok).toBe(false);
+    expect(r.firstBad).toMatchObject({ seq: 5, kind: "altered" });
+  });
+
+  it("names a row that was altered and re-hashed (the next row still holds its old hash)", async () => {
+    const { rows, publicKey } = await ledger(10, []);
+    rows[2] = await rehash({ ...rows[2]!, route: "/v1/harmless" });
+    const r = await verifyChain(rows, [], publicKey, SEED);
+    expect(r.firstBad).toMatchObject({ seq: 3, kind: "altered" });
+  });
+
+  it("names removed rows", async () => {
+    const { rows, cps, publicKey } = await ledger(10, [9]);
+    rows.splice(5, 2); // rows 6 and 7
+    const r = await verifyChain(rows, cps, publicKey, SEED);
+    expect(r.firstBad).toMatchObject({ seq: 6, kind: "removed" });
+    expect(r.firstBad!.message).toBe("rows 6..7 were removed");
+  });
+
+  it("catches a rewritten tail through the signed checkpoint, and a truncated one", async () => {
+    const { rows, cps, publicKey } = await ledger(10, [4, 8]);
+    // Rewrite rows 6..10 consistently (every hash recomputed): only the checkpoint at 8 can tell.
+    const forged = rows.slice(0, 5);
+    for (const e of await chainEntries({ seq: 5, hash: rows[4]!.hash }, [6, 7, 8, 9, 10].map((i) => ({ ...entry(i), status: 500 })))) forged.push(e);
+    const rewritten = await verifyChain(forged, cps, publicKey, SEED);
+    expect(rewritten.firstBad).toMatchObject({ seq: 5, kind: "rewritten" });
+    const truncated = await verifyChain(rows.slice(0, 6), cps, publicKey, SEED);
+    expect(truncated.firstBad).toMatchObject({ seq: 7, kind: "removed" });
+  });
+
+  it("rejects a checkpoint that is not the seed's signature", async () => {
+    const { rows, cps, publicKey } = await ledger(6, [6]);
+    const other = await keyPair();
+    const forgedCp = await signCheckpoint(other.privateKey, SEED, { seq: 6, hash: rows[5]!.hash }, 1, "periodic");
+    expect((await verifyChain(rows, [forgedCp], publicKey, SEED)).firstBad).toMatchObject({ seq: 6, kind: "bad_signature" });
+    expect((await verifyChain(rows, cps, publicKey, "seed-another")).firstBad).toMatchObject({ kind: "bad_signature" });
+  });
+});

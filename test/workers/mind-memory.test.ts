@@ -1,0 +1,29 @@
+// The mind records each cycle's decisions and outcomes as episodic memory (issue 6).
+import { describe, expect, it } from "vitest";
+import { describeCycle, worthRemembering } from "../../durable/mind/memory-hook.ts";
+import { asRoot, bindings, call, newAgent, unique } from "../support/worker-fetch.ts";
+import { fireAlarm, ok, setClock, T0 } from "./mind-support.ts";
+
+type Recall = { results: { text: string; kind: string; source: string; tags: string[] }[] };
+
+describe("the mind's episodic memory", () => {
+  it("a cycle that dispatched work is remembered; the owner recalls it", async () => {
+    const capability = unique("memo").replace(/-/g, "");
+    await newAgent("rememberer", [capability]);
+    await setClock(T0 + 40 * 86_400_000);
+    expect((await call("POST", "/v1/work", { key: bindings.TEST_ROOT_KEY, body: { title: "remember me", capability } })).status).toBe(201);
+    expect(await fireAlarm()).toBe(true);
+    const r = await ok<Recall>(await asRoot("POST", "/v1/memory/recall", { query: "Mind cycle dispatched", mode: "text", tags: ["mind"], kind: "episodic", k: 50 }));
+    const mine = r.results.filter((m) => m.source === "mind");
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine[0]!.tags).toEqual(expect.arrayContaining(["mind", "cycle"]));
+    expect(mine.some((m) => /Mind cycle \d+/.test(m.text))).toBe(true);
+  });
+
+  it("idle cycles are not remembered, busy ones are described plainly", () => {
+    expect(worthRemembering({ cycle: 1, startedAt: 0, endedAt: 1, did: { dispatched: 0 }, stalled: [], regime: "flow" })).toBe(false);
+    const busy = { cycle: 7, startedAt: Date.UTC(2030, 0, 1), endedAt: 1, did: { dispatched: 2, expired: 0 }, stalled: ["capability:invoices"], regime: "stall" };
+    expect(worthRemembering(busy)).toBe(true);
+    expect(describeCycle(busy)).toBe("Mind cycle 7 (2030-01-01T00:00:00.000Z): dispatched 2. Regime stall. Stalled: capability:invoices.");
+  });
+});

@@ -1,0 +1,34 @@
+// How the Worker writes to the audit ledger: through its single writer, the AuditLedger object.
+import type { Context } from "hono";
+import type { AppendResult } from "../../durable/audit/audit-ledger.ts";
+import { canonicalDetail, type AuditEntry } from "../../lib/audit/audit-chain.ts";
+import type { CheckpointReason } from "../../lib/audit/checkpoint.ts";
+import { UnavailableError } from "../../lib/errors.ts";
+import type { AppEnv, Bindings } from "../app-env.ts";
+
+export const auditLedger = (env: Bindings) => env.AUDIT.get(env.AUDIT.idFromName("ledger"));
+
+/** Appends and waits for the commit; a ledger that cannot write fails the request closed (503). */
+export async function recordAudit(env: Bindings, entries: AuditEntry[], opts: { checkpoint?: CheckpointReason } = {}): Promise<AppendResult> {
+  try {
+    return await auditLedger(env).append(entries, opts);
+  } catch (cause) {
+    throw new UnavailableError("the audit ledger could not record this request", "audit_unavailable", { cause });
+  }
+}
+
+/** An entry for something the authenticated caller of this request did. */
+export function ownerAction(c: Context<AppEnv>, action: string, detail: Record<string, unknown>, status = 200): AuditEntry {
+  const caller = c.var.caller;
+  return {
+    at: Date.now(),
+    actor: caller.kind,
+    keyId: caller.keyId,
+    action,
+    method: c.req.method,
+    route: c.req.path,
+    scope: null,
+    status,
+    detail: canonicalDetail(detail),
+  };
+}

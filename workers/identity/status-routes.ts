@@ -1,0 +1,27 @@
+// GET /v1/status: the seed's health for the owner and for a helper holding `status:read`.
+import { Hono } from "hono";
+import { identity } from "../../lib/db/schema.ts";
+import type { AppEnv } from "../app-env.ts";
+import { access } from "../auth/access.ts";
+
+async function check(fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn();
+    return "ok";
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+export const statusRoutes = new Hono<AppEnv>().get("/", access({ owner: true, helper: "status:read" }), async (c) => {
+  let seedId: string | null = null;
+  const [libsql, bus, mind] = await Promise.all([
+    check(async () => {
+      seedId = (await c.var.db.select({ seedId: identity.seedId }).from(identity).get())?.seedId ?? null;
+    }),
+    check(() => c.env.BUS.get(c.env.BUS.idFromName("bus")).ping()),
+    check(() => c.env.MIND.get(c.env.MIND.idFromName("mind")).ping()),
+  ]);
+  const checks = { libsql, bus, mind };
+  return c.json({ seedId, ok: Object.values(checks).every((v) => v === "ok"), checks, at: Date.now() });
+});

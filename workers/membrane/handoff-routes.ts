@@ -1,0 +1,57 @@
+// /v1/owner/handoff: the root handoff. The owner's own root key is minted, every other root key
+// (the installer's) is revoked in the same transaction, both are written to the audit ledger and
+// the seed signs a checkpoint. After it the provider is membrane-only.
+import { Hono } from "hono";
+import { and, asc, eq, isNull, ne } from "drizzle-orm";
+import { keys } from "../../lib/db/schema.ts";
+import { UnavailableError } from "../../lib/errors.ts";
+import { mintKey } from "../../lib/keys.ts";
+import type { AppEnv } from "../app-env.ts";
+import { auditLedger, ownerAction, recordAudit } from "../audit/audit-client.ts";
+import { disconnectKey, keyInfo } from "./revoke-key.ts";
+
+/** The name the owner's root key carries; `installer` is the one `seed init` minted. */
+export const OWNER_ROOT_NAME = "owner";
+
+/** Mounted under /v1/owner/handoff, behind the owner's root key. */
+export const ownerHandoff = new Hono<AppEnv>()
+  .get("/", async (c) => {
+    const rows = await c.var.db.select().from(keys).where(isNull(keys.revokedAt)).orderBy(asc(keys.createdAt)).all();
+    const now = Date.now();
+    const roots = rows.filter((r) => r.kind === "root").map((r) => keyInfo(r, now));
+    const names = new Set(roots.map((r) => (r.name === OWNER_ROOT_NAME ? "owner" : "installer")));
+    const holder = names.has("installer") ? (names.has("owner") ? "installer and owner" : "installer") : "owner";
+    const helpers = rows.filter((r) => r.kind === "helper").map((r) => keyInfo(r, now)).filter((k) => k.state === "live");
+    return c.json({ rootHolder: holder, roots, helpers });
+  })
+  .post("/", async (c) => {
+    // Refuse before changing anything if the seed could not sign the handoff's checkpoint.
+    if (!(await auditLedger(c.env).canSign().catch(() => false))) {
+      throw new UnavailableError("the seed's identity key is not available to the Worker (SEED_IDENTITY_KEY): cannot sign the handoff", "identity_key_unavailable");
+    }
+    const db = c.var.db;
+    const key = await mintKey("root");
+    const now = Date.now();
+    const [, revoked] = await db.batch([
+      db.insert(keys).values({ id: key.id, kind: "root", name: OWNER_ROOT_NAME, secretHash: key.secretHash, createdAt: now }),
+      db.update(keys).set({ revokedAt: now }).where(and(eq(keys.kind, "root"), isNull(keys.revokedAt), ne(keys.id, key.id))).returning({ id: keys.id, name: keys.name }),
+    ]);
+    for (const r of revoked) await disconnectKey(c, r.id);
+    // The keys have changed hands: from here on the token must reach the caller whatever happens,
+    // or the owner would be locked out of their own seed.
+    let audit: { recorded: boolean; checkpoint: unknown } = { recorded: false, checkpoint: null };
+    try {
+      const result = await recordAudit(
+        c.env,
+        [
+          ownerAction(c, "handoff.owner-root", { id: key.id, name: OWNER_ROOT_NAME }, 201),
+          ...revoked.map((r) => ownerAction(c, "handoff.revoke-root", { id: r.id, name: r.name }, 201)),
+        ],
+        { checkpoint: "handoff" },
+      );
+      audit = { recorded: true, checkpoint: result.checkpoint };
+    } catch {
+      console.error("handoff done but the audit ledger could not record it");
+    }
+    return c.json({ id: key.id, name: OWNER_ROOT_NAME, token: key.token, revoked, audit }, 201);
+  });
