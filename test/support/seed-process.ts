@@ -25,30 +25,7 @@ export async function startSeed(opts: { home?: string; env?: NodeJS.ProcessEnv }
     env: { ...process.env, ...opts.env, SEED_HOME: home, SEED_PORT: String(port), SEED_DB_PORT: String(dbPort) },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let out = "";
-  const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void; reject: (e: Error) => void }[] = [];
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    for (const w of [...waiters]) {
-      const m = out.match(w.re);
-      if (m) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  };
-  child.stdout!.on("data", onData);
-  child.stderr!.on("data", onData);
-  child.once("exit", (code) => {
-    for (const w of waiters.splice(0)) w.reject(new Error(`seed up exited (${code}) before ${w.re}:\n${out}`));
-  });
-  const waitFor = (re: RegExp) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const m = out.match(re);
-      if (m) return resolve(m);
-      if (child.exitCode !== null) return reject(new Error(`seed up exited (${child.exitCode}) before ${re}:\n${out}`));
-      waiters.push({ re, resolve, reject });
-    });
+  const { output, waitFor } = watchOutput(child);
   await waitFor(/is up at http:\/\/[\d.]+:\d+/);
   return {
     url: `http://127.0.0.1:${port}`,
@@ -56,7 +33,7 @@ export async function startSeed(opts: { home?: string; env?: NodeJS.ProcessEnv }
     child,
     rootKey: () => readFileSync(path.join(home, "keys", "root.key"), "utf8").trim(),
     pidOf: (name) => Number(readFileSync(path.join(home, "run", `${name}.pid`), "utf8")),
-    output: () => out,
+    output,
     waitFor,
     stop: async () => {
       if (child.exitCode !== null) return child.exitCode;
@@ -76,4 +53,35 @@ export async function addAgent(seed: SeedProcess, name: string, capabilities: st
   });
   if (res.status !== 201) throw new Error(`agent registration failed: ${res.status} ${await res.text()}`);
   return (await res.json()) as { id: string; token: string };
+}
+
+/** Collects a `seed up` child's output; `waitFor` resolves when the output matches. */
+export function watchOutput(child: ChildProcess): { output: () => string; waitFor: (re: RegExp) => Promise<RegExpMatchArray> } {
+  let out = "";
+  const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void; reject: (e: Error) => void }[] = [];
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const w of [...waiters]) {
+      const m = out.match(w.re);
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  child.once("exit", (code) => {
+    for (const w of waiters.splice(0)) w.reject(new Error(`seed up exited (${code}) before ${w.re}:\n${out}`));
+  });
+  return {
+    output: () => out,
+    waitFor: (re: RegExp) =>
+      new Promise<RegExpMatchArray>((resolve, reject) => {
+        const m = out.match(re);
+        if (m) return resolve(m);
+        if (child.exitCode !== null) return reject(new Error(`seed up exited (${child.exitCode}) before ${re}:\n${out}`));
+        waiters.push({ re, resolve, reject });
+      }),
+  };
 }

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, spawnCli } from "../support/cli.ts";
 import { openRawWebSocket, type RawSocket } from "../support/raw-websocket.ts";
 import { freePort, tempDir } from "../support/seed-home.ts";
+import { watchOutput } from "../support/seed-process.ts";
 
 type Answer = { status: number; text: string; json: () => unknown };
 type Ctx = { owner: string; agent: { id: string; token: string }; call: (method: string, p: string, opts?: { key?: string; body?: unknown }) => Promise<Answer> };
@@ -78,41 +79,13 @@ const ORGAN_CHECKS: { name: string; run: (ctx: Ctx) => Promise<void> }[] = [
   },
 ];
 
-/** Collects a child's output and resolves when a line matches. */
-function watch(child: ChildProcess) {
-  let out = "";
-  const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    for (const w of [...waiters]) {
-      const m = out.match(w.re);
-      if (m) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  };
-  child.stdout!.on("data", onData);
-  child.stderr!.on("data", onData);
-  return {
-    output: () => out,
-    waitFor: (re: RegExp) =>
-      new Promise<RegExpMatchArray>((resolve, reject) => {
-        const m = out.match(re);
-        if (m) return resolve(m);
-        waiters.push({ re, resolve });
-        child.once("exit", (code) => reject(new Error(`seed up exited (${code}) before ${re}:\n${out}`)));
-      }),
-  };
-}
-
 describe("lockout drill (system)", () => {
   const dir = tempDir("seed drill ");
   const home = path.join(dir, "seed home");
   const ownerKeyFile = path.join(home, "keys", "owner.key");
   let port = 0;
   let child: ChildProcess;
-  let logs: ReturnType<typeof watch>;
+  let logs: ReturnType<typeof watchOutput>;
   let nextAddress = 2;
   const env = () => ({ SEED_HOME: home });
   const cli = (...args: string[]) => runCli(args, env());
@@ -158,7 +131,7 @@ describe("lockout drill (system)", () => {
   beforeAll(async () => {
     port = await freePort();
     child = spawnCli(["up"], { ...env(), SEED_PORT: String(port), SEED_DB_PORT: String(await freePort()) });
-    logs = watch(child);
+    logs = watchOutput(child);
     await logs.waitFor(/is up at http:\/\/127\.0\.0\.1:\d+/);
     installer = readFileSync(path.join(home, "keys", "root.key"), "utf8").trim();
   }, 180_000);

@@ -6,6 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO } from "../support/cli.ts";
 import { freePort, tempDir } from "../support/seed-home.ts";
+import { watchOutput } from "../support/seed-process.ts";
 
 function alive(pid: number): boolean {
   try {
@@ -28,34 +29,6 @@ function freshCopy(dest: string): void {
   symlinkSync(path.join(REPO, "node_modules"), path.join(dest, "node_modules"));
 }
 
-/** Collects a child's output and resolves when a line matches. */
-function watch(child: ChildProcess) {
-  let out = "";
-  const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    for (const w of [...waiters]) {
-      const m = out.match(w.re);
-      if (m) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  };
-  child.stdout!.on("data", onData);
-  child.stderr!.on("data", onData);
-  return {
-    output: () => out,
-    waitFor: (re: RegExp) =>
-      new Promise<RegExpMatchArray>((resolve, reject) => {
-        const m = out.match(re);
-        if (m) return resolve(m);
-        waiters.push({ re, resolve });
-        child.once("exit", (code) => reject(new Error(`seed up exited (${code}) before ${re}:\n${out}`)));
-      }),
-  };
-}
-
 describe("seed up (system)", () => {
   const dir = tempDir("seed system ");
   const checkout = path.join(dir, "a checkout");
@@ -63,7 +36,7 @@ describe("seed up (system)", () => {
   let port = 0;
   let dbPort = 0;
   let child: ChildProcess;
-  let logs: ReturnType<typeof watch>;
+  let logs: ReturnType<typeof watchOutput>;
 
   beforeAll(async () => {
     freshCopy(checkout);
@@ -80,7 +53,7 @@ describe("seed up (system)", () => {
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    logs = watch(child);
+    logs = watchOutput(child);
     await logs.waitFor(/is up at http:\/\/127\.0\.0\.1:\d+/);
   }, 180_000);
 
