@@ -1,17 +1,11 @@
 // The bus's storage logic on the Bus object's SQLite: topics, messages, subscriptions and leases.
 // Plain code over `SqlStorage` and an injected clock, so tests can drive time.
 import { randomId } from "../../lib/keys.ts";
-import type { AckResult, BusError, Delivered, Published, PublishInput, SubscriptionInfo, SubscriptionInput, SubscriptionStats } from "../../lib/bus/wire.ts";
+import type { AckResult, Delivered, Published, PublishInput, SubscriptionInfo, SubscriptionInput, SubscriptionStats } from "../../lib/bus/wire.ts";
 import { MAX_BODY_BYTES } from "../../lib/bus/wire.ts";
+import { RpcFailure as BusFailure } from "../../lib/rpc-result.ts";
 
-export class BusFailure extends Error {
-  readonly error: BusError;
-  constructor(status: BusError["status"], code: string, message: string) {
-    super(message);
-    this.name = "BusFailure";
-    this.error = { status, code, message };
-  }
-}
+export { BusFailure };
 
 export const DEFAULT_ACK_DEADLINE_MS = 30_000;
 export const DEFAULT_MAX_DELIVERIES = 5;

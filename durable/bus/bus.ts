@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { AckResult, BusCaller, BusResult, ClientFrame, Delivered, Published, PublishInput, ServerFrame, SubscriptionInfo, SubscriptionInput, SubscriptionStats } from "../../lib/bus/wire.ts";
 import { ClientFrame as ClientFrameSchema, INBOX } from "../../lib/bus/wire.ts";
 import { scopeGrants } from "../../lib/scopes.ts";
+import { run } from "../../lib/rpc-result.ts";
 import { BUS_SCHEMA } from "./bus-schema.ts";
 import { BusFailure, BusStore, inboxSubscription, inboxTopic } from "./bus-store.ts";
 import { PushState, type SocketAttachment } from "./push.ts";
@@ -10,14 +11,6 @@ export type Ping = { object: "bus" | "mind"; ok: true; at: number };
 
 const DEFAULT_WINDOW = 100;
 
-function run<T>(fn: () => T): BusResult<T> {
-  try {
-    return { ok: true, value: fn() };
-  } catch (err) {
-    if (err instanceof BusFailure) return { ok: false, error: err.error };
-    throw err;
-  }
-}
 
 /**
  * The seed's message bus: durable topics, subscriptions with leases, redelivery and dead letters,

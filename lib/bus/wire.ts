@@ -105,8 +105,7 @@ export type ServerFrame =
   | { type: "error"; ref?: string; code: string; message: string };
 
 /** Results that cross the Durable Object RPC boundary: errors as data, mapped to HTTP by the Worker. */
-export type BusError = { status: 400 | 403 | 404 | 409 | 413 | 422; code: string; message: string };
-export type BusResult<T> = { ok: true; value: T } | { ok: false; error: BusError };
+export type { RpcError as BusError, RpcResult as BusResult } from "../rpc-result.ts";
 
 /** Who is calling, as the Worker authenticated them. */
 export type BusCaller = { keyId: string; kind: "root" | "agent" | "helper"; scopes: string[] };

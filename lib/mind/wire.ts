@@ -191,5 +191,4 @@ export type CoherenceReport = {
   history: { cycle: number; at: number; C: number | null; drift: number | null; backlog: number; regime: Regime; signal: Pulse["signal"] }[];
 };
 
-export type MindError = { status: 400 | 401 | 404 | 409 | 413 | 422 | 503; code: string; message: string };
-export type MindResult<T> = { ok: true; value: T } | { ok: false; error: MindError };
+export type { RpcError as MindError, RpcResult as MindResult } from "../rpc-result.ts";

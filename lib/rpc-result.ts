@@ -1,0 +1,34 @@
+// Errors thrown inside a Durable Object carry a status and a code; RPC hands them back as data
+// (an error class does not survive the RPC boundary) and the Worker's route turns them into the
+// JSON error shape. Shared by the Bus and the Mind.
+
+export type RpcError = { status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 503; code: string; message: string };
+export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: RpcError };
+
+export class RpcFailure extends Error {
+  readonly error: RpcError;
+  constructor(status: RpcError["status"], code: string, message: string) {
+    super(message);
+    this.name = "RpcFailure";
+    this.error = { status, code, message };
+  }
+}
+
+/** Runs `fn`; an RpcFailure becomes an error result, anything else is thrown on. */
+export function run<T>(fn: () => T): RpcResult<T> {
+  try {
+    return { ok: true, value: fn() };
+  } catch (err) {
+    if (err instanceof RpcFailure) return { ok: false, error: err.error };
+    throw err;
+  }
+}
+
+export async function runAsync<T>(fn: () => Promise<T>): Promise<RpcResult<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (err) {
+    if (err instanceof RpcFailure) return { ok: false, error: err.error };
+    throw err;
+  }
+}
