@@ -96,6 +96,8 @@ export function registerCore(program: Command): void {
       const { ROOT } = await import("../../workerd-config/build-worker.ts");
       const file = path.join(ROOT, "bench", `${name}.ts`);
       if (!/^[a-z0-9-]+$/.test(name) || !existsSync(file)) throw new Error(`no benchmark bench/${name}.ts`);
+      const { ensureSystemPackages } = await import("../system-packages.ts");
+      ensureSystemPackages("bench"); // what is still missing is named; the benchmark that needs it fails clearly
       const r = spawnSync(process.execPath, [...process.execArgv, file], { stdio: "inherit" });
       process.exitCode = r.status ?? 1;
     });
