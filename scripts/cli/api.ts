@@ -1,8 +1,8 @@
 // How CLI commands talk to a running seed: its HTTP API, with the owner's root key read from a
 // file (never from an argument). The URL comes from the running seed's state file or --url.
 import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
 import { homePaths } from "./home.ts";
+import { cliKeyFile } from "./key-file.ts";
 
 export type ApiOptions = { home: string; url?: string; keyFile?: string };
 
@@ -14,11 +14,9 @@ export class ApiError extends Error {
   }
 }
 
-/** --key-file, else SEED_KEY_FILE, else SEED_HOME/keys/owner.key if it exists (after `seed handoff --out` there), else keys/root.key. */
+/** The key file this call presents (scripts/cli/key-file.ts). */
 export function keyFileOf(opts: ApiOptions): string {
-  const home = homePaths(opts.home);
-  const ownerKey = path.join(home.keysDir, "owner.key");
-  return opts.keyFile ?? process.env.SEED_KEY_FILE ?? (existsSync(ownerKey) ? ownerKey : home.rootKey);
+  return cliKeyFile(opts.home, opts.keyFile);
 }
 
 export function apiTarget(opts: ApiOptions): { url: string; key: string } {

@@ -12,12 +12,15 @@ export function homePaths(dir: string) {
   return {
     dir,
     masterKey: path.join(dir, "master.key"),
+    /** Exists only while a master-key rotation is under way: the new key (scripts/cli/rotate.ts). */
+    masterKeyNext: path.join(dir, "master.key.next"),
     identityDir: path.join(dir, "identity"),
     identityKey: path.join(dir, "identity", "seed.key"),
     identityPub: path.join(dir, "identity", "seed.pub"),
     keysDir: path.join(dir, "keys"),
     dbToken: path.join(dir, "keys", "db.token"),
     rootKey: path.join(dir, "keys", "root.key"),
+    ownerKey: path.join(dir, "keys", "owner.key"),
     dbDir: path.join(dir, "db"),
     db: path.join(dir, "db", "seed.db"),
     doDir: path.join(dir, "do"),
