@@ -48,6 +48,8 @@ export interface DbServerOptions {
 export interface DbServer {
   readonly url: string;
   readonly port: number;
+  /** Accepts `token` from now on, and no other (a rotated token: the old one is refused at once). */
+  setToken(token: string): void;
   close(): Promise<void>;
 }
 
@@ -71,7 +73,7 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
   const maxBodyBytes = positiveInteger("maxBodyBytes", opts.maxBodyBytes ?? DEFAULTS.maxBodyBytes);
   const writeLockTimeoutMs = positiveInteger("writeLockTimeoutMs", opts.writeLockTimeoutMs ?? DEFAULTS.writeLockTimeoutMs);
   const listen = opts.listen ?? DEFAULTS.listen;
-  const auth = new BearerAuth(opts.token);
+  let auth = new BearerAuth(opts.token);
   const emit = opts.log;
   const log = (event: string, fields?: Record<string, unknown>): void => {
     emit?.(JSON.stringify({ event, ...fields }));
@@ -243,6 +245,10 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
   return {
     url,
     port,
+    setToken: (token: string) => {
+      auth = new BearerAuth(token);
+      log("token_reloaded");
+    },
     close: () => (closed ??= shutdown()),
   };
 }

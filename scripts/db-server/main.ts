@@ -3,7 +3,8 @@
 //     [--idle-stream-ms N] [--max-body-bytes N] [--write-lock-timeout-ms N]
 // Prints {"event":"listening","url":…,"port":…} on stdout once ready; server events go to stderr
 // as JSON lines. SIGINT/SIGTERM close gracefully and exit 0. The token is read from a file so it
-// never shows up in the process list.
+// never shows up in the process list; SIGHUP reads the file again (a rotated token replaces the
+// old one at once; a file that cannot be read or is empty keeps the old token and says so).
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { startDbServer } from "./db-server.ts";
@@ -68,6 +69,17 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  process.on("SIGHUP", () => {
+    let next: string;
+    try {
+      next = readFileSync(values["token-file"]!, "utf8").trim();
+      if (next === "") throw new Error("the token file is empty");
+    } catch (error) {
+      process.stderr.write(`${JSON.stringify({ event: "token_reload_failed", error: error instanceof Error ? error.message : String(error) })}\n`);
+      return;
+    }
+    server.setToken(next);
+  });
 }
 
 main().catch((error: unknown) => {
