@@ -1,9 +1,34 @@
 // Files under SEED_HOME are 0600 and folders 0700, whatever the umask says.
 import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
 
+const WHY: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on the device",
+  ENOENT: "this file system does not allow a folder there (ENOENT)",
+  ENOTDIR: "a parent is not a folder",
+};
+
+/**
+ * Creates `dir` (and missing parents) 0700. One level at a time, not `recursive: true`: Node's
+ * recursive mkdir loops forever on some errors (e.g. under /proc, where mkdir says ENOENT for a
+ * parent that exists), so `seed init --home /proc/x` spun at 100% CPU.
+ */
 export function ensureDir(dir: string): boolean {
   const created = !existsSync(dir);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (created) {
+    const parent = path.dirname(dir);
+    if (parent !== dir && !existsSync(parent)) ensureDir(parent);
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code !== "EEXIST") throw new Error(`cannot create ${dir}: ${WHY[e.code ?? ""] ?? e.message}`);
+    }
+  }
+  if (!statSync(dir).isDirectory()) throw new Error(`${dir} exists and is not a folder`);
   if ((statSync(dir).mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
   return created;
 }

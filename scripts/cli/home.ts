@@ -28,6 +28,8 @@ export function homePaths(dir: string) {
     bundleDir: path.join(dir, "run", "bundle"),
     config: path.join(dir, "run", "config.capnp"),
     state: path.join(dir, "run", "state.json"),
+    logsDir: path.join(dir, "logs"),
+    logFile: path.join(dir, "logs", "seed.log"),
     pid: (name: string) => path.join(dir, "run", `${name}.pid`),
   };
 }

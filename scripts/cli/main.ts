@@ -8,6 +8,7 @@ import { registerOutbound } from "./commands/outbound.ts";
 import { registerMembrane } from "./commands/membrane.ts";
 import { registerMind } from "./commands/mind.ts";
 import { registerMemory } from "./commands/memory.ts";
+import { VERSION } from "../../lib/version.ts";
 
 // Everything the seed writes under SEED_HOME (and its children write: the database, workerd's
 // Durable Object files) is private to its user: 0600 files, 0700 folders.
@@ -16,6 +17,7 @@ process.umask(0o077);
 const program = new Command()
   .name("seed")
   .description("A sovereign AI organism on your own server: bus, mind, memory, identity, one revocable door.")
+  .version(VERSION, "-V, --version", "print the seed's version")
   .showHelpAfterError("(run with --help for usage)")
   .configureOutput({ outputError: (str, write) => write(str) });
 

@@ -1,16 +1,25 @@
 // `seed up`: prepare (init, bundle, config — in a child process), start the libSQL server and
-// workerd, wait for /readyz, then supervise both until SIGINT/SIGTERM.
+// workerd, wait until the seed answers as itself, then supervise both until SIGINT/SIGTERM.
+// Refuses a second seed in the same home and ports already taken, before starting anything.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { pemBody } from "../../lib/audit/ed25519.ts";
-import { writePrivateFile } from "./fs-secure.ts";
-import { homePaths, type Ports } from "./home.ts";
+import { setTimeout as delay } from "node:timers/promises";
+import { VERSION } from "../../lib/version.ts";
+import { keyFileOf } from "./api.ts";
+import { ensureDir, writePrivateFile } from "./fs-secure.ts";
+import { homePaths, type Home, type Ports } from "./home.ts";
+import { jsonLogger, LogFile } from "./json-log.ts";
+import { waitForOwnSeed } from "./own-seed.ts";
+import { livePid } from "./pids.ts";
+import { assertPortsFree } from "./port-check.ts";
 import { Supervised } from "./supervisor.ts";
-import { waitForHttp } from "./wait-http.ts";
 import { WORKERD_BIN } from "./workerd-bin.ts";
+import { workerdSecretEnv } from "./workerd-env.ts";
 
-type PrepareResult = { seedId: string; created: string[]; rootKey?: string; dbServer: string };
+export { isAlive, readPid } from "./pids.ts";
+
+type PrepareResult = { seedId: string; created: string[]; rootKeyCreated?: boolean; dbServer: string };
 
 /** `seed build --json` in a child process: see prepare.ts for why. */
 function runPrepare(homeDir: string, ports: Ports): PrepareResult {
@@ -24,82 +33,94 @@ function runPrepare(homeDir: string, ports: Ports): PrepareResult {
   return JSON.parse(r.stdout) as PrepareResult;
 }
 
-export type UpOptions = { home: string; ports: Ports; log: (line: string) => void };
+export type UpOptions = { home: string; ports: Ports };
 
-const READY_TIMEOUT_MS = 30_000;
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+/** Children of a supervisor that was killed die on their own (pdeathsig): give them a moment. */
+async function refuseIfRunning(home: Home): Promise<void> {
+  const supervisor = livePid(home.pid("seed"));
+  if (supervisor !== null && supervisor !== process.pid) {
+    throw new Error(`a seed is already running from ${home.dir} (pid ${supervisor}); see \`seed status\``);
   }
-}
-
-export function readPid(file: string): number | null {
-  if (!existsSync(file)) return null;
-  const pid = Number(readFileSync(file, "utf8").trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : null;
+  for (const name of ["libsql", "workerd"]) {
+    for (let i = 0; i < 200 && livePid(home.pid(name)) !== null; i++) await delay(50);
+    const pid = livePid(home.pid(name));
+    if (pid !== null) {
+      throw new Error(`${name} of a previous seed still runs from ${home.dir} (pid ${pid}) without its supervisor: stop it (kill ${pid}) and run \`seed up\` again`);
+    }
+  }
 }
 
 export async function seedUp(opts: UpOptions): Promise<void> {
   const home = homePaths(opts.home);
-  const { ports, log } = opts;
-  const running = readPid(home.pid("seed"));
-  if (running !== null && running !== process.pid && isAlive(running)) {
-    throw new Error(`a seed is already running from ${home.dir} (pid ${running}); see \`seed status\``);
-  }
+  const { ports } = opts;
+  await refuseIfRunning(home);
+  const httpHost = ports.listen === "0.0.0.0" ? "127.0.0.1" : ports.listen === "::" ? "::1" : ports.listen;
+  const httpUrl = `http://${httpHost.includes(":") ? `[${httpHost}]` : httpHost}:${ports.port}`;
+  const dbUrl = `http://${ports.dbListen}:${ports.dbPort}`;
+  await assertPortsFree([
+    { what: "the Worker's HTTP", host: ports.listen, port: ports.port },
+    { what: "the libSQL server's", host: ports.dbListen, port: ports.dbPort },
+  ]);
 
   const t0 = Date.now();
   const init = runPrepare(home.dir, ports);
-  if (init.created.length > 0) log(`[seed] initialised ${home.dir}: ${init.created.join(", ")}`);
-  if (init.rootKey) log(`[seed] installer root key (shown once, also in ${home.rootKey}):\n${init.rootKey}`);
-  const dbServer = init.dbServer;
+  ensureDir(home.logsDir);
+  const logFile = new LogFile(home.logFile);
+  const { log, line } = jsonLogger(logFile);
+  if (init.created.length > 0) log("seed", "initialised", { msg: `initialised ${home.dir}: ${init.created.join(", ")}` });
+  if (init.rootKeyCreated) {
+    // A key goes to an interactive terminal only, never to a log or a journal.
+    if (process.stdout.isTTY) {
+      process.stdout.write(`\ninstaller root key (shown once, also in ${home.rootKey}, 0600):\n${readFileSync(home.rootKey, "utf8").trim()}\n\n`);
+    }
+    log("seed", "root_key_created", { path: home.rootKey, msg: `installer root key saved to ${home.rootKey} (0600)` });
+  }
   writePrivateFile(home.pid("seed"), `${process.pid}\n`);
 
-  const dbToken = readFileSync(home.dbToken, "utf8").trim();
-  const dbUrl = `http://${ports.dbListen}:${ports.dbPort}`;
-  const httpUrl = `http://${ports.listen === "0.0.0.0" ? "127.0.0.1" : ports.listen}:${ports.port}`;
+  let stopping: Promise<void> | null = null;
+  const stop = (why: string) => {
+    stopping ??= (async () => {
+      log("seed", "stopping", { reason: why, msg: `${why}: stopping` });
+      await worker.stop();
+      await db.stop(); // the libSQL server checkpoints its WAL on SIGTERM
+      rmSync(home.pid("seed"), { force: true });
+      rmSync(home.state, { force: true });
+      log("seed", "stopped", { msg: "stopped" });
+      await logFile.close();
+    })();
+    return stopping;
+  };
+  const giveUp = (reason: string) => void stop(reason).then(() => process.exit(1));
 
   const db = new Supervised({
     name: "libsql",
     command: process.execPath,
-    args: [dbServer, "--db", home.db, "--token-file", home.dbToken, "--port", String(ports.dbPort), "--listen", ports.dbListen],
+    args: [init.dbServer, "--db", home.db, "--token-file", home.dbToken, "--port", String(ports.dbPort), "--listen", ports.dbListen],
     env: { ...process.env, SEED_HOME: home.dir },
     pidFile: home.pid("libsql"),
-    ready: () => waitForHttp(`${dbUrl}/health`, { timeoutMs: READY_TIMEOUT_MS }),
-    log,
+    // The server announces the port it bound on stdout: readiness is its own word, not whoever answers on the port.
+    readyLine: (l) => {
+      try {
+        const e = JSON.parse(l) as { event?: string; port?: number };
+        return e.event === "listening" && e.port === ports.dbPort;
+      } catch {
+        return false;
+      }
+    },
+    log: line,
+    onGiveUp: giveUp,
   });
   const worker = new Supervised({
     name: "workerd",
     command: WORKERD_BIN,
     args: ["serve", home.config],
-    // Secrets reach workerd through its environment only (fromEnvironment bindings).
-    env: {
-      ...process.env,
-      SEED_DB_TOKEN: dbToken,
-      SEED_MASTER_KEY: readFileSync(home.masterKey).toString("hex"),
-      // The identity private key (PKCS8 DER, base64): the Worker signs audit checkpoints with it.
-      SEED_IDENTITY_KEY: pemBody(readFileSync(home.identityKey, "utf8")),
-    },
+    env: { ...process.env, ...workerdSecretEnv(home) },
     pidFile: home.pid("workerd"),
-    ready: () => waitForHttp(`${httpUrl}/readyz`, { timeoutMs: READY_TIMEOUT_MS }),
-    log,
+    ready: (signal) => waitForOwnSeed(httpUrl, init.seedId, signal),
+    log: line,
+    onGiveUp: giveUp,
   });
 
-  let stopping: Promise<void> | null = null;
-  const stop = (why: string) => {
-    stopping ??= (async () => {
-      log(`[seed] ${why}: stopping`);
-      await worker.stop();
-      await db.stop(); // the libSQL server checkpoints its WAL on SIGTERM
-      rmSync(home.pid("seed"), { force: true });
-      rmSync(home.state, { force: true });
-      log("[seed] stopped");
-    })();
-    return stopping;
-  };
   process.once("SIGINT", () => void stop("SIGINT").then(() => process.exit(0)));
   process.once("SIGTERM", () => void stop("SIGTERM").then(() => process.exit(0)));
 
@@ -110,8 +131,8 @@ export async function seedUp(opts: UpOptions): Promise<void> {
     await stop("start failed");
     throw err;
   }
-  const state = { pid: process.pid, seedId: init.seedId, httpUrl, dbUrl, home: home.dir, startedAt: new Date().toISOString() };
+  const state = { pid: process.pid, seedId: init.seedId, version: VERSION, httpUrl, dbUrl, home: home.dir, startedAt: new Date().toISOString() };
   writeFileSync(home.state, JSON.stringify(state, null, 2), { mode: 0o600 });
-  log(`[seed] ${init.seedId} is up at ${httpUrl} (ready in ${Date.now() - t0} ms)`);
-  log(`[seed] root key: ${home.rootKey}`);
+  const keyFile = keyFileOf({ home: home.dir });
+  log("seed", "up", { seedId: init.seedId, version: VERSION, url: httpUrl, keyFile, readyMs: Date.now() - t0, msg: `${init.seedId} is up at ${httpUrl} (ready in ${Date.now() - t0} ms)` });
 }

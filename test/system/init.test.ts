@@ -1,7 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.ts";
+import { REPO, runCli } from "../support/cli.ts";
 import { tempDir } from "../support/seed-home.ts";
 
 function modes(dir: string): Record<string, string> {
@@ -24,11 +25,13 @@ describe("seed init", () => {
     const home = path.join(tempDir(), "my seed");
     const first = runCli(["init", "--home", home, "--json"]);
     expect(first.status, first.stderr).toBe(0);
-    const r1 = JSON.parse(first.stdout) as { seedId: string; created: string[]; rootKey?: string };
+    const r1 = JSON.parse(first.stdout) as { seedId: string; created: string[]; rootKey?: string; rootKeyCreated?: boolean };
     expect(r1.seedId).toMatch(/^seed-[a-z2-7]{26}$/);
     expect(r1.created).toEqual(expect.arrayContaining(["master.key", "identity", "keys/db.token", "keys/root.key"]));
-    expect(r1.rootKey).toMatch(/^seed_root_[a-z0-9]{16}_[a-f0-9]{64}$/);
-    expect(readFileSync(path.join(home, "keys/root.key"), "utf8").trim()).toBe(r1.rootKey);
+    // Not a terminal: the key is in its 0600 file only, never in the output (a pipe may be a log).
+    expect(r1.rootKeyCreated).toBe(true);
+    expect(r1.rootKey).toBeUndefined();
+    expect(readFileSync(path.join(home, "keys/root.key"), "utf8").trim()).toMatch(/^seed_root_[a-z0-9]{16}_[a-f0-9]{64}$/);
     expect(statSync(path.join(home, "master.key")).size).toBe(32);
 
     const before = snapshot(home);
@@ -48,8 +51,8 @@ describe("seed init", () => {
 
   it("the root key's secret is not in the database, only its hash", () => {
     const home = path.join(tempDir(), "home");
-    const r = JSON.parse(runCli(["init", "--home", home, "--json"]).stdout) as { rootKey: string };
-    const secret = r.rootKey.split("_")[3]!;
+    expect(runCli(["init", "--home", home, "--json"]).status).toBe(0);
+    const secret = readFileSync(path.join(home, "keys/root.key"), "utf8").trim().split("_")[3]!;
     const db = readFileSync(path.join(home, "db", "seed.db"));
     const wal = (() => { try { return readFileSync(path.join(home, "db", "seed.db-wal")); } catch { return Buffer.alloc(0); } })();
     expect(db.includes(secret)).toBe(false);
@@ -64,5 +67,25 @@ describe("seed init", () => {
     const r = runCli(["init", "--home", home]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^seed: half an identity/);
+  });
+});
+
+describe("seed init output and bad homes", () => {
+  it("prints a new root key only to an interactive terminal", () => {
+    const home = path.join(tempDir(), "tty home");
+    // util-linux `script` gives the CLI a pseudo-terminal, as an owner typing at a shell would.
+    const cmd = [process.execPath, ...process.execArgv, path.join(REPO, "scripts/cli/main.ts"), "init", "--home", home].map((a) => `'${a}'`).join(" ");
+    const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(readFileSync(path.join(home, "keys/root.key"), "utf8").trim());
+    const piped = runCli(["init", "--home", path.join(tempDir(), "piped home")]);
+    expect(piped.stdout).toContain("installer root key saved to");
+    expect(piped.stdout).not.toContain("seed_root_");
+  });
+
+  it("fails at once, without spinning, where no folder can be made (/proc)", () => {
+    const r = runCli(["init", "--home", "/proc/seed-nowhere"], {}, REPO, 30_000);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^seed: cannot create \/proc\/seed-nowhere: /);
   });
 });

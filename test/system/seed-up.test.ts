@@ -66,7 +66,11 @@ describe("seed up (system)", () => {
   const pidOf = (name: string) => Number(readFileSync(path.join(home, "run", `${name}.pid`), "utf8"));
 
   it("serves /readyz and whoami with the installer root key", async () => {
-    expect(logs.output()).toContain("installer root key (shown once");
+    // Not a terminal: the key is saved, never printed (a log or a journal is not a safe place).
+    expect(logs.output()).toContain(`installer root key saved to ${path.join(home, "keys", "root.key")} (0600)`);
+    expect(logs.output()).not.toContain(rootKey());
+    expect(logs.output().match(/"event":"listening"/g)).toHaveLength(1);
+    for (const l of logs.output().trim().split("\n")) expect(JSON.parse(l)).toMatchObject({ ts: expect.any(String), proc: expect.any(String) });
     const ready = await fetch(url("/readyz"));
     expect(ready.status).toBe(200);
     const who = await fetch(url("/v1/owner/whoami"), { headers: { Authorization: `Bearer ${rootKey()}` } });

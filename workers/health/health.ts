@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { identity } from "../../lib/db/schema.ts";
+import { VERSION } from "../../lib/version.ts";
 import type { AppEnv } from "../app-env.ts";
 
 type Check = "ok" | string;
@@ -14,7 +15,7 @@ async function check(fn: () => Promise<unknown>): Promise<Check> {
 }
 
 export const health = new Hono<AppEnv>()
-  .get("/healthz", (c) => c.json({ ok: true }))
+  .get("/healthz", (c) => c.json({ ok: true, version: VERSION }))
   // Ready means every organ answers: libSQL through the binding, and both Durable Objects.
   .get("/readyz", async (c) => {
     const [libsql, bus, mind] = await Promise.all([

@@ -11,18 +11,18 @@ export function registerCore(program: Command): void {
     .option("--json", "print the report as JSON")
     .action(async (opts: { home?: string; json?: boolean }) => {
       const { initHome } = await import("../seed-init.ts");
-      const report = await initHome(homePaths(resolveHome(opts.home)));
-      if (opts.json) return log(JSON.stringify(report, null, 2));
+      const { rootKey, ...report } = await initHome(homePaths(resolveHome(opts.home)));
+      // A key goes to an interactive terminal only, never into a pipe, a log or a journal.
+      const showKey = rootKey !== undefined && process.stdout.isTTY;
+      if (opts.json) return log(JSON.stringify({ ...report, ...(rootKey ? { rootKeyCreated: true } : {}), ...(showKey ? { rootKey } : {}) }, null, 2));
       if (report.created.length === 0) {
         log(`nothing to do: ${report.home} is already initialised (seed ${report.seedId}); nothing was changed`);
       } else {
         log(`initialised ${report.home} (seed ${report.seedId}): created ${report.created.join(", ")}`);
       }
-      if (report.rootKey) {
-        log(`\ninstaller root key — shown once, also saved to ${report.rootKeyPath} (0600):\n${report.rootKey}`);
-      } else {
-        log(`root key: ${report.rootKeyPath}`);
-      }
+      if (showKey) log(`\ninstaller root key — shown once, also saved to ${report.rootKeyPath} (0600):\n${rootKey}`);
+      else if (rootKey) log(`installer root key saved to ${report.rootKeyPath} (0600)`);
+      else log(`root key: ${report.rootKeyPath}`);
     });
 
   program
@@ -34,7 +34,7 @@ export function registerCore(program: Command): void {
     .option("--listen <addr>", "address the Worker listens on (env SEED_LISTEN, default 127.0.0.1)")
     .action(async (opts: { home?: string; port?: string; dbPort?: string; listen?: string }) => {
       const { seedUp } = await import("../seed-up.ts");
-      await seedUp({ home: resolveHome(opts.home), ports: resolvePorts(opts), log });
+      await seedUp({ home: resolveHome(opts.home), ports: resolvePorts(opts) });
     });
 
   program
@@ -46,6 +46,7 @@ export function registerCore(program: Command): void {
       const { formatStatus, seedStatus } = await import("../seed-status.ts");
       const s = await seedStatus(resolveHome(opts.home));
       log(opts.json ? JSON.stringify(s, null, 2) : formatStatus(s));
+      process.exitCode = s.exitCode;
     });
 
   const db = program.command("db").description("the libSQL server");
@@ -71,8 +72,11 @@ export function registerCore(program: Command): void {
     .action(async (opts: { home?: string; port?: string; dbPort?: string; listen?: string; json?: boolean }) => {
       const { prepare } = await import("../prepare.ts");
       const p = await prepare(resolveHome(opts.home), resolvePorts(opts));
-      if (opts.json) return log(JSON.stringify({ ...p.init, dbServer: p.dbServer, config: p.config }));
-      if (p.init.rootKey) log(`installer root key — shown once, also saved to ${p.init.rootKeyPath} (0600):\n${p.init.rootKey}`);
+      const { rootKey, ...init } = p.init;
+      // Never the key itself: `seed up` reads this JSON through a pipe. It shows the file's key on a terminal.
+      if (opts.json) return log(JSON.stringify({ ...init, ...(rootKey ? { rootKeyCreated: true } : {}), dbServer: p.dbServer, config: p.config }));
+      if (rootKey && process.stdout.isTTY) log(`installer root key — shown once, also saved to ${init.rootKeyPath} (0600):\n${rootKey}`);
+      else if (rootKey) log(`installer root key saved to ${init.rootKeyPath} (0600)`);
       log(`wrote ${p.config} and ${p.dbServer}`);
     });
 
