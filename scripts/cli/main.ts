@@ -8,6 +8,7 @@ import { registerOutbound } from "./commands/outbound.ts";
 import { registerMembrane } from "./commands/membrane.ts";
 import { registerMind } from "./commands/mind.ts";
 import { registerMemory } from "./commands/memory.ts";
+import { registerInstall } from "./commands/install.ts";
 import { VERSION } from "../../lib/version.ts";
 
 // Everything the seed writes under SEED_HOME (and its children write: the database, workerd's
@@ -27,6 +28,7 @@ registerOutbound(program);
 registerMembrane(program);
 registerMind(program);
 registerMemory(program);
+registerInstall(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`seed: ${err instanceof Error ? err.message : String(err)}`);
