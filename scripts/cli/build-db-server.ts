@@ -9,20 +9,23 @@ import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { ROOT } from "../workerd-config/build-worker.ts";
 
-const requireFromRoot = createRequire(path.join(ROOT, "package.json"));
 const SOURCE_DIR = path.join(ROOT, "scripts", "db-server");
 
-function sourceHash(): string {
-  const h = createHash("sha256").update(ROOT).update("\0"); // the bundle names the checkout's libsql
+function sourceHash(libsqlRoot: string): string {
+  const h = createHash("sha256").update(libsqlRoot).update("\0"); // the bundle names that copy of libsql
   for (const f of readdirSync(SOURCE_DIR).filter((f) => f.endsWith(".ts")).sort()) {
     h.update(f).update("\0").update(readFileSync(path.join(SOURCE_DIR, f))).update("\0");
   }
   return h.digest("hex");
 }
 
-/** Writes `outFile` (ESM) unless it already holds the current sources. */
-export async function buildDbServer(outFile: string): Promise<string> {
-  const hash = sourceHash();
+/**
+ * Writes `outFile` (ESM) unless it already holds the current sources. The native driver is
+ * imported from `libsqlRoot`'s node_modules: the checkout's, or an installed runtime's.
+ */
+export async function buildDbServer(outFile: string, libsqlRoot = ROOT): Promise<string> {
+  const requireFromRoot = createRequire(path.join(libsqlRoot, "package.json"));
+  const hash = sourceHash(libsqlRoot);
   const stamp = `${outFile}.source-hash`;
   if (existsSync(outFile) && existsSync(stamp) && readFileSync(stamp, "utf8") === hash) return outFile;
   await build({

@@ -15,22 +15,43 @@ function run(cmd: string, args: string[]): void {
   if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 2).join(" ")} failed: ${(r.stderr || r.error?.message || "").trim()}`);
 }
 
-/** node_modules paths of the production packages, from npm's own record of the tree. */
-export function productionPackages(root = ROOT): string[] {
-  const lock = JSON.parse(readFileSync(path.join(root, "node_modules", ".package-lock.json"), "utf8")) as {
-    packages: Record<string, { dev?: boolean; optional?: boolean }>;
+/** Build tools: the installed runtime never bundles (an install or upgrade builds from its checkout). */
+const BUILD_ONLY = new Set(["wrangler", "esbuild"]);
+
+type LockEntry = { dev?: boolean; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+
+/**
+ * node_modules paths of the packages the runtime needs: the closure of package.json's
+ * dependencies (build tools left out), resolved as Node resolves them, from npm's own record of
+ * the installed tree.
+ */
+export function runtimePackages(root = ROOT): string[] {
+  const lock = JSON.parse(readFileSync(path.join(root, "node_modules", ".package-lock.json"), "utf8")) as { packages: Record<string, LockEntry> };
+  const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  const seen = new Set<string>();
+  /** Where `name` resolves from the package at `from` ("" = the root). */
+  const resolve = (from: string, name: string): string | null => {
+    for (let dir = from; ; dir = dir.slice(0, Math.max(0, dir.lastIndexOf("/node_modules/")))) {
+      const candidate = `${dir ? `${dir}/` : ""}node_modules/${name}`;
+      if (lock.packages[candidate] && existsSync(path.join(root, candidate))) return candidate;
+      if (!dir) return null;
+    }
   };
-  return Object.entries(lock.packages)
-    .filter(([p, v]) => p.startsWith("node_modules/") && !v.dev && existsSync(path.join(root, p)))
-    .map(([p]) => p)
-    // a nested package comes along with its parent folder
-    .filter((p, _, all) => !all.some((q) => q !== p && p.startsWith(`${q}/`)));
+  const visit = (at: string | null) => {
+    if (!at || seen.has(at)) return;
+    seen.add(at);
+    const e = lock.packages[at]!;
+    for (const dep of Object.keys({ ...e.dependencies, ...e.optionalDependencies })) visit(resolve(at, dep));
+  };
+  for (const name of Object.keys(pkg.dependencies)) if (!BUILD_ONLY.has(name)) visit(resolve("", name));
+  // a nested package comes along with its parent folder
+  return [...seen].sort().filter((p, _, all) => !all.some((q) => q !== p && p.startsWith(`${q}/`)));
 }
 
 export type RuntimePlan = { dir: string; current: string; files: string[] };
 
 export function runtimePlan(prefix: string, version: string): RuntimePlan {
-  return { dir: path.join(prefix, version), current: path.join(prefix, "current"), files: [...SOURCES, "node_modules (production packages)", "node/bin/node"] };
+  return { dir: path.join(prefix, version), current: path.join(prefix, "current"), files: [...SOURCES, "node_modules (the packages it runs with, no build tools)", "node/bin/node"] };
 }
 
 /** Copies the runtime into PREFIX/<version> (replacing an earlier copy of that version). */
@@ -41,15 +62,22 @@ export function installRuntime(prefix: string, version: string, nodeBin = proces
   mkdirSync(path.join(tmp, "node", "bin"), { recursive: true });
   mkdirSync(path.join(tmp, "node_modules"), { recursive: true });
   for (const s of SOURCES) if (existsSync(path.join(ROOT, s))) run("cp", ["-a", path.join(ROOT, s), path.join(tmp, s)]);
-  for (const pkg of productionPackages()) {
-    mkdirSync(path.dirname(path.join(tmp, pkg)), { recursive: true });
-    run("cp", ["-a", path.join(ROOT, pkg), path.join(tmp, pkg)]);
-  }
-  run("cp", [nodeBin, path.join(tmp, "node", "bin", "node")]);
+  // Packages and Node (~270 MB, never edited in place: npm and the launcher replace whole files)
+  // are hard-linked when the file system allows it, copied otherwise. One cp for all packages:
+  // links inside node_modules (workerd's binary sits in two packages) stay links.
+  const copy = (args: string[], cwd?: string) => {
+    for (const mode of ["-al", "-a"]) {
+      const r = spawnSync("cp", [mode, ...args], { cwd, encoding: "utf8" });
+      if (r.status === 0) return;
+      if (mode === "-a") throw new Error(`copying the runtime failed: ${r.stderr.trim()}`);
+    }
+  };
+  copy(["--parents", ...runtimePackages(), tmp], ROOT);
+  copy([nodeBin, path.join(tmp, "node", "bin", "node")]);
   // The launcher's stamp: these packages match this lock file, nothing to install.
   run("sh", ["-c", `cksum < "$1" > "$2"`, "sh", path.join(tmp, "package-lock.json"), path.join(tmp, "node_modules", ".seed-lock-sum")]);
   // Readable by the service's user whatever the umask of the copy (the CLI runs with 077).
-  run("chmod", ["-R", "u+rwX,go+rX,go-w", tmp]);
+  run("chmod", ["-R", "go+rX,go-w", tmp]);
   chmodSync(prefix, 0o755);
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
@@ -92,7 +120,10 @@ exec "$runtime/node/bin/node" --no-warnings=ExperimentalWarning "$runtime/script
 }
 
 export function writeExecutable(file: string, text: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
+  if (!existsSync(path.dirname(file))) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    chmodSync(path.dirname(file), 0o755);
+  }
   writeFileSync(file, text, { mode: 0o755 });
   chmodSync(file, 0o755);
 }

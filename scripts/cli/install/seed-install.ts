@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { promises as dns } from "node:dns";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { VERSION } from "../../../lib/version.ts";
@@ -14,6 +14,7 @@ import { homePaths, type Ports } from "../home.ts";
 import { readServices } from "../services.ts";
 import { isRoot } from "../system-packages.ts";
 import { workerdSecretEnv } from "../workerd-env.ts";
+import { buildDbServer } from "../build-db-server.ts";
 import { checkPublicHost, renderCaddyfile } from "./caddyfile.ts";
 import { installRuntime, renderCliWrapper, runtimePlan, switchCurrent, writeExecutable } from "./runtime.ts";
 import { checkUserName, ensureUser, lookupUser, removeUser } from "./system-user.ts";
@@ -118,6 +119,13 @@ export async function egressAllowList(homeDir: string): Promise<{ allow: string[
   return { allow: [...allow].filter((a) => !a.startsWith("127.") && a !== "::1"), notes };
 }
 
+/** A system folder (units, /etc/caddy): created 0755 when missing, whatever the CLI's umask. */
+function publicDir(dir: string): void {
+  if (existsSync(dir)) return;
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755);
+}
+
 function envFile(env: Record<string, string>): string {
   return Object.entries(env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
 }
@@ -161,14 +169,16 @@ export async function seedInstall(o: InstallOptions): Promise<InstallReport> {
   const { user } = ensureUser(o.user, home.dir);
   installRuntime(o.prefix, VERSION);
   switchCurrent(o.prefix, VERSION);
-  // Build with the installed runtime, so the libSQL bundle imports the installed native driver.
+  // Built by this checkout (the runtime has no build tools), in a child process as `seed up` does;
+  // then the libSQL bundle is made again to import the installed runtime's native driver.
   const build = spawnSync(
-    path.join(runtime, "node", "bin", "node"),
-    [path.join(runtime, "scripts", "cli", "main.ts"), "build", "--home", home.dir, "--port", String(o.ports.port), "--db-port", String(o.ports.dbPort), "--listen", o.ports.listen, "--json"],
+    process.execPath,
+    [...process.execArgv, path.join(import.meta.dirname, "..", "main.ts"), "build", "--home", home.dir, "--port", String(o.ports.port), "--db-port", String(o.ports.dbPort), "--listen", o.ports.listen, "--json"],
     { encoding: "utf8", env: { ...process.env, SEED_DB_LISTEN: o.ports.dbListen } },
   );
   if (build.status !== 0) throw new Error(`building ${home.dir} failed: ${build.stderr.trim()}`);
-  const built = JSON.parse(build.stdout) as { seedId: string; rootKeyCreated?: boolean };
+  const built = JSON.parse(build.stdout) as { seedId: string; rootKeyCreated?: boolean; dbServer: string };
+  await buildDbServer(built.dbServer, runtime);
   writePrivateFile(path.join(home.runDir, "workerd.env"), envFile(workerdSecretEnv(home)));
   writePrivateFile(home.state, JSON.stringify({ seedId: built.seedId, version: VERSION, httpUrl, dbUrl: `http://${o.ports.dbListen}:${o.ports.dbPort}`, home: home.dir, mode: "systemd" }, null, 2));
   const record: InstallRecord = {
@@ -178,8 +188,12 @@ export async function seedInstall(o: InstallOptions): Promise<InstallReport> {
   writePrivateFile(installRecordPath(home.dir), JSON.stringify(record, null, 2) + "\n");
   run("chown", ["-R", `${user.uid}:${user.gid}`, home.dir]);
   run("chmod", ["0700", home.dir]);
+  publicDir(o.unitDir);
   for (const u of units) writeFileSync(path.join(o.unitDir, u.name), u.text, { mode: 0o644 });
-  if (caddy) writeFileSync(o.caddyfile, caddy, { mode: 0o644 });
+  if (caddy) {
+    publicDir(path.dirname(o.caddyfile));
+    writeFileSync(o.caddyfile, caddy, { mode: 0o644 });
+  }
   writeExecutable(path.join(o.binDir, "seed"), wrapper);
   if (built.rootKeyCreated) notes.push(`the installer root key is in ${home.rootKey} (0600, owned by ${o.user}): read it with \`sudo cat ${home.rootKey}\``);
   if (systemdRunning()) {
