@@ -6,11 +6,11 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { VERSION } from "../../lib/version.ts";
-import { keyFileOf } from "./api.ts";
 import { ensureDir, writePrivateFile } from "./fs-secure.ts";
 import { homePaths, type Home, type Ports } from "./home.ts";
 import { jsonLogger, LogFile } from "./json-log.ts";
 import { waitForOwnSeed } from "./own-seed.ts";
+import { keyFileLine } from "./key-file.ts";
 import { livePid } from "./pids.ts";
 import { assertPortsFree } from "./port-check.ts";
 import { Supervised } from "./supervisor.ts";
@@ -114,7 +114,7 @@ export async function seedUp(opts: UpOptions): Promise<void> {
     name: "workerd",
     command: WORKERD_BIN,
     args: ["serve", home.config],
-    env: { ...process.env, ...workerdSecretEnv(home) },
+    env: () => ({ ...process.env, ...workerdSecretEnv(home) }), // read at every (re)start: a rotated secret is picked up
     pidFile: home.pid("workerd"),
     ready: (signal) => waitForOwnSeed(httpUrl, init.seedId, signal),
     log: line,
@@ -133,6 +133,5 @@ export async function seedUp(opts: UpOptions): Promise<void> {
   }
   const state = { pid: process.pid, seedId: init.seedId, version: VERSION, httpUrl, dbUrl, home: home.dir, startedAt: new Date().toISOString() };
   writeFileSync(home.state, JSON.stringify(state, null, 2), { mode: 0o600 });
-  const keyFile = keyFileOf({ home: home.dir });
-  log("seed", "up", { seedId: init.seedId, version: VERSION, url: httpUrl, keyFile, readyMs: Date.now() - t0, msg: `${init.seedId} is up at ${httpUrl} (ready in ${Date.now() - t0} ms)` });
+  log("seed", "up", { seedId: init.seedId, version: VERSION, url: httpUrl, readyMs: Date.now() - t0, msg: `${init.seedId} is up at ${httpUrl} (ready in ${Date.now() - t0} ms); ${keyFileLine(home.dir)}` });
 }

@@ -14,7 +14,8 @@ export type ChildSpec = {
   name: string;
   command: string;
   args: string[];
-  env: NodeJS.ProcessEnv;
+  /** A function is called at every (re)start (secrets read from their files at that moment). */
+  env: NodeJS.ProcessEnv | (() => NodeJS.ProcessEnv);
   pidFile: string;
   /** Ready when a stdout line matches: the child's own announcement (that line is not logged). */
   readyLine?: (line: string) => boolean;
@@ -83,7 +84,8 @@ export class Supervised {
     const [command, args] = SETPRIV
       ? [SETPRIV, ["--pdeathsig", "TERM", "--", spec.command, ...spec.args]]
       : [spec.command, spec.args];
-    const child = spawn(command, args, { env: spec.env, stdio: ["ignore", "pipe", "pipe"] });
+    const env = typeof spec.env === "function" ? spec.env() : spec.env;
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     this.#child = child;
     const startedAt = Date.now();
     let announced: () => void = () => {};

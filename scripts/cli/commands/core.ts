@@ -22,7 +22,7 @@ export function registerCore(program: Command): void {
       }
       if (showKey) log(`\ninstaller root key — shown once, also saved to ${report.rootKeyPath} (0600):\n${rootKey}`);
       else if (rootKey) log(`installer root key saved to ${report.rootKeyPath} (0600)`);
-      else log(`root key: ${report.rootKeyPath}`);
+      else log((await import("../key-file.ts")).keyFileLine(report.home));
     });
 
   program
