@@ -28,7 +28,7 @@ describe("health", () => {
   it("healthz answers without auth", async () => {
     const res = await get("/healthz");
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true });
+    expect(await res.json()).toEqual({ ok: true, version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
   });
 
   it("readyz checks libSQL and both Durable Objects", async () => {
