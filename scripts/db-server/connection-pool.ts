@@ -24,6 +24,12 @@ export interface ConnectionPoolOptions {
   statementCacheSize: number;
 }
 
+function configure(stmt: NativeStatement): NativeStatement {
+  stmt.safeIntegers(true);
+  if (stmt.reader) stmt.raw(true);
+  return stmt;
+}
+
 export class ConnectionPool {
   readonly #options: ConnectionPoolOptions;
   readonly #idle: PooledConnection[] = [];
@@ -51,8 +57,13 @@ export class ConnectionPool {
   #openConnection(): PooledConnection {
     const db = new Database(this.#options.dbPath);
     try {
+      // trusted_schema=OFF: views and triggers may call only functions SQLite marks innocuous,
+      // so no schema object can reach readfile()/writefile() on a reader's behalf.
+      // recursive_triggers=ON: a REPLACE that deletes a conflicting row fires its DELETE
+      // triggers, so `INSERT OR REPLACE` cannot overwrite a row an append-only trigger guards.
       db.exec(
-        `PRAGMA busy_timeout=${this.#options.busyTimeoutMs}; PRAGMA synchronous=${this.#options.synchronous}; PRAGMA foreign_keys=ON;`,
+        `PRAGMA busy_timeout=${this.#options.busyTimeoutMs}; PRAGMA synchronous=${this.#options.synchronous}; ` +
+          "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF; PRAGMA recursive_triggers=ON;",
       );
     } catch (error) {
       db.close();
@@ -89,9 +100,11 @@ export class ConnectionPool {
     this.#open--;
   }
 
-  /** A cached prepared statement; readers return raw rows, and integers always come as bigint
-   * so INTEGER and REAL stay distinguishable. */
-  prepare(conn: PooledConnection, sql: string): NativeStatement {
+  /** A prepared statement, cached per connection unless `cache` is false (one-off scripts would
+   * evict the hot statements); readers return raw rows, and integers always come as bigint so
+   * INTEGER and REAL stay distinguishable. */
+  prepare(conn: PooledConnection, sql: string, cache = true): NativeStatement {
+    if (!cache) return configure(conn.db.prepare(sql));
     const cached = conn.statements.get(sql);
     if (cached !== undefined) {
       // refresh recency: Map iteration order is insertion order
@@ -99,9 +112,7 @@ export class ConnectionPool {
       conn.statements.set(sql, cached);
       return cached;
     }
-    const stmt = conn.db.prepare(sql);
-    stmt.safeIntegers(true);
-    if (stmt.reader) stmt.raw(true);
+    const stmt = configure(conn.db.prepare(sql));
     if (conn.statements.size >= this.#options.statementCacheSize) {
       const oldest = conn.statements.keys().next();
       if (oldest.done !== true) conn.statements.delete(oldest.value);

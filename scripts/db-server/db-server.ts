@@ -1,11 +1,15 @@
-// A libSQL server speaking Hrana 2 over HTTP (JSON), for @libsql/client and drizzle-orm/libsql.
+// A libSQL server speaking Hrana 2 and 3 over HTTP, for @libsql/client and drizzle-orm/libsql.
 //
-//   GET  /health        liveness, no auth
-//   GET  /v2            version probe
-//   POST /v2/pipeline   run a pipeline of stream requests
+//   GET  /health                            liveness, no auth
+//   GET  /v2, /v3, /v3-protobuf             version probes
+//   POST /v2/pipeline, /v3/pipeline         pipelines, JSON
+//   POST /v3-protobuf/pipeline              pipelines, Protobuf
+//   POST /v3/cursor, /v3-protobuf/cursor    one batch, its result as a stream of entries
+//   GET  /stats                             counters for /metrics
 //
 // Every route but /health needs `Authorization: Bearer <token>`. Writers are serialised by a
 // process-wide lock so concurrent write transactions queue instead of failing with SQLITE_BUSY.
+import { statSync } from "node:fs";
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,17 +18,17 @@ import { ConnectionPool } from "./connection-pool.ts";
 import {
   DbServerError,
   MethodNotAllowedError,
-  ProtocolError,
   RouteNotFoundError,
   ServerClosingError,
   UnauthorizedError,
   isExpectedError,
 } from "./errors.ts";
-import { batonOf, decodePipeline } from "./hrana-decode.ts";
+import { GroupCommit } from "./group-commit.ts";
+import { UndecodableBodyError, jsonCodec, protobufCodec } from "./hrana-codec.ts";
+import type { HranaCodec } from "./hrana-codec.ts";
 import type { StreamContext } from "./hrana-stream.ts";
-import type { PipelineRequest, PipelineResponse } from "./hrana-types.ts";
-import { readBody, sendJson } from "./http-io.ts";
-import { runPipeline } from "./run-pipeline.ts";
+import { readBody, send, sendJson } from "./http-io.ts";
+import { runCursor, runPipeline } from "./run-pipeline.ts";
 import { StreamRegistry } from "./stream-registry.ts";
 import { WriteLock } from "./write-lock.ts";
 
@@ -41,6 +45,12 @@ export interface DbServerOptions {
   maxBodyBytes?: number;
   /** How long a writer waits for the write lock before failing with SQLITE_BUSY; default 30 s. */
   writeLockTimeoutMs?: number;
+  /** Statements one request may run; default 10,000. */
+  maxStatementsPerRequest?: number;
+  /** Execution time one request may use (not counting waits for the write lock); default 10 s. */
+  maxRequestMs?: number;
+  /** Largest result one read may return; default 64 MiB. */
+  maxResultBytes?: number;
   /** One JSON object per line; never contains the token. */
   log?: (line: string) => void;
 }
@@ -48,7 +58,7 @@ export interface DbServerOptions {
 export interface DbServer {
   readonly url: string;
   readonly port: number;
-  /** Accepts `token` from now on, and no other (a rotated token: the old one is refused at once). */
+  /** Accepts `token` from the next request on; the previous token stops working at once. */
   setToken(token: string): void;
   close(): Promise<void>;
 }
@@ -59,6 +69,13 @@ const DEFAULTS = {
   idleStreamMs: 10_000,
   maxBodyBytes: 8 * 1024 * 1024,
   writeLockTimeoutMs: 30_000,
+  maxStatementsPerRequest: 10_000,
+  maxRequestMs: 10_000,
+  maxResultBytes: 64 * 1024 * 1024,
+  // a request that runs longer than this lets others run before it continues
+  sliceMs: 10,
+  // most autocommit writes sharing one commit
+  maxGroup: 256,
   // in-flight requests get this long to finish on close before their sockets are cut
   drainMs: 5_000,
 } as const;
@@ -68,15 +85,36 @@ function positiveInteger(name: string, value: number): number {
   return value;
 }
 
+type Route =
+  | { kind: "probe" }
+  | { kind: "pipeline"; codec: HranaCodec }
+  | { kind: "cursor"; codec: HranaCodec }
+  | { kind: "stats" };
+
+const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
+  ["/v2", { kind: "probe" }],
+  ["/v3", { kind: "probe" }],
+  ["/v3-protobuf", { kind: "probe" }],
+  ["/v2/pipeline", { kind: "pipeline", codec: jsonCodec }],
+  ["/v3/pipeline", { kind: "pipeline", codec: jsonCodec }],
+  ["/v3-protobuf/pipeline", { kind: "pipeline", codec: protobufCodec }],
+  ["/v3/cursor", { kind: "cursor", codec: jsonCodec }],
+  ["/v3-protobuf/cursor", { kind: "cursor", codec: protobufCodec }],
+  ["/stats", { kind: "stats" }],
+]);
+
 export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
   const idleStreamMs = positiveInteger("idleStreamMs", opts.idleStreamMs ?? DEFAULTS.idleStreamMs);
   const maxBodyBytes = positiveInteger("maxBodyBytes", opts.maxBodyBytes ?? DEFAULTS.maxBodyBytes);
   const writeLockTimeoutMs = positiveInteger("writeLockTimeoutMs", opts.writeLockTimeoutMs ?? DEFAULTS.writeLockTimeoutMs);
+  const maxStatements = positiveInteger("maxStatementsPerRequest", opts.maxStatementsPerRequest ?? DEFAULTS.maxStatementsPerRequest);
+  const maxRequestMs = positiveInteger("maxRequestMs", opts.maxRequestMs ?? DEFAULTS.maxRequestMs);
+  const maxResultBytes = positiveInteger("maxResultBytes", opts.maxResultBytes ?? DEFAULTS.maxResultBytes);
   const listen = opts.listen ?? DEFAULTS.listen;
   let auth = new BearerAuth(opts.token);
   const emit = opts.log;
   const log = (event: string, fields?: Record<string, unknown>): void => {
-    emit?.(JSON.stringify({ event, ...fields }));
+    emit?.(JSON.stringify({ ts: new Date().toISOString(), event, ...fields }));
   };
 
   const pool = new ConnectionPool({
@@ -89,10 +127,16 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
     statementCacheSize: 256,
   });
   const lock = new WriteLock();
+  const counters = { statements: 0, statementMs: 0 };
+  const groupCommit = new GroupCommit({ pool, lock, writeLockTimeoutMs, maxResultBytes, counters, maxGroup: DEFAULTS.maxGroup, log });
   const ctx: StreamContext = {
     pool,
     lock,
     writeLockTimeoutMs,
+    groupCommit,
+    budget: { maxStatements, maxExecutionMs: maxRequestMs, sliceMs: DEFAULTS.sliceMs },
+    maxResultBytes,
+    counters,
     log,
     reportUnexpected: (error) => {
       if (!isExpectedError(error)) log("unexpected_error", { error: String(error) });
@@ -118,22 +162,16 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
     sendJson(res, 500, { message: "Internal server error", code: "INTERNAL_ERROR" });
   }
 
-  async function parsePipeline(req: IncomingMessage): Promise<PipelineRequest> {
+  /** Reads and decodes a body; a body that names a stream but cannot be decoded closes that
+   * stream, since the client treats its stream as dead after a 4xx. */
+  async function decode<T>(req: IncomingMessage, decodeBody: (body: Buffer) => T): Promise<T> {
     const body = await readBody(req, maxBodyBytes);
-    let json: unknown;
     try {
-      json = JSON.parse(body.toString("utf8"));
-    } catch {
-      throw new ProtocolError("The request body is not valid JSON");
-    }
-    try {
-      return decodePipeline(json);
+      return decodeBody(body);
     } catch (error) {
-      // the client will treat its stream as dead after a 4xx, so do not leave it open
-      const baton = batonOf(json);
-      if (baton !== null) {
+      if (error instanceof UndecodableBodyError && error.baton !== null) {
         try {
-          registry.abandon(registry.take(baton));
+          registry.abandon(registry.take(error.baton));
         } catch {
           // unknown baton: nothing to close
         }
@@ -142,19 +180,48 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
     }
   }
 
-  async function handlePipeline(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const pipeline = await parsePipeline(req);
+  async function handlePipeline(req: IncomingMessage, res: ServerResponse, codec: HranaCodec): Promise<void> {
+    const pipeline = await decode(req, (body) => codec.decodePipeline(body));
     if (closing) throw new ServerClosingError();
     const stream = pipeline.baton === null ? registry.open() : registry.take(pipeline.baton);
-    let response: PipelineResponse;
+    let body: string | Uint8Array;
     try {
       const results = await runPipeline(ctx, stream, pipeline.requests);
-      response = { baton: registry.release(stream), base_url: null, results };
+      body = codec.encodePipeline({ baton: registry.release(stream), results });
     } catch (error) {
       registry.abandon(stream);
       throw error;
     }
-    sendJson(res, 200, response);
+    send(res, 200, codec.pipelineType, body);
+  }
+
+  async function handleCursor(req: IncomingMessage, res: ServerResponse, codec: HranaCodec): Promise<void> {
+    const cursor = await decode(req, (body) => codec.decodeCursor(body));
+    if (closing) throw new ServerClosingError();
+    const stream = cursor.baton === null ? registry.open() : registry.take(cursor.baton);
+    let body: string | Uint8Array;
+    try {
+      const outcome = await runCursor(ctx, stream, cursor.steps);
+      body = codec.encodeCursor({ baton: registry.release(stream), outcome });
+    } catch (error) {
+      registry.abandon(stream);
+      throw error;
+    }
+    send(res, 200, codec.cursorType, body);
+  }
+
+  function stats(): Record<string, unknown> {
+    const wal = statSync(`${opts.dbPath}-wal`, { throwIfNoEntry: false });
+    return {
+      statements: counters.statements,
+      statementMs: Math.round(counters.statementMs * 1000) / 1000,
+      groupCommits: { groups: groupCommit.groups, statements: groupCommit.grouped },
+      openStreams: registry.liveCount,
+      openConnections: pool.openCount,
+      writeLockWaiting: lock.waiting,
+      walBytes: wal?.size ?? 0,
+      rssBytes: process.memoryUsage.rss(),
+    };
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -170,18 +237,24 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
     }
     if (closing) throw new ServerClosingError();
     if (!auth.accepts(req.headers.authorization)) throw new UnauthorizedError();
-    if (path === "/v2") {
-      if (method !== "GET" && method !== "HEAD") throw new MethodNotAllowedError(method, path);
-      sendJson(res, 200, { version: 2 });
-      return;
+    const target = ROUTES.get(path);
+    if (target === undefined) throw new RouteNotFoundError(path);
+    const wanted = target.kind === "probe" || target.kind === "stats" ? "GET" : "POST";
+    if (method !== wanted && !(wanted === "GET" && method === "HEAD")) throw new MethodNotAllowedError(method, path);
+    switch (target.kind) {
+      case "probe":
+        sendJson(res, 200, { version: path === "/v2" ? 2 : 3 });
+        return;
+      case "stats":
+        sendJson(res, 200, stats());
+        return;
+      case "pipeline":
+        await handlePipeline(req, res, target.codec);
+        return;
+      case "cursor":
+        await handleCursor(req, res, target.codec);
+        return;
     }
-    if (path === "/v2/pipeline") {
-      if (method !== "POST") throw new MethodNotAllowedError(method, path);
-      await handlePipeline(req, res);
-      return;
-    }
-    // includes /v3 and /v3-protobuf: the client falls back to v2 on any non-2xx probe
-    throw new RouteNotFoundError(path);
   }
 
   const server = createServer({ noDelay: true, keepAliveTimeout: 5_000 }, (req, res) => {
@@ -245,9 +318,8 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
   return {
     url,
     port,
-    setToken: (token: string) => {
+    setToken(token: string) {
       auth = new BearerAuth(token);
-      log("token_reloaded");
     },
     close: () => (closed ??= shutdown()),
   };

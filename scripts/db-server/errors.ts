@@ -89,9 +89,34 @@ export class TooManyConnectionsError extends DbServerError {
   }
 }
 
+/** The statement is one the server never runs (it would reach outside the database). */
+export class SqlRefusedError extends StreamRequestError {
+  constructor(reason: string) {
+    super(`The server refuses this statement: ${reason}`, "SQL_NOT_ALLOWED");
+  }
+}
+
+/** The request has used up its statement count or its execution time; later statements of the
+ * request do not run. */
+export class RequestBudgetError extends StreamRequestError {
+  constructor(message: string, code: "TOO_MANY_STATEMENTS" | "REQUEST_TIMEOUT") {
+    super(message, code);
+  }
+}
+
+export class ResponseTooLargeError extends StreamRequestError {
+  constructor(limit: number) {
+    super(`The result of the statement exceeds ${limit} bytes; select fewer rows or columns (LIMIT/OFFSET)`, "RESPONSE_TOO_LARGE");
+  }
+}
+
+/** Hrana's Error. sqld puts SQLite's base code in `code`; the extended code (which the official
+ * client reads as `extendedCode` from its local driver) travels as `extended_code`, a field
+ * clients that do not know it ignore. */
 export interface HranaError {
   message: string;
   code: string;
+  extended_code?: string;
 }
 
 interface SqliteLikeError {
@@ -107,10 +132,22 @@ function isSqliteError(error: unknown): error is SqliteLikeError {
   );
 }
 
-/** The Hrana `Error` for a failed stream request; SQLite's extended codes pass through as-is. */
+/** SQLITE_CONSTRAINT_UNIQUE → SQLITE_CONSTRAINT. Base code names contain no underscore of their
+ * own, so the base is the first two parts of the extended name. */
+export function baseSqliteCode(code: string): string {
+  const second = code.indexOf("_", "SQLITE_".length);
+  return second === -1 ? code : code.slice(0, second);
+}
+
+/** The Hrana `Error` for a failed stream request. */
 export function toHranaError(error: unknown): HranaError {
   if (error instanceof DbServerError) return { message: error.message, code: error.code };
-  if (isSqliteError(error)) return { message: error.message, code: error.code };
+  if (isSqliteError(error)) {
+    const code = baseSqliteCode(error.code);
+    return code === error.code
+      ? { message: error.message, code }
+      : { message: error.message, code, extended_code: error.code };
+  }
   return { message: "Internal error while executing the request", code: "INTERNAL_ERROR" };
 }
 

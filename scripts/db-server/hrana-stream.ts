@@ -3,13 +3,21 @@
 // write until the connection is back in autocommit, and enforces read-only transactions.
 import type { ConnectionPool, PooledConnection } from "./connection-pool.ts";
 import { StreamRequestError } from "./errors.ts";
+import type { GroupCommit } from "./group-commit.ts";
+import type { BudgetLimits } from "./request-budget.ts";
 import type { StatementKind } from "./sql-analysis.ts";
+import type { RunCounters } from "./statement-runner.ts";
 import type { WriteLock } from "./write-lock.ts";
 
 export interface StreamContext {
   readonly pool: ConnectionPool;
   readonly lock: WriteLock;
   readonly writeLockTimeoutMs: number;
+  readonly groupCommit: GroupCommit;
+  readonly budget: BudgetLimits;
+  /** Largest result one read may build. */
+  readonly maxResultBytes: number;
+  readonly counters: RunCounters;
   readonly log: (event: string, fields?: Record<string, unknown>) => void;
   /** Logs errors that are neither SQLite's nor the server's own (i.e. bugs). */
   readonly reportUnexpected: (error: unknown) => void;
@@ -41,6 +49,12 @@ export class HranaStream {
 
   get holdsLock(): boolean {
     return this.#holdsLock;
+  }
+
+  /** The stream's connection carries state of its own (TEMP objects, PRAGMA settings), so its
+   * statements must run on it and nowhere else. */
+  get hasPrivateState(): boolean {
+    return this.#conn !== undefined && this.#conn.dirty;
   }
 
   connection(): PooledConnection {
@@ -110,11 +124,12 @@ export class HranaStream {
     }
   }
 
-  /** Between pipelines: give the connection back unless a transaction keeps it. */
+  /** Between pipelines: give the connection back unless a transaction or state of the stream's
+   * own (TEMP objects, PRAGMA settings) keeps it; such a connection is closed with the stream. */
   park(): void {
     this.settle();
     const conn = this.#conn;
-    if (conn !== undefined && !conn.db.inTransaction) {
+    if (conn !== undefined && !conn.db.inTransaction && !conn.dirty) {
       this.#conn = undefined;
       this.#ctx.pool.release(conn);
     }

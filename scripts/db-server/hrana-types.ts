@@ -1,8 +1,9 @@
-// Hrana 2 over HTTP (JSON) shapes, after validation. Wire names are snake_case; values are
-// decoded to what the native driver binds: null, bigint (INTEGER), number (REAL), string, Buffer.
+// Hrana requests after validation and results before encoding, shared by the JSON and Protobuf
+// encodings (hrana-json-*.ts, hrana-protobuf.ts). Values are what the native driver binds and
+// returns: null, bigint (INTEGER), number (REAL, ±Infinity included), string, Uint8Array (BLOB).
 import type { HranaError } from "./errors.ts";
 
-export type SqlValue = null | bigint | number | string | Buffer;
+export type SqlValue = null | bigint | number | string | Uint8Array;
 
 export interface Stmt {
   sql: string | undefined;
@@ -42,56 +43,59 @@ export interface PipelineRequest {
   requests: StreamRequest[];
 }
 
-// ---- responses, already in wire form ----
+export interface CursorRequest {
+  baton: string | null;
+  steps: BatchStep[];
+}
 
-export type WireValue =
-  | { type: "null" }
-  | { type: "integer"; value: string }
-  | { type: "float"; value: number }
-  | { type: "text"; value: string }
-  | { type: "blob"; base64: string };
+// ---- results ----
 
-export interface WireCol {
+export interface Col {
   name: string | null;
   decltype: string | null;
 }
 
-export interface WireStmtResult {
-  cols: WireCol[];
-  rows: WireValue[][];
-  affected_row_count: number;
-  last_insert_rowid: string | null;
-  rows_read: number;
-  rows_written: number;
-  query_duration_ms: number;
+export interface StmtResult {
+  cols: Col[];
+  /** Driver values; encoded per Hrana encoding. */
+  rows: unknown[][];
+  affectedRowCount: number;
+  /** Decimal text of the 64-bit rowid, or null. */
+  lastInsertRowid: string | null;
+  queryDurationMs: number;
 }
 
-export interface WireBatchResult {
-  step_results: (WireStmtResult | null)[];
-  step_errors: (HranaError | null)[];
+export interface BatchResult {
+  stepResults: (StmtResult | null)[];
+  stepErrors: (HranaError | null)[];
 }
 
-export interface WireDescribeResult {
+export interface DescribeResult {
   params: { name: string | null }[];
   cols: { name: string; decltype: string | null }[];
-  is_explain: boolean;
-  is_readonly: boolean;
+  isExplain: boolean;
+  isReadonly: boolean;
 }
 
 export type StreamResponse =
   | { type: "close" }
-  | { type: "execute"; result: WireStmtResult }
-  | { type: "batch"; result: WireBatchResult }
+  | { type: "execute"; result: StmtResult }
+  | { type: "batch"; result: BatchResult }
   | { type: "sequence" }
-  | { type: "describe"; result: WireDescribeResult }
+  | { type: "describe"; result: DescribeResult }
   | { type: "store_sql" }
   | { type: "close_sql" }
-  | { type: "get_autocommit"; is_autocommit: boolean };
+  | { type: "get_autocommit"; isAutocommit: boolean };
 
 export type StreamResult = { type: "ok"; response: StreamResponse } | { type: "error"; error: HranaError };
 
 export interface PipelineResponse {
   baton: string | null;
-  base_url: null;
   results: StreamResult[];
+}
+
+export interface CursorResponse {
+  baton: string | null;
+  /** The batch's result, or the error that stopped the whole batch. */
+  outcome: { type: "ok"; result: BatchResult } | { type: "error"; error: HranaError };
 }

@@ -44,13 +44,16 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, extraHeaders?: Record<string, string>): void {
-  const text = JSON.stringify(body);
+export function send(res: ServerResponse, status: number, contentType: string, body: string | Uint8Array, extraHeaders?: Record<string, string>): void {
   res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
+    "content-type": contentType,
+    "content-length": typeof body === "string" ? Buffer.byteLength(body) : body.byteLength,
     "cache-control": "no-store",
     ...extraHeaders,
   });
-  res.end(text);
+  res.end(body);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, extraHeaders?: Record<string, string>): void {
+  send(res, status, "application/json", JSON.stringify(body), extraHeaders);
 }

@@ -1,11 +1,17 @@
 // What the server must know about a statement before running it: whether it may write (and so
 // must hold the write lock), whether it opens a read-only transaction, whether it changes
-// connection state that must not leak to the next stream, and how its parameters are numbered.
-import { splitStatements } from "./sql-tokenizer.ts";
+// connection state that must not leak to the next stream, whether the server refuses it, which
+// schema object it changes, and how its parameters are numbered. The native driver exposes
+// neither sqlite3_stmt_readonly() nor a usable authorizer (libsql 0.5: all-or-nothing per
+// table), so this is read from the tokens; where unsure it errs towards "write".
+import { pragmaUse } from "./pragma-rules.ts";
+import { staticRefusal } from "./sql-policy.ts";
+import { identifierName, splitStatements } from "./sql-tokenizer.ts";
 import type { Token } from "./sql-tokenizer.ts";
+import { textProblem } from "./sql-values.ts";
 
 /**
- * - `read`: cannot write (SELECT, VALUES, EXPLAIN, WITH … SELECT).
+ * - `read`: cannot write (SELECT, VALUES, WITH … SELECT, EXPLAIN, introspection PRAGMAs).
  * - `begin-readonly`: the client's `BEGIN TRANSACTION READONLY` (SQLite reads READONLY as a
  *   transaction name, so the server enforces it).
  * - `end`: COMMIT / END / ROLLBACK (not ROLLBACK TO): needs no lock of its own.
@@ -13,11 +19,23 @@ import type { Token } from "./sql-tokenizer.ts";
  */
 export type StatementKind = "read" | "begin-readonly" | "end" | "write";
 
+/** A schema change the append-only guard must check against the live schema. */
+export interface SchemaTarget {
+  readonly action: "drop-table" | "alter-table" | "drop-trigger" | "create-trigger";
+  /** Upper-case name of the table (or, for drop-trigger, of the trigger). */
+  readonly name: string;
+}
+
 export interface StatementInfo {
   readonly kind: StatementKind;
   readonly isExplain: boolean;
-  /** Changes per-connection state (PRAGMA, ATTACH, DETACH, TEMP objects). */
+  /** A plain INSERT/UPDATE/DELETE/REPLACE (possibly behind WITH): may share a group commit. */
+  readonly isDml: boolean;
+  /** Changes per-connection state (a PRAGMA setting, TEMP objects). */
   readonly dirtiesConnection: boolean;
+  /** Why the server refuses to run it, or undefined. */
+  readonly refusal: string | undefined;
+  readonly schemaTarget: SchemaTarget | undefined;
   /** Highest parameter index (sqlite3_bind_parameter_count). */
   readonly paramCount: number;
   /** Name of parameter i+1 including its prefix (`:a`, `?3`), or null for `?` and unused slots. */
@@ -26,29 +44,42 @@ export interface StatementInfo {
   readonly paramUsed: readonly boolean[];
 }
 
-export interface SqlAnalysis {
-  readonly statements: readonly StatementInfo[];
+export interface SqlStatement {
+  /** The statement's text without the terminating semicolon (as SQLite would prepare it). */
+  readonly text: string;
+  readonly info: StatementInfo;
 }
 
-const WRITE_VERBS = new Set(["INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER"]);
-const STATE_VERBS = new Set(["PRAGMA", "ATTACH", "DETACH"]);
+export interface SqlAnalysis {
+  /** Why the text cannot reach SQLite unchanged (a NUL ends it early for the driver). */
+  readonly problem: string | undefined;
+  readonly statements: readonly SqlStatement[];
+}
+
+const DML_VERBS = new Set(["INSERT", "UPDATE", "DELETE", "REPLACE"]);
+const MAIN_VERBS = new Set(["SELECT", "VALUES", ...DML_VERBS]);
 
 function word(tokens: readonly Token[], index: number): string | undefined {
   const token = tokens[index];
   return token !== undefined && token.kind === "word" ? token.text : undefined;
 }
 
-// `WITH` may lead either a query or a DML statement; a write verb used as a statement (not as a
-// function such as replace(…)) anywhere in it makes it a write. Conservative by design.
-function withWrites(tokens: readonly Token[]): boolean {
+function isOther(token: Token | undefined, text: string): boolean {
+  return token !== undefined && token.kind === "other" && token.text === text;
+}
+
+/** The verb of the statement a WITH clause leads to: the first of SELECT, VALUES, INSERT,
+ * UPDATE, DELETE, REPLACE outside the parentheses of the common table expressions. */
+function mainVerbAfterWith(tokens: readonly Token[]): string | undefined {
+  let depth = 0;
   for (let i = 1; i < tokens.length; i++) {
     const token = tokens[i];
-    if (token === undefined || token.kind !== "word" || !WRITE_VERBS.has(token.text)) continue;
-    const next = tokens[i + 1];
-    if (next !== undefined && next.kind === "other" && next.text === "(") continue;
-    return true;
+    if (token === undefined) break;
+    if (isOther(token, "(")) depth++;
+    else if (isOther(token, ")")) depth--;
+    else if (depth === 0 && token.kind === "word" && MAIN_VERBS.has(token.text)) return token.text;
   }
-  return false;
+  return undefined;
 }
 
 function isBeginReadonly(tokens: readonly Token[]): boolean {
@@ -58,37 +89,116 @@ function isBeginReadonly(tokens: readonly Token[]): boolean {
   return word(tokens, k) === "READONLY" && tokens.length === k + 1;
 }
 
-function classify(tokens: readonly Token[]): { kind: StatementKind; isExplain: boolean } {
+/** `[schema .] name` starting at `index`: the upper-case name and the index after it. */
+function qualifiedName(tokens: readonly Token[], index: number): { name: string; next: number } | undefined {
+  const first = identifierName(tokens[index]);
+  if (first === undefined) return undefined;
+  if (isOther(tokens[index + 1], ".")) {
+    const second = identifierName(tokens[index + 2]);
+    return second === undefined ? undefined : { name: second, next: index + 3 };
+  }
+  return { name: first, next: index + 1 };
+}
+
+/** Skips `IF [NOT] EXISTS` at `index`. */
+function skipIfExists(tokens: readonly Token[], index: number): number {
+  if (word(tokens, index) !== "IF") return index;
+  let k = index + 1;
+  if (word(tokens, k) === "NOT") k++;
+  return word(tokens, k) === "EXISTS" ? k + 1 : index;
+}
+
+function schemaTargetOf(tokens: readonly Token[]): SchemaTarget | undefined {
+  const first = word(tokens, 0);
+  if (first === "DROP" && (word(tokens, 1) === "TABLE" || word(tokens, 1) === "TRIGGER")) {
+    const target = qualifiedName(tokens, skipIfExists(tokens, 2));
+    if (target === undefined) return undefined;
+    return { action: word(tokens, 1) === "TABLE" ? "drop-table" : "drop-trigger", name: target.name };
+  }
+  if (first === "ALTER" && word(tokens, 1) === "TABLE") {
+    const target = qualifiedName(tokens, 2);
+    return target === undefined ? undefined : { action: "alter-table", name: target.name };
+  }
+  if (first === "CREATE") {
+    let k = 1;
+    if (word(tokens, k) === "TEMP" || word(tokens, k) === "TEMPORARY") k++;
+    if (word(tokens, k) !== "TRIGGER") return undefined;
+    const trigger = qualifiedName(tokens, skipIfExists(tokens, k + 1));
+    if (trigger === undefined) return undefined;
+    for (let i = trigger.next; i < tokens.length; i++) {
+      if (word(tokens, i) === "BEGIN") break;
+      if (word(tokens, i) === "ON") {
+        const table = qualifiedName(tokens, i + 1);
+        return table === undefined ? undefined : { action: "create-trigger", name: table.name };
+      }
+    }
+  }
+  return undefined;
+}
+
+interface Classified {
+  kind: StatementKind;
+  isDml: boolean;
+  dirtiesConnection: boolean;
+  refusal?: string;
+}
+
+function classifyPragma(tokens: readonly Token[]): Classified {
+  const target = qualifiedName(tokens, 1);
+  if (target === undefined) return { kind: "write", isDml: false, dirtiesConnection: true };
+  const after = tokens[target.next];
+  const setting = isOther(after, "=") || isOther(after, "(");
+  const use = pragmaUse(target.name, setting);
+  switch (use.kind) {
+    case "read":
+      return { kind: "read", isDml: false, dirtiesConnection: false };
+    case "connection":
+      return { kind: "read", isDml: false, dirtiesConnection: true };
+    case "write":
+      return { kind: "write", isDml: false, dirtiesConnection: false };
+    case "refused":
+      return { kind: "write", isDml: false, dirtiesConnection: true, refusal: use.reason };
+  }
+}
+
+function classify(tokens: readonly Token[]): Classified {
+  const plain = (kind: StatementKind): Classified => ({ kind, isDml: false, dirtiesConnection: false });
   const first = word(tokens, 0);
   switch (first) {
     case "SELECT":
     case "VALUES":
-      return { kind: "read", isExplain: false };
-    case "EXPLAIN":
-      return { kind: "read", isExplain: true };
-    case "WITH":
-      return { kind: withWrites(tokens) ? "write" : "read", isExplain: false };
+      return plain("read");
+    case "WITH": {
+      const verb = mainVerbAfterWith(tokens);
+      if (verb === "SELECT" || verb === "VALUES") return plain("read");
+      return { kind: "write", isDml: verb !== undefined, dirtiesConnection: false };
+    }
+    case "INSERT":
+    case "UPDATE":
+    case "DELETE":
+    case "REPLACE":
+      return { kind: "write", isDml: true, dirtiesConnection: false };
+    case "PRAGMA":
+      return classifyPragma(tokens);
     case "BEGIN":
-      return { kind: isBeginReadonly(tokens) ? "begin-readonly" : "write", isExplain: false };
+      return plain(isBeginReadonly(tokens) ? "begin-readonly" : "write");
     case "COMMIT":
     case "END":
-      return { kind: "end", isExplain: false };
+      return plain("end");
     case "ROLLBACK":
-      return { kind: tokens.some((t) => t.kind === "word" && t.text === "TO") ? "write" : "end", isExplain: false };
+      return plain(tokens.some((t) => t.kind === "word" && t.text === "TO") ? "write" : "end");
+    case "CREATE": {
+      const second = word(tokens, 1);
+      return { kind: "write", isDml: false, dirtiesConnection: second === "TEMP" || second === "TEMPORARY" };
+    }
     default:
-      return { kind: "write", isExplain: false };
+      return plain("write");
   }
 }
 
-function dirties(tokens: readonly Token[]): boolean {
-  const first = word(tokens, 0);
-  if (first !== undefined && STATE_VERBS.has(first)) return true;
-  const second = word(tokens, 1);
-  return first === "CREATE" && (second === "TEMP" || second === "TEMPORARY");
-}
-
-/** Numbers parameters exactly as SQLite does: `?` takes the next index, `?NNN` its own, and a
- * named parameter reuses the index of its first occurrence. */
+/** Numbers parameters exactly as SQLite does (sqlite3ExprAssignVarNumber): `?` takes the next
+ * index; `?NNN` takes index NNN and names it only if that slot has no name yet; a named
+ * parameter reuses the index of its first occurrence or takes the next one. */
 function numberParams(tokens: readonly Token[]): Pick<StatementInfo, "paramCount" | "paramNames" | "paramUsed"> {
   const names: (string | null)[] = [];
   const used: boolean[] = [];
@@ -99,7 +209,10 @@ function numberParams(tokens: readonly Token[]): Pick<StatementInfo, "paramCount
       names.push(null);
       used.push(false);
     }
-    if (name !== null) names[index - 1] = name;
+    if (name !== null && names[index - 1] === null) {
+      names[index - 1] = name;
+      byName.set(name, index);
+    }
     used[index - 1] = true;
     if (index > count) count = index;
   };
@@ -111,24 +224,38 @@ function numberParams(tokens: readonly Token[]): Pick<StatementInfo, "paramCount
     } else if (text.startsWith("?")) {
       const index = Number(text.slice(1));
       if (!Number.isSafeInteger(index) || index < 1 || index > 32766) continue; // SQLite rejects it
-      byName.set(text, index);
       mark(index, text);
     } else {
-      const known = byName.get(text);
-      const index = known ?? count + 1;
-      byName.set(text, index);
-      mark(index, text);
+      mark(byName.get(text) ?? count + 1, text);
     }
   }
   return { paramCount: count, paramNames: names, paramUsed: used };
 }
 
+function explainPrefixLength(tokens: readonly Token[]): number {
+  if (word(tokens, 0) !== "EXPLAIN") return 0;
+  return word(tokens, 1) === "QUERY" && word(tokens, 2) === "PLAN" ? 3 : 1;
+}
+
+function analyzeStatement(tokens: readonly Token[]): StatementInfo {
+  const explain = explainPrefixLength(tokens);
+  const inner = explain === 0 ? tokens : tokens.slice(explain);
+  const classified = classify(inner);
+  const refusal = staticRefusal(inner) ?? classified.refusal;
+  const params = numberParams(tokens);
+  if (explain > 0) {
+    // EXPLAIN compiles the statement but never runs it: a read that changes nothing.
+    return { kind: "read", isExplain: true, isDml: false, dirtiesConnection: false, refusal, schemaTarget: schemaTargetOf(inner), ...params };
+  }
+  return { ...classified, isExplain: false, refusal, schemaTarget: schemaTargetOf(inner), ...params };
+}
+
 function analyzeUncached(sql: string): SqlAnalysis {
-  const statements = splitStatements(sql).map((statement): StatementInfo => {
-    const { kind, isExplain } = classify(statement.tokens);
-    return { kind, isExplain, dirtiesConnection: dirties(statement.tokens), ...numberParams(statement.tokens) };
-  });
-  return { statements };
+  const problem = textProblem(sql);
+  return {
+    problem: problem === undefined ? undefined : `The SQL text ${problem}`,
+    statements: splitStatements(sql).map((s) => ({ text: s.text, info: analyzeStatement(s.tokens) })),
+  };
 }
 
 // The same few statement texts arrive over and over; lexing them once keeps the hot path cheap.

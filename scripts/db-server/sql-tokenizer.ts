@@ -151,6 +151,18 @@ export function tokenize(sql: string): Token[] {
   return tokens;
 }
 
+/** The upper-cased name a word or quoted-identifier token stands for (`"ReadFile"`, `[x]` and
+ * `` `x` `` included), or undefined for anything else. SQLite compares names case-insensitively. */
+export function identifierName(token: Token | undefined): string | undefined {
+  if (token === undefined) return undefined;
+  if (token.kind === "word") return token.text;
+  if (token.kind !== "quoted") return undefined;
+  const open = token.text[0];
+  const close = open === "[" ? "]" : open;
+  const inner = token.text.endsWith(close ?? "") && token.text.length > 1 ? token.text.slice(1, -1) : token.text.slice(1);
+  return (open === "[" ? inner : inner.replaceAll(`${open}${open}`, open ?? "")).toUpperCase();
+}
+
 function isWord(token: Token | undefined, text: string): boolean {
   return token !== undefined && token.kind === "word" && token.text === text;
 }

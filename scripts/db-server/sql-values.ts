@@ -1,27 +1,32 @@
-// Conversions between native driver values and Hrana wire values, and the mapping of Hrana
-// arguments onto parameter slots.
+// Arguments on their way in: every value must come back exactly as it was sent, so text the
+// native driver would silently change is refused with a clear error, and Hrana arguments are
+// mapped onto parameter slots the way SQLite numbers them.
 import { StreamRequestError } from "./errors.ts";
-import type { SqlValue, Stmt, WireValue } from "./hrana-types.ts";
+import type { SqlValue, Stmt } from "./hrana-types.ts";
 import type { StatementInfo } from "./sql-analysis.ts";
 
-const NULL_VALUE: WireValue = { type: "null" };
+interface WellFormed {
+  isWellFormed(): boolean;
+}
 
-/** Statements run with safeIntegers, so INTEGER arrives as bigint and REAL as number. */
-export function toWireValue(value: unknown): WireValue {
-  if (value === null || value === undefined) return NULL_VALUE;
-  switch (typeof value) {
-    case "bigint":
-      return { type: "integer", value: value.toString() };
-    case "number":
-      // JSON has no NaN/Infinity; SQLite turns NaN into NULL already, infinities become NULL here.
-      return Number.isFinite(value) ? { type: "float", value } : NULL_VALUE;
-    case "string":
-      return { type: "text", value };
-    default:
-      if (value instanceof Uint8Array) {
-        return { type: "blob", base64: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
-      }
-      return { type: "text", value: String(value) };
+/**
+ * Why `text` cannot travel through the native driver unchanged, or undefined. The driver reads
+ * text back as a C string (cut at the first NUL) and turns lone UTF-16 surrogates into U+FFFD:
+ * a value hashed before storing would not match the value read back.
+ */
+export function textProblem(text: string): string | undefined {
+  if (text.includes("\0")) return "contains a NUL character (U+0000), which the database driver cuts text at";
+  if (!(text as unknown as WellFormed).isWellFormed()) {
+    return "contains a lone UTF-16 surrogate, which is not valid Unicode and cannot be stored as UTF-8";
+  }
+  return undefined;
+}
+
+function checkArg(value: SqlValue, label: () => string): void {
+  if (typeof value !== "string") return;
+  const problem = textProblem(value);
+  if (problem !== undefined) {
+    throw new StreamRequestError(`The text value of ${label()} ${problem}; send such data as a blob`, "ARGS_INVALID");
   }
 }
 
@@ -51,6 +56,7 @@ export function bindArgs(info: StatementInfo, stmt: Stmt): SqlValue[] {
       "ARGS_INVALID",
     );
   }
+  stmt.args.forEach((value, i) => checkArg(value, () => `argument ${i + 1}`));
   if (stmt.namedArgs.length === 0 && stmt.args.length === info.paramCount) return stmt.args;
   const values: (SqlValue | undefined)[] = stmt.args.slice();
   values.length = info.paramCount;
@@ -59,6 +65,7 @@ export function bindArgs(info: StatementInfo, stmt: Stmt): SqlValue[] {
     if (slot === -1) {
       throw new StreamRequestError(`The statement has no parameter named ${JSON.stringify(name)}`, "ARGS_INVALID");
     }
+    checkArg(value, () => `argument ${JSON.stringify(name)}`);
     values[slot] = value;
   }
   const out: SqlValue[] = new Array<SqlValue>(info.paramCount);

@@ -1,26 +1,22 @@
-// Runs Hrana statements, batches, sequences and describes on a stream's connection.
-import type { PooledConnection } from "./connection-pool.ts";
-import { StreamRequestError, toHranaError } from "./errors.ts";
+// Runs Hrana statements, batches, sequences and describes on a stream.
+import { checkAppendOnly } from "./append-only-guard.ts";
+import { SqlRefusedError, StreamRequestError, toHranaError } from "./errors.ts";
 import type { HranaStream, StreamContext } from "./hrana-stream.ts";
-import type {
-  BatchCond,
-  BatchStep,
-  SqlRef,
-  Stmt,
-  WireBatchResult,
-  WireCol,
-  WireDescribeResult,
-  WireStmtResult,
-  WireValue,
-} from "./hrana-types.ts";
+import type { BatchCond, BatchResult, BatchStep, DescribeResult, SqlRef, Stmt, StmtResult } from "./hrana-types.ts";
+import type { RequestBudget } from "./request-budget.ts";
 import { analyzeSql } from "./sql-analysis.ts";
-import type { StatementInfo } from "./sql-analysis.ts";
-import { bindArgs, toWireValue } from "./sql-values.ts";
+import type { SqlAnalysis, SqlStatement } from "./sql-analysis.ts";
+import { runStatement } from "./statement-runner.ts";
+import { bindArgs } from "./sql-values.ts";
 
-const ROWID_QUERY = "SELECT changes(), last_insert_rowid()";
+function checkText(analysis: SqlAnalysis): void {
+  if (analysis.problem !== undefined) throw new StreamRequestError(analysis.problem, "SQL_PARSE_ERROR");
+}
 
-function singleStatement(sql: string): StatementInfo {
-  const { statements } = analyzeSql(sql);
+function singleStatement(sql: string): SqlStatement {
+  const analysis = analyzeSql(sql);
+  checkText(analysis);
+  const { statements } = analysis;
   const first = statements[0];
   if (first === undefined) throw new StreamRequestError("The SQL text contains no statement", "SQL_NO_STATEMENT");
   if (statements.length > 1) {
@@ -32,65 +28,58 @@ function singleStatement(sql: string): StatementInfo {
   return first;
 }
 
-// all(), not get(): a statement left un-finished would pin the connection's read snapshot.
-function rowidMeta(ctx: StreamContext, conn: PooledConnection): unknown[] {
-  const rows = ctx.pool.prepare(conn, ROWID_QUERY).all() as unknown[][];
-  return rows[0] ?? [0, null];
+/** Refuses what the server never runs; the append-only check reads the stream's live schema. */
+function checkAllowed(stream: HranaStream, statement: SqlStatement): void {
+  const { refusal, schemaTarget } = statement.info;
+  if (refusal !== undefined) throw new SqlRefusedError(refusal);
+  if (schemaTarget !== undefined) checkAppendOnly(stream.connection(), schemaTarget);
 }
 
-function rowidText(value: unknown): string | null {
-  if (typeof value === "bigint") return value.toString();
-  if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
-  return null;
+export interface ExecuteOptions {
+  /** The stream closes right after this request: its write may join a group commit. */
+  readonly closesAfter: boolean;
 }
 
-export async function executeStmt(ctx: StreamContext, stream: HranaStream, stmt: Stmt): Promise<WireStmtResult> {
-  const sql = stream.resolveSql(stmt);
-  const info = singleStatement(sql);
-  const args = bindArgs(info, stmt);
+/** Runs one statement on the stream's connection (after taking the write lock if it needs it). */
+async function runOnStream(
+  ctx: StreamContext,
+  stream: HranaStream,
+  statement: SqlStatement,
+  args: Stmt["args"],
+  wantRows: boolean,
+  budget: RequestBudget,
+  cache: boolean,
+): Promise<StmtResult> {
+  const { info } = statement;
   await stream.lockFor(info.kind);
-  const conn = stream.connection();
-  const started = performance.now();
   try {
+    const conn = stream.connection();
     if (info.dirtiesConnection) conn.dirty = true;
-    const prepared = ctx.pool.prepare(conn, sql);
-    let rows: WireValue[][] = [];
-    let cols: WireCol[] = [];
-    let affected = 0;
-    let lastRowid: string | null = null;
-    if (prepared.reader) {
-      const raw = prepared.all(args) as unknown[][];
-      cols = prepared.columns().map((c) => ({ name: c.name, decltype: c.type }));
-      if (stmt.wantRows) rows = raw.map((row) => row.map(toWireValue));
-      if (info.kind !== "read") {
-        // INSERT … RETURNING and friends: the row count and rowid are not in the rows.
-        const meta = rowidMeta(ctx, conn);
-        affected = Number(meta[0]);
-        lastRowid = rowidText(meta[1]);
-      }
-    } else {
-      const result = prepared.run(args);
-      affected = result.changes;
-      lastRowid = rowidText(result.lastInsertRowid);
-      if (lastRowid === null) {
-        // the driver reports the rowid as a double; past 2^53 ask SQLite for the exact value
-        const meta = rowidMeta(ctx, conn);
-        lastRowid = rowidText(meta[1]);
-      }
-    }
+    const result = budget.run(() =>
+      runStatement(ctx.pool, conn, statement.text, info, args, { wantRows, maxResultBytes: ctx.maxResultBytes, cache }, ctx.counters),
+    );
     if (info.kind === "begin-readonly") stream.enterReadOnly();
-    return {
-      cols,
-      rows,
-      affected_row_count: affected,
-      last_insert_rowid: lastRowid,
-      rows_read: 0,
-      rows_written: 0,
-      query_duration_ms: performance.now() - started,
-    };
+    return result;
   } finally {
     stream.settle();
   }
+}
+
+export async function executeStmt(
+  ctx: StreamContext,
+  stream: HranaStream,
+  stmt: Stmt,
+  budget: RequestBudget,
+  options: ExecuteOptions,
+): Promise<StmtResult> {
+  const statement = singleStatement(stream.resolveSql(stmt));
+  checkAllowed(stream, statement);
+  const args = bindArgs(statement.info, stmt);
+  budget.spend(1);
+  if (options.closesAfter && statement.info.isDml && !stream.inTransaction && !stream.hasPrivateState) {
+    return ctx.groupCommit.submit(statement.text, statement.info, args, stmt.wantRows);
+  }
+  return runOnStream(ctx, stream, statement, args, stmt.wantRows, budget, true);
 }
 
 function evalCond(cond: BatchCond, outcomes: readonly ("ok" | "error" | "skipped")[], stream: HranaStream): boolean {
@@ -130,60 +119,70 @@ function checkCondSteps(cond: BatchCond, current: number): void {
   }
 }
 
-export async function executeBatch(ctx: StreamContext, stream: HranaStream, steps: readonly BatchStep[]): Promise<WireBatchResult> {
+/** Steps run in order; a step whose condition is false is skipped (null result and error). */
+export async function executeBatch(ctx: StreamContext, stream: HranaStream, steps: readonly BatchStep[], budget: RequestBudget): Promise<BatchResult> {
   steps.forEach((step, i) => {
     if (step.condition !== undefined) checkCondSteps(step.condition, i);
   });
-  const result: WireBatchResult = { step_results: [], step_errors: [] };
+  const result: BatchResult = { stepResults: [], stepErrors: [] };
   const outcomes: ("ok" | "error" | "skipped")[] = [];
   for (const step of steps) {
     if (step.condition !== undefined && !evalCond(step.condition, outcomes, stream)) {
       outcomes.push("skipped");
-      result.step_results.push(null);
-      result.step_errors.push(null);
+      result.stepResults.push(null);
+      result.stepErrors.push(null);
       continue;
     }
     try {
-      result.step_results.push(await executeStmt(ctx, stream, step.stmt));
-      result.step_errors.push(null);
+      await budget.pace();
+      result.stepResults.push(await executeStmt(ctx, stream, step.stmt, budget, { closesAfter: false }));
+      result.stepErrors.push(null);
       outcomes.push("ok");
     } catch (error) {
       ctx.reportUnexpected(error);
-      result.step_results.push(null);
-      result.step_errors.push(toHranaError(error));
+      result.stepResults.push(null);
+      result.stepErrors.push(toHranaError(error));
       outcomes.push("error");
     }
   }
   return result;
 }
 
-export async function executeSequence(stream: HranaStream, ref: SqlRef): Promise<void> {
-  const sql = stream.resolveSql(ref);
-  const { statements } = analyzeSql(sql);
-  if (statements.length === 0) return;
-  // exec() cannot be intercepted between statements, so a read-only BEGIN in here is treated as
-  // a write: the lock is taken and held like for any other transaction.
-  const writes = statements.some((s) => s.kind === "write" || s.kind === "begin-readonly");
-  if (writes) await stream.lockFor("sequence-write");
-  const conn = stream.connection();
-  try {
-    if (statements.some((s) => s.dirtiesConnection)) conn.dirty = true;
-    conn.db.exec(sql);
-  } finally {
-    stream.settle();
+/** Runs the statements of an SQL script one by one, stopping at the first error. Nothing runs
+ * if any statement is refused or the script is longer than the request may run. */
+export async function executeSequence(ctx: StreamContext, stream: HranaStream, ref: SqlRef, budget: RequestBudget): Promise<void> {
+  const analysis = analyzeSql(stream.resolveSql(ref));
+  checkText(analysis);
+  const { statements } = analysis;
+  for (const statement of statements) {
+    if (statement.info.refusal !== undefined) throw new SqlRefusedError(statement.info.refusal);
+  }
+  budget.spend(statements.length);
+  // long scripts are not worth caching, and would evict the statements that are
+  const cache = statements.length === 1;
+  for (const statement of statements) {
+    await budget.pace();
+    checkAllowed(stream, statement);
+    // a sequence takes no arguments: parameters are NULL, as with sqlite3_exec()
+    const args = new Array<null>(statement.info.paramCount).fill(null);
+    await runOnStream(ctx, stream, statement, args, false, budget, cache);
   }
 }
 
-export function describe(ctx: StreamContext, stream: HranaStream, ref: SqlRef): WireDescribeResult {
-  const sql = stream.resolveSql(ref);
-  const info = singleStatement(sql);
+export function describe(ctx: StreamContext, stream: HranaStream, ref: SqlRef): DescribeResult {
+  const statement = singleStatement(stream.resolveSql(ref));
+  checkAllowed(stream, statement);
   const conn = stream.connection();
-  const prepared = ctx.pool.prepare(conn, sql);
-  const cols = prepared.reader ? prepared.columns().map((c) => ({ name: c.name, decltype: c.type })) : [];
-  return {
-    params: info.paramNames.map((name) => ({ name })),
-    cols,
-    is_explain: info.isExplain,
-    is_readonly: info.kind === "read",
-  };
+  try {
+    const prepared = ctx.pool.prepare(conn, statement.text);
+    const cols = prepared.reader ? prepared.columns().map((c) => ({ name: c.name, decltype: c.type })) : [];
+    return {
+      params: statement.info.paramNames.map((name) => ({ name })),
+      cols,
+      isExplain: statement.info.isExplain,
+      isReadonly: statement.info.kind === "read" && !statement.info.dirtiesConnection,
+    };
+  } finally {
+    stream.settle();
+  }
 }

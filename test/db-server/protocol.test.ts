@@ -11,7 +11,7 @@ let server: DbServerProcess;
 interface PipelineBody {
   baton: string | null;
   base_url: string | null;
-  results: { type: string; response?: Record<string, unknown> & { type: string }; error?: { message: string; code: string } }[];
+  results: { type: string; response?: Record<string, unknown> & { type: string }; error?: { message: string; code: string; extended_code?: string } }[];
 }
 
 function post(body: unknown, init: { token?: string | null; raw?: string } = {}): Promise<Response> {
@@ -51,13 +51,22 @@ describe("routes and auth", () => {
     expect(v2.status).toBe(200);
   });
 
-  it("returns 404 JSON for v3 probes and unknown routes", async () => {
-    for (const route of ["/v3", "/v3-protobuf", "/v3/pipeline", "/v1/execute", "/nope"]) {
-      const res = await fetch(`${server.url}${route}`, { headers: { authorization: `Bearer ${server.token}` } });
+  it("answers the v3 probes, and 404 JSON for unknown routes and 405 for a wrong method", async () => {
+    const headers = { authorization: `Bearer ${server.token}` };
+    for (const route of ["/v3", "/v3-protobuf"]) {
+      const res = await fetch(`${server.url}${route}`, { headers });
+      expect(res.status, route).toBe(200);
+      expect(await res.json()).toEqual({ version: 3 });
+    }
+    for (const route of ["/v4", "/v1/execute", "/nope", "/v3/pipeline/x"]) {
+      const res = await fetch(`${server.url}${route}`, { headers });
       expect(res.status, route).toBe(404);
       expect(res.headers.get("content-type")).toBe("application/json");
       expect(await res.json()).toMatchObject({ code: "NOT_FOUND" });
     }
+    const wrongMethod = await fetch(`${server.url}/v3/pipeline`, { headers });
+    expect(wrongMethod.status).toBe(405);
+    expect(await wrongMethod.json()).toMatchObject({ code: "METHOD_NOT_ALLOWED" });
   });
 
   it("rejects a missing or wrong token with 401 and the Hrana error shape", async () => {
@@ -289,7 +298,9 @@ describe("stream requests", () => {
     expect(body.results[0]?.response).toEqual({ type: "get_autocommit", is_autocommit: true });
     const result = body.results[1]?.response?.["result"] as { step_results: unknown[]; step_errors: ({ code: string } | null)[] };
     expect(result.step_results.map((r) => r !== null)).toEqual([true, true, false, true, true, false, true]);
-    expect(result.step_errors.map((e) => e?.code ?? null)).toEqual([null, null, "SQLITE_CONSTRAINT_PRIMARYKEY", null, null, null, null]);
+    expect(result.step_errors.map((e) => e?.code ?? null)).toEqual([null, null, "SQLITE_CONSTRAINT", null, null, null, null]);
+    // sqld's base code in `code`; the extended code beside it
+    expect(result.step_errors[2]).toMatchObject({ extended_code: "SQLITE_CONSTRAINT_PRIMARYKEY" });
     expect(result.step_results[6]).toMatchObject({ rows: [[{ type: "integer", value: "0" }]] });
     expect(body.results[2]?.response).toEqual({ type: "get_autocommit", is_autocommit: true });
 
@@ -319,7 +330,7 @@ describe("stream requests", () => {
     expect(off.results[1]?.response?.["result"]).toMatchObject({ rows: [[{ type: "integer", value: "0" }]] });
     for (let i = 0; i < 4; i++) {
       const body = await pipeline(null, [exec("INSERT INTO fk_child VALUES (999)"), { type: "close" }]);
-      expect(body.results[0]?.error?.code).toBe("SQLITE_CONSTRAINT_FOREIGNKEY");
+      expect(body.results[0]?.error).toMatchObject({ code: "SQLITE_CONSTRAINT", extended_code: "SQLITE_CONSTRAINT_FOREIGNKEY" });
     }
   });
 });

@@ -26,16 +26,16 @@ describe("SQLite errors", () => {
     `);
   });
 
-  it("passes extended result codes through as the client error's code", async () => {
+  it("answers constraint violations with SQLite's base code, as sqld does", async () => {
     await expect(client.execute("INSERT INTO parent (code) VALUES ('p1')")).rejects.toMatchObject({
-      code: "SQLITE_CONSTRAINT_UNIQUE",
+      code: "SQLITE_CONSTRAINT", message: expect.stringContaining("UNIQUE constraint failed"),
     });
     await expect(client.execute("INSERT INTO parent (code) VALUES (NULL)")).rejects.toMatchObject({
-      code: "SQLITE_CONSTRAINT_NOTNULL",
+      code: "SQLITE_CONSTRAINT", message: expect.stringContaining("NOT NULL constraint failed"),
     });
     // foreign keys are enforced on every connection
     await expect(client.execute("INSERT INTO child (parent_id) VALUES (99)")).rejects.toMatchObject({
-      code: "SQLITE_CONSTRAINT_FOREIGNKEY",
+      code: "SQLITE_CONSTRAINT", message: expect.stringContaining("FOREIGN KEY constraint failed"),
     });
     await expect(client.execute("SELEC 1")).rejects.toMatchObject({ code: "SQLITE_ERROR" });
     await expect(client.execute("SELECT * FROM missing_table")).rejects.toMatchObject({
@@ -82,7 +82,7 @@ describe("executeMultiple", () => {
     await client.execute("CREATE TABLE seq (x INTEGER UNIQUE)");
     await expect(
       client.executeMultiple("INSERT INTO seq VALUES (1); INSERT INTO seq VALUES (1); INSERT INTO seq VALUES (2);"),
-    ).rejects.toMatchObject({ code: "SQLITE_CONSTRAINT_UNIQUE" });
+    ).rejects.toMatchObject({ code: "SQLITE_CONSTRAINT", message: expect.stringContaining("UNIQUE constraint failed") });
     const rs = await client.execute("SELECT x FROM seq");
     expect(rs.rows.map((r) => r[0])).toEqual([1]);
   });

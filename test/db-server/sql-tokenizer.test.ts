@@ -27,19 +27,19 @@ describe("splitStatements", () => {
 
 describe("analyzeSql", () => {
   it("numbers parameters like SQLite", () => {
-    const [info] = analyzeSql("select :x, ?, :x, ?5, @y, $z, ?").statements;
+    const info = analyzeSql("select :x, ?, :x, ?5, @y, $z, ?").statements[0]?.info;
     expect(info?.paramCount).toBe(8);
     expect(info?.paramNames).toEqual([":x", null, null, null, "?5", "@y", "$z", null]);
     expect(info?.paramUsed).toEqual([true, true, false, false, true, true, true, true]);
   });
 
   it("does not mistake identifiers or strings for parameters", () => {
-    const [info] = analyzeSql("select a$b, ':nope', \"@nope\" from t").statements;
+    const info = analyzeSql("select a$b, ':nope', \"@nope\" from t").statements[0]?.info;
     expect(info?.paramCount).toBe(0);
   });
 
   it("classifies reads, writes, read-only BEGIN and transaction ends", () => {
-    const kind = (sql: string): string | undefined => analyzeSql(sql).statements[0]?.kind;
+    const kind = (sql: string): string | undefined => analyzeSql(sql).statements[0]?.info.kind;
     expect(kind("SELECT 1")).toBe("read");
     expect(kind("values (1)")).toBe("read");
     expect(kind("with x as (select 1) select replace('a','a','b') from x")).toBe("read");
@@ -50,8 +50,8 @@ describe("analyzeSql", () => {
     expect(kind("COMMIT")).toBe("end");
     expect(kind("ROLLBACK")).toBe("end");
     expect(kind("ROLLBACK TO sp1")).toBe("write");
-    expect(kind("PRAGMA table_info(t)")).toBe("write");
-    expect(analyzeSql("PRAGMA foreign_keys=off").statements[0]?.dirtiesConnection).toBe(true);
-    expect(analyzeSql("EXPLAIN QUERY PLAN select 1").statements[0]?.isExplain).toBe(true);
+    expect(kind("PRAGMA table_info(t)")).toBe("read");
+    expect(analyzeSql("PRAGMA foreign_keys=off").statements[0]?.info.dirtiesConnection).toBe(true);
+    expect(analyzeSql("EXPLAIN QUERY PLAN select 1").statements[0]?.info.isExplain).toBe(true);
   });
 });

@@ -70,7 +70,7 @@ describe("batch", () => {
       )
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(LibsqlBatchError);
-    expect(failure).toMatchObject({ code: "SQLITE_CONSTRAINT_UNIQUE", statementIndex: 1 });
+    expect(failure).toMatchObject({ code: "SQLITE_CONSTRAINT", message: expect.stringContaining("UNIQUE constraint failed"), statementIndex: 1 });
     expect(await names(b)).toEqual(["dup"]);
   });
 
@@ -78,7 +78,7 @@ describe("batch", () => {
     await a.batch(["INSERT INTO items (name) VALUES ('d1')", "INSERT INTO items (name) VALUES ('d2')"], "deferred");
     await expect(
       a.batch(["INSERT INTO items (name) VALUES ('d3')", "INSERT INTO items (name) VALUES (NULL)"], "deferred"),
-    ).rejects.toMatchObject({ code: "SQLITE_CONSTRAINT_NOTNULL" });
+    ).rejects.toMatchObject({ code: "SQLITE_CONSTRAINT", message: expect.stringContaining("NOT NULL constraint failed") });
     expect(await names(b)).toEqual(["d1", "d2"]);
   });
 
@@ -119,7 +119,7 @@ describe("interactive transactions", () => {
     const tx = await a.transaction("write");
     await tx.execute("INSERT INTO items (name) VALUES ('y')");
     await expect(tx.execute("INSERT INTO items (name) VALUES ('x')")).rejects.toMatchObject({
-      code: "SQLITE_CONSTRAINT_UNIQUE",
+      code: "SQLITE_CONSTRAINT", message: expect.stringContaining("UNIQUE constraint failed"),
     });
     await tx.execute("INSERT INTO items (name) VALUES ('z')");
     await tx.commit();

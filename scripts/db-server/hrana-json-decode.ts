@@ -1,8 +1,8 @@
-// Validates a parsed JSON pipeline body into typed requests. Anything off-shape is a
+// Hrana over HTTP, JSON encoding: validates a parsed request body into typed requests. Anything off-shape is a
 // ProtocolError naming the offending path, so a bad client gets a 400 it can debug instead of
 // the server tripping over `undefined` later. Unknown fields are ignored, as the spec requires.
 import { ProtocolError } from "./errors.ts";
-import type { BatchCond, BatchStep, PipelineRequest, SqlRef, SqlValue, Stmt, StreamRequest } from "./hrana-types.ts";
+import type { BatchCond, BatchStep, CursorRequest, PipelineRequest, SqlRef, SqlValue, Stmt, StreamRequest } from "./hrana-types.ts";
 
 type JsonObject = Record<string, unknown>;
 
@@ -169,6 +169,12 @@ export function decodePipeline(raw: unknown): PipelineRequest {
   const baton = optional(body["baton"], "body.baton", string) ?? null;
   const requests = array(body["requests"], "body.requests").map((r, i) => decodeRequest(r, `body.requests[${i}]`));
   return { baton, requests };
+}
+
+export function decodeCursor(raw: unknown): CursorRequest {
+  const body = object(raw, "body");
+  const baton = optional(body["baton"], "body.baton", string) ?? null;
+  return { baton, steps: decodeSteps(body["batch"], "body.batch") };
 }
 
 /** The baton of a body that failed validation, so the server can still close its stream. */
