@@ -1,13 +1,13 @@
 // A libSQL server speaking Hrana 2 and 3 over HTTP, for @libsql/client and drizzle-orm/libsql.
 //
 //   GET  /health                            liveness, no auth
-//   GET  /v2, /v3, /v3-protobuf             version probes
+//   GET  /v2, /v3, /v3-protobuf             version probes, no auth
 //   POST /v2/pipeline, /v3/pipeline         pipelines, JSON
 //   POST /v3-protobuf/pipeline              pipelines, Protobuf
 //   POST /v3/cursor, /v3-protobuf/cursor    one batch, its result as a stream of entries
 //   GET  /stats                             counters for /metrics
 //
-// Every route but /health needs `Authorization: Bearer <token>`. Writers are serialised by a
+// Every other route needs `Authorization: Bearer <token>`. Writers are serialised by a
 // process-wide lock so concurrent write transactions queue instead of failing with SQLITE_BUSY.
 import { statSync } from "node:fs";
 import { createServer } from "node:http";
@@ -58,7 +58,8 @@ export interface DbServerOptions {
 export interface DbServer {
   readonly url: string;
   readonly port: number;
-  /** Accepts `token` from the next request on; the previous token stops working at once. */
+  /** Accepts `token` from the next request on; the previous token stops working at once, and
+   * the streams opened with it are rolled back and closed. */
   setToken(token: string): void;
   close(): Promise<void>;
 }
@@ -215,7 +216,7 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
     return {
       statements: counters.statements,
       statementMs: Math.round(counters.statementMs * 1000) / 1000,
-      groupCommits: { groups: groupCommit.groups, statements: groupCommit.grouped },
+      groupCommits: { groups: groupCommit.groups, statements: groupCommit.grouped, queued: groupCommit.queued },
       openStreams: registry.liveCount,
       openConnections: pool.openCount,
       writeLockWaiting: lock.waiting,
@@ -236,8 +237,10 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
       return;
     }
     if (closing) throw new ServerClosingError();
-    if (!auth.accepts(req.headers.authorization)) throw new UnauthorizedError();
     const target = ROUTES.get(path);
+    // version probes answer without a token, as sqld's do: the official client probes
+    // without its Authorization header and falls back to Hrana 2 on anything but a 2xx
+    if (target?.kind !== "probe" && !auth.accepts(req.headers.authorization)) throw new UnauthorizedError();
     if (target === undefined) throw new RouteNotFoundError(path);
     const wanted = target.kind === "probe" || target.kind === "stats" ? "GET" : "POST";
     if (method !== wanted && !(wanted === "GET" && method === "HEAD")) throw new MethodNotAllowedError(method, path);
@@ -320,6 +323,8 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
     port,
     setToken(token: string) {
       auth = new BearerAuth(token);
+      const closedStreams = registry.closeParked();
+      log("token_changed", { closedStreams });
     },
     close: () => (closed ??= shutdown()),
   };

@@ -65,16 +65,22 @@ export class GroupCommit {
     });
   }
 
+  /** Statements waiting for the next group. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
   async #drain(): Promise<void> {
     try {
       while (this.#queue.length > 0) {
-        const group = this.#queue.splice(0, this.#o.maxGroup);
         try {
           await this.#o.lock.acquire(this, this.#o.writeLockTimeoutMs, () => this.#o.log("write_lock_wait", { stream: "group" }));
         } catch (error) {
-          for (const p of group) p.reject(error);
+          for (const p of this.#queue.splice(0)) p.reject(error);
           continue;
         }
+        // everything that queued while the lock was busy joins this group
+        const group = this.#queue.splice(0, this.#o.maxGroup);
         try {
           this.#runGroup(group);
         } finally {

@@ -117,6 +117,10 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof UsageError) {
+    process.stderr.write(`${message}\n`);
+    process.exit(2);
+  }
   logLine("fatal", { error: message });
-  process.exit(error instanceof UsageError ? 2 : 1);
+  process.exit(1);
 });

@@ -20,7 +20,7 @@ async function runRequest(
       stream.close();
       return { type: "close" };
     case "execute":
-      return { type: "execute", result: await executeStmt(ctx, stream, request.stmt, budget, { closesAfter }) };
+      return { type: "execute", result: await executeStmt(ctx, stream, request.stmt, budget, { closesAfter, counted: false }) };
     case "batch":
       return { type: "batch", result: await executeBatch(ctx, stream, request.steps, budget) };
     case "sequence":

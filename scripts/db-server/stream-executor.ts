@@ -38,6 +38,8 @@ function checkAllowed(stream: HranaStream, statement: SqlStatement): void {
 export interface ExecuteOptions {
   /** The stream closes right after this request: its write may join a group commit. */
   readonly closesAfter: boolean;
+  /** The statement was already taken from the budget (a batch takes all its steps at once). */
+  readonly counted: boolean;
 }
 
 /** Runs one statement on the stream's connection (after taking the write lock if it needs it). */
@@ -75,7 +77,7 @@ export async function executeStmt(
   const statement = singleStatement(stream.resolveSql(stmt));
   checkAllowed(stream, statement);
   const args = bindArgs(statement.info, stmt);
-  budget.spend(1);
+  if (!options.counted) budget.spend(1);
   if (options.closesAfter && statement.info.isDml && !stream.inTransaction && !stream.hasPrivateState) {
     return ctx.groupCommit.submit(statement.text, statement.info, args, stmt.wantRows);
   }
@@ -119,11 +121,13 @@ function checkCondSteps(cond: BatchCond, current: number): void {
   }
 }
 
-/** Steps run in order; a step whose condition is false is skipped (null result and error). */
+/** Steps run in order; a step whose condition is false is skipped (null result and error).
+ * Nothing runs if the batch has more steps than the request may still run. */
 export async function executeBatch(ctx: StreamContext, stream: HranaStream, steps: readonly BatchStep[], budget: RequestBudget): Promise<BatchResult> {
   steps.forEach((step, i) => {
     if (step.condition !== undefined) checkCondSteps(step.condition, i);
   });
+  budget.spend(steps.length);
   const result: BatchResult = { stepResults: [], stepErrors: [] };
   const outcomes: ("ok" | "error" | "skipped")[] = [];
   for (const step of steps) {
@@ -135,7 +139,7 @@ export async function executeBatch(ctx: StreamContext, stream: HranaStream, step
     }
     try {
       await budget.pace();
-      result.stepResults.push(await executeStmt(ctx, stream, step.stmt, budget, { closesAfter: false }));
+      result.stepResults.push(await executeStmt(ctx, stream, step.stmt, budget, { closesAfter: false, counted: true }));
       result.stepErrors.push(null);
       outcomes.push("ok");
     } catch (error) {

@@ -74,6 +74,20 @@ export class StreamRegistry {
     this.#ctx.log("stream_expired", { stream: stream.id, rolledBack: hadTransaction, releasedWriteLock: heldLock });
   }
 
+  /** Rolls back and closes every stream waiting for its next request (e.g. after the token
+   * changed: nobody can send that request any more). Returns how many were closed. */
+  closeParked(): number {
+    const batons = [...this.#parked.keys()];
+    for (const baton of batons) {
+      const parked = this.#parked.get(baton);
+      if (parked === undefined) continue;
+      this.#parked.delete(baton);
+      clearTimeout(parked.timer);
+      this.abandon(parked.stream);
+    }
+    return batons.length;
+  }
+
   /** Rolls back and closes every stream; callers make sure no pipeline is still running. */
   closeAll(): void {
     for (const { timer } of this.#parked.values()) clearTimeout(timer);

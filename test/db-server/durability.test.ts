@@ -21,6 +21,26 @@ afterEach(async () => {
 });
 
 describe("durability", () => {
+  it("runs every connection with synchronous=FULL in WAL mode, and keeps writes acknowledged just before kill -9", async () => {
+    const s = (server = await startDbServerProcess());
+    const client = connect(s);
+    // FULL, not NORMAL or OFF: a kill -9 alone cannot tell (the page cache survives it), power loss can
+    for (let i = 0; i < 3; i++) {
+      expect((await client.execute("PRAGMA synchronous")).rows[0]?.[0]).toBe(2);
+      expect((await client.execute("PRAGMA journal_mode")).rows[0]?.[0]).toBe("wal");
+    }
+    await client.execute("CREATE TABLE marker (v TEXT)");
+    await client.execute("INSERT INTO marker VALUES ('autocommit, acknowledged')");
+    const tx = await client.transaction("write");
+    await tx.execute("INSERT INTO marker VALUES ('transaction, acknowledged')");
+    await tx.commit();
+    expect(await s.kill("SIGKILL")).toMatchObject({ signal: "SIGKILL" });
+
+    await s.restart();
+    const rs = await connect(s).execute("SELECT v FROM marker ORDER BY rowid");
+    expect(rs.rows.map((r) => r[0])).toEqual(["autocommit, acknowledged", "transaction, acknowledged"]);
+  });
+
   it("keeps every acknowledged write after kill -9 in the middle of a stream of writes", async () => {
     const s = (server = await startDbServerProcess());
     const client = connect(s);

@@ -44,11 +44,14 @@ afterAll(async () => {
 });
 
 describe("routes and auth", () => {
-  it("answers /health without a token and /v2 only with one", async () => {
+  it("answers /health and the version probes without a token (the client probes without one), and nothing else", async () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
-    expect((await fetch(`${server.url}/v2`)).status).toBe(401);
-    const v2 = await fetch(`${server.url}/v2`, { headers: { authorization: `Bearer ${server.token}` } });
-    expect(v2.status).toBe(200);
+    expect(await (await fetch(`${server.url}/v2`)).json()).toEqual({ version: 2 });
+    for (const route of ["/v2/pipeline", "/v3/pipeline", "/v3-protobuf/pipeline", "/v3/cursor", "/v3-protobuf/cursor"]) {
+      const res = await fetch(`${server.url}${route}`, { method: "POST", body: "{}" });
+      expect(res.status, route).toBe(401);
+    }
+    expect((await fetch(`${server.url}/stats`)).status).toBe(401);
   });
 
   it("answers the v3 probes, and 404 JSON for unknown routes and 405 for a wrong method", async () => {

@@ -41,6 +41,11 @@ describe("token reload (SIGHUP)", () => {
     expect((await pipeline(oldToken, select1)).status).toBe(401);
     expect((await pipeline(oldToken, { baton, requests: [{ type: "execute", stmt: { sql: "SELECT 1" } }] })).status).toBe(401);
     expect((await pipeline(newToken, select1)).status).toBe(200);
+    // the stream the old token opened was rolled back at once: its write lock is free, so a
+    // write with the new token does not wait for the stream to idle out
+    expect(server.events.find((e) => e.event === "token_changed")).toMatchObject({ closedStreams: 1 });
+    const write = await pipeline(newToken, { baton: null, requests: [{ type: "execute", stmt: { sql: "CREATE TABLE after_rotation (x)" } }, { type: "close" }] });
+    expect(((await write.json()) as { results: { type: string }[] }).results.map((r) => r.type)).toEqual(["ok", "ok"]);
   });
 
   it("an empty token file keeps the current token and says why", async () => {

@@ -23,7 +23,6 @@ describe("values", () => {
   it("round-trips null, 64-bit integers, floats, text and blobs with their SQLite types", async () => {
     const big = 2n ** 62n + 7n; // far beyond 2^53
     const blob = new Uint8Array([0, 1, 2, 253, 254, 255]);
-    // (text with NUL characters is cut at the first NUL by the native driver when read back)
     const text = "héllo ✓ 'quoted' \"double\" ; -- not a comment";
     await client.execute({ sql: "INSERT INTO vals (id, i, f, t, b, n) VALUES (1, ?, ?, ?, ?, ?)", args: [big, 1.0, text, blob, null] });
     await client.execute({
@@ -78,7 +77,67 @@ describe("values", () => {
   });
 });
 
+describe("values that would not come back as sent", () => {
+  it("refuses text with NUL or a lone surrogate instead of storing something else, and stores nothing", async () => {
+    await client.execute("CREATE TABLE exact (v)");
+    for (const value of ["a\u0000b", "\u0000", "lone \ud800 high", "lone \udc00 low"]) {
+      await expect(client.execute({ sql: "INSERT INTO exact VALUES (?)", args: [value] }), JSON.stringify(value)).rejects.toMatchObject({
+        code: "ARGS_INVALID",
+        message: expect.stringMatching(/NUL|surrogate/),
+      });
+      await expect(client.execute({ sql: "INSERT INTO exact VALUES (:v)", args: { v: value } })).rejects.toMatchObject({ code: "ARGS_INVALID" });
+    }
+    // the same in the SQL text itself: the driver would stop reading it at the NUL
+    await expect(client.execute("INSERT INTO exact VALUES ('a\u0000b')")).rejects.toMatchObject({ code: "SQL_PARSE_ERROR" });
+    await expect(client.execute("SELECT 1; \u0000 DROP TABLE exact")).rejects.toMatchObject({ code: "SQL_PARSE_ERROR" });
+    expect((await client.execute("SELECT count(*) FROM exact")).rows[0]?.[0]).toBe(0n);
+    // a pair of surrogates is one ordinary character and round-trips, as does a 64 KiB value
+    const big = `${"😀".repeat(8)}${"x".repeat(64 * 1024)}`;
+    await client.execute({ sql: "INSERT INTO exact VALUES (?)", args: [big] });
+    expect((await client.execute("SELECT v, length(v) FROM exact")).rows[0]?.[0]).toBe(big);
+    // binary data with NUL bytes travels as a blob
+    const blob = new Uint8Array([97, 0, 98]);
+    expect(new Uint8Array((await client.execute({ sql: "SELECT ?", args: [blob] })).rows[0]?.[0] as ArrayBuffer)).toEqual(blob);
+  });
+
+  it("returns ±Infinity as ±Infinity (1e999 in JSON), not NULL", async () => {
+    await client.execute("CREATE TABLE inf (v REAL)");
+    await client.execute("INSERT INTO inf VALUES (1e999), (-1e999), (9e307 * 10)");
+    const rs = await client.execute("SELECT v, typeof(v) FROM inf ORDER BY rowid");
+    expect(rs.rows.map((r) => [r[0], r[1]])).toEqual([
+      [Infinity, "real"],
+      [-Infinity, "real"],
+      [Infinity, "real"],
+    ]);
+    const raw = await fetch(`${server.url}/v2/pipeline`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.token}` },
+      body: JSON.stringify({ baton: null, requests: [{ type: "execute", stmt: { sql: "SELECT -1e999, 'inf'" } }, { type: "close" }] }),
+    });
+    const text = await raw.text();
+    expect(text).toContain('{"type":"float","value":-1e999}');
+    expect(text).toContain('{"type":"text","value":"inf"}');
+  });
+});
+
 describe("arguments", () => {
+  it("keeps the first name of a slot when ?NNN names it again, as SQLite does, and describes it so", async () => {
+    const rs = await client.execute({ sql: "SELECT :b, :a, ?1", args: { b: "bee", a: "ay" } });
+    expect(Array.from(rs.rows[0] ?? [])).toEqual(["bee", "ay", "bee"]);
+    // a later named parameter takes the next free slot
+    await expect(client.execute({ sql: "SELECT ?2, :x", args: ["one", "two"] })).rejects.toMatchObject({
+      code: "ARGS_INVALID",
+      message: expect.stringContaining(":x"),
+    });
+    const res = await fetch(`${server.url}/v2/pipeline`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.token}` },
+      body: JSON.stringify({ baton: null, requests: [{ type: "describe", sql: "SELECT :b, :a, ?1, ?4, @c" }, { type: "close" }] }),
+    });
+    const body = (await res.json()) as { results: { response: { result: { params: unknown[] } } }[] };
+    expect(body.results[0]?.response.result.params).toEqual([{ name: ":b" }, { name: ":a" }, { name: null }, { name: "?4" }, { name: "@c" }]);
+  });
+
   it("binds positional ? and ?NNN arguments", async () => {
     const rs = await client.execute({ sql: "SELECT ?, ?, ?1, ?3", args: ["a", "b", "c"] });
     expect(Array.from(rs.rows[0] ?? [])).toEqual(["a", "b", "a", "c"]);
