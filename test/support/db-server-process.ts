@@ -16,6 +16,8 @@ export type ServerEvent = Record<string, unknown> & { event: string };
 export interface DbServerProcessOptions {
   /** Extra flags for main.ts, e.g. ["--idle-stream-ms", "300"]. */
   args?: string[];
+  /** Flags for node itself, e.g. ["--cpu-prof", "--cpu-prof-dir", dir]. */
+  nodeArgs?: string[];
 }
 
 export interface DbServerProcess {
@@ -66,7 +68,7 @@ export async function startDbServerProcess(options: DbServerProcessOptions = {})
   async function launch(): Promise<Running> {
     const child = spawn(
       process.execPath,
-      [MAIN, "--db", dbPath, "--token-file", tokenFile, "--port", "0", ...(options.args ?? [])],
+      [...(options.nodeArgs ?? []), MAIN, "--db", dbPath, "--token-file", tokenFile, "--port", "0", ...(options.args ?? [])],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
