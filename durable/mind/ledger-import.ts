@@ -1,86 +1,145 @@
 // Loading task history from before the seed existed, with its past timestamps, so the first cycle
-// already knows each subsystem's pace and what it has left undone.
+// after the import already knows each subsystem's pace, outcomes and what it has left undone.
+//
+// An import is one unit however many batches it takes: batches carry an import id, and what they
+// touch is held from evaluation (dirty level 2) until the batch marked final arrives, or the
+// import has been quiet for IMPORT_QUIET_MS (a crashed importer cannot blind the mind for longer).
+// Only then does the mind wake: its first cycle sees all of it, so a partial view can never raise
+// a flag that the rest of the history would clear.
 import { randomId } from "../../lib/keys.ts";
 import type { ImportLine } from "../../lib/mind/wire.ts";
 import { isTerminal } from "../../lib/mind/wire.ts";
-import { CLAIM_LEASE_MS, DEFAULT_PRIORITY, type Ledger } from "./ledger.ts";
+import { CLAIM_LEASE_MS, DEFAULT_PRIORITY, HOUR_MS, type Ledger } from "./ledger.ts";
 import { deadlineKey, leaseKey } from "./schedule.ts";
-import type { Settings } from "./settings.ts";
+import { markDirty, releaseImported } from "./subsystem-store.ts";
 import { subsystemKeys } from "./task-row.ts";
 
-export type ImportReport = { imported: number; skipped: number };
+export type ImportReport = { imported: number; skipped: number; importId: string; open: boolean };
 
 export const IMPORT_ACTOR = "import";
+/** An import with no batch for this long is finished by the mind itself. */
+export const IMPORT_QUIET_MS = 10 * 60_000;
+export const importKey = (id: string) => `import:${id}`;
+/** Rows per INSERT … SELECT FROM json_each(?) statement (one bound value, well under 2 MB). */
+const CHUNK = 2500;
 
-/**
- * Writes a batch in the caller's transaction. A line whose id exists is skipped, so running the
- * same import twice changes nothing. Imported outcomes count in the coherence window by their own
- * times; they are history, not changes, so the cycle's change cursor skips past them when it can.
- */
-export function importTasks(ledger: Ledger, settings: Settings, lines: ImportLine[]): ImportReport {
+type Returned = { id: string; capability: string; source: string; assignee: string | null; state: string; finished_at: number | null; deadline: number | null; lease_until: number | null };
+
+/** Writes a batch in the caller's transaction. A line whose id exists is skipped: re-running changes nothing. */
+export function importBatch(ledger: Ledger, lines: ImportLine[], importId: string | undefined, final: boolean): ImportReport {
   const sql = ledger.sql;
   const now = ledger.now();
-  const lastSeqBefore = maxSeq(sql);
-  const cursorCaughtUp = (settings.get("ledgerCursor") ?? 0) >= lastSeqBefore;
-  const report: ImportReport = { imported: 0, skipped: 0 };
+  const id = importId ?? `imp_${randomId()}`;
+  sql.exec(
+    `INSERT INTO imports (id, started_at, last_batch_at, batches) VALUES (?, ?, ?, 1)
+     ON CONFLICT (id) DO UPDATE SET last_batch_at = excluded.last_batch_at, batches = batches + 1, finished_at = NULL, ended = NULL`,
+    id, now, now,
+  );
+
+  const rows = lines.map((l) => row(l, now));
+  const inserted: Returned[] = [];
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    inserted.push(
+      ...sql
+        .exec<Returned>(
+          `INSERT INTO tasks (id, title, capability, payload, source, origin, priority, created_at, deadline, state, assignee, assigned_at,
+                              attempts, lease_until, progress_at, done_at, finished_at, result, reason, updated_at)
+           SELECT j.value->>0, j.value->>1, j.value->>2, j.value->>3, j.value->>4, 'import', j.value->>5, j.value->>6, j.value->>7, j.value->>8,
+                  j.value->>9, j.value->>10, j.value->>11, j.value->>12, j.value->>13, j.value->>14, j.value->>15, j.value->>16, j.value->>17, j.value->>18
+           FROM json_each(?) AS j WHERE true
+           ON CONFLICT (id) DO NOTHING
+           RETURNING id, capability, source, assignee, state, finished_at, deadline, lease_until`,
+          JSON.stringify(rows.slice(i, i + CHUNK)),
+        )
+        .toArray(),
+    );
+  }
+
+  // Outcomes per hour, missed deadlines per subsystem, touched subsystems: once per batch, not per line.
+  const hours = new Map<number, { done: number; failed: number; expired: number }>();
+  const missed = new Map<string, number>();
   const touched = new Set<string>();
-
-  for (const line of lines) {
-    const id = line.id ?? `t_${randomId()}`;
-    if (ledger.find(id)) {
-      report.skipped++;
-      continue;
-    }
-    const source = line.source ?? IMPORT_ACTOR;
-    const done = line.state === "done";
-    const inFlight = line.state === "dispatched" || line.state === "claimed";
-    const assignee = line.assignee ?? null;
-    const progressAt = line.progressAt ?? (done ? line.finishedAt! : null);
-    const leaseUntil = inFlight ? now + CLAIM_LEASE_MS : null;
-    sql.exec(
-      `INSERT INTO tasks (id, title, capability, payload, source, priority, created_at, deadline, state, assignee, assigned_at,
-                          attempts, lease_until, progress_at, done_at, result, reason, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      id, line.title, line.capability, line.payload === undefined ? null : JSON.stringify(line.payload), source,
-      line.priority ?? DEFAULT_PRIORITY, line.createdAt, line.deadline ?? null, line.state, inFlight || isTerminal(line.state) ? assignee : null,
-      inFlight ? (line.progressAt ?? line.createdAt) : null, line.attempts ?? (assignee ? 1 : 0), leaseUntil, progressAt,
-      done ? line.finishedAt! : null, line.result === undefined ? null : JSON.stringify(line.result), line.reason ?? null,
-      line.finishedAt ?? line.progressAt ?? line.createdAt,
-    );
-    event(sql, id, line.createdAt, "open", null);
-    if (inFlight) event(sql, id, line.progressAt ?? line.createdAt, line.state, assignee);
-    if (isTerminal(line.state)) {
-      const state = line.state as "done" | "failed" | "expired";
-      event(sql, id, line.finishedAt!, state, line.reason ?? null);
-      ledger.recordOutcome(state, line.finishedAt!);
-      if (state === "expired" && line.deadline !== undefined) {
-        for (const key of subsystemKeys({ capability: line.capability, source, assignee })) ledger.noteMissedDeadline(key, line.deadline);
-      }
+  for (const t of inserted) {
+    const keys = subsystemKeys(t);
+    for (const k of keys) touched.add(k);
+    if (t.finished_at !== null) {
+      const h = Math.floor(t.finished_at / HOUR_MS);
+      const c = hours.get(h) ?? { done: 0, failed: 0, expired: 0 };
+      c[t.state as "done" | "failed" | "expired"]++;
+      hours.set(h, c);
+      if (t.state === "expired" && t.deadline !== null) for (const k of keys) missed.set(k, Math.min(missed.get(k) ?? Infinity, t.deadline));
     } else {
-      if (line.deadline !== undefined) ledger.schedule.set(deadlineKey(id), line.deadline);
-      if (leaseUntil !== null) ledger.schedule.set(leaseKey(id), leaseUntil);
+      if (t.deadline !== null) ledger.schedule.set(deadlineKey(t.id), t.deadline);
+      if (t.lease_until !== null) ledger.schedule.set(leaseKey(t.id), t.lease_until);
     }
-    for (const key of subsystemKeys({ capability: line.capability, source, assignee })) touched.add(key);
-    report.imported++;
   }
-
-  // Mark what the history touched so the next cycle evaluates it, open work or not.
-  for (const key of touched) {
-    const [kind, ...rest] = key.split(":");
+  for (const [h, c] of hours) {
     sql.exec(
-      "INSERT INTO subsystems (key, kind, name, dirty, updated_at) VALUES (?, ?, ?, 1, ?) ON CONFLICT (key) DO UPDATE SET dirty = 1",
-      key, kind!, rest.join(":"), now,
+      `INSERT INTO outcome_hours (hour, done, failed, expired) VALUES (?, ?, ?, ?)
+       ON CONFLICT (hour) DO UPDATE SET done = done + excluded.done, failed = failed + excluded.failed, expired = expired + excluded.expired`,
+      h, c.done, c.failed, c.expired,
     );
   }
-  if (cursorCaughtUp) settings.set("ledgerCursor", maxSeq(sql));
-  if (report.imported > 0) ledger.schedule.wake(now);
+  for (const [k, deadline] of missed) ledger.noteMissedDeadline(k, deadline);
+  markDirty(sql, touched, 2, now);
+
+  const report = { imported: inserted.length, skipped: lines.length - inserted.length, importId: id, open: !final };
+  sql.exec("UPDATE imports SET imported = imported + ?, skipped = skipped + ? WHERE id = ?", report.imported, report.skipped, id);
+  if (final) finishImport(ledger, id, "final");
+  else ledger.schedule.set(importKey(id), now + IMPORT_QUIET_MS);
   return report;
 }
 
-function maxSeq(sql: SqlStorage): number {
-  return sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM task_events").one().s ?? 0;
+/** Ends an import; when none is left open, what imports touched is evaluated by a cycle right away. */
+export function finishImport(ledger: Ledger, id: string, ended: "final" | "quiet"): void {
+  const now = ledger.now();
+  ledger.sql.exec("UPDATE imports SET finished_at = ?, ended = ? WHERE id = ? AND finished_at IS NULL", now, ended, id);
+  ledger.schedule.remove(importKey(id));
+  if (openImports(ledger.sql) === 0 && releaseImported(ledger.sql) > 0) ledger.schedule.wake(now);
 }
 
-function event(sql: SqlStorage, id: string, at: number, state: string, note: string | null): void {
-  sql.exec("INSERT INTO task_events (task_id, at, state, actor, note) VALUES (?, ?, ?, ?, ?)", id, at, state, IMPORT_ACTOR, note);
+/** Imports due to be finished because they went quiet (their schedule rows came due). */
+export function finishQuietImports(ledger: Ledger, ids: string[]): number {
+  let n = 0;
+  for (const id of ids) {
+    const r = ledger.sql.exec<{ last: number }>("SELECT last_batch_at AS last FROM imports WHERE id = ? AND finished_at IS NULL", id).toArray()[0];
+    if (!r) continue;
+    if (r.last + IMPORT_QUIET_MS <= ledger.now()) {
+      finishImport(ledger, id, "quiet");
+      n++;
+    } else ledger.schedule.set(importKey(id), r.last + IMPORT_QUIET_MS);
+  }
+  return n;
+}
+
+export function openImports(sql: SqlStorage): number {
+  return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM imports WHERE finished_at IS NULL").one().n;
+}
+
+/** One line as the row array the INSERT reads (index = column in the SELECT above). */
+function row(line: ImportLine, now: number): unknown[] {
+  const done = line.state === "done";
+  const inFlight = line.state === "dispatched" || line.state === "claimed";
+  const assignee = line.assignee ?? null;
+  return [
+    line.id ?? `t_${randomId()}`,
+    line.title,
+    line.capability,
+    line.payload === undefined ? null : JSON.stringify(line.payload),
+    line.source ?? IMPORT_ACTOR,
+    line.priority ?? DEFAULT_PRIORITY,
+    line.createdAt,
+    line.deadline ?? null,
+    line.state,
+    inFlight || isTerminal(line.state) ? assignee : null,
+    inFlight ? (line.progressAt ?? line.createdAt) : null,
+    line.attempts ?? (assignee ? 1 : 0),
+    inFlight ? now + CLAIM_LEASE_MS : null,
+    line.progressAt ?? (done ? line.finishedAt! : null),
+    done ? line.finishedAt! : null,
+    isTerminal(line.state) ? line.finishedAt! : null,
+    line.result === undefined ? null : JSON.stringify(line.result),
+    line.reason ?? null,
+    line.finishedAt ?? line.progressAt ?? line.createdAt,
+  ];
 }

@@ -2,10 +2,11 @@
 // current state and the caller in the same synchronous step that writes, so an interleaved
 // request can never move a task twice.
 import { randomId } from "../../lib/keys.ts";
-import type { Task, TaskChange, TaskInput, TaskState } from "../../lib/mind/wire.ts";
+import type { Task, TaskChange, TaskInput, TaskOrigin, TaskState } from "../../lib/mind/wire.ts";
 import { MindFailure } from "./result.ts";
 import { deadlineKey, leaseKey, type Schedule } from "./schedule.ts";
-import { subsystemKeys, toTask, type TaskRow } from "./task-row.ts";
+import { markDirty } from "./subsystem-store.ts";
+import { subsystemKeys, synthesizedHistory, toTask, type TaskRow } from "./task-row.ts";
 
 /** How long an agent has to claim a task handed to it, and between heartbeats once claimed. */
 export const DISPATCH_LEASE_MS = 5 * 60 * 1000;
@@ -41,12 +42,12 @@ export class Ledger {
   }
 
   history(id: string): TaskChange[] {
-    return this.sql
-      .exec<{ seq: number; at: number; state: TaskState | "progress"; actor: string; note: string | null }>(
-        "SELECT seq, at, state, actor, note FROM task_events WHERE task_id = ? ORDER BY seq",
-        id,
-      )
+    const rows = this.sql
+      .exec<TaskChange>("SELECT seq, at, state, actor, note FROM task_events WHERE task_id = ? ORDER BY seq", id)
       .toArray();
+    // Imported tasks carry their past in their columns (no event rows: that keeps imports fast).
+    const t = this.find(id);
+    return t && t.origin === "import" ? [...synthesizedHistory(t, rows.length), ...rows] : rows;
   }
 
   list(filter: { state?: TaskState; capability?: string; limit: number; before?: number }): Task[] {
@@ -61,20 +62,53 @@ export class Ledger {
 
   // ---- writing
 
-  create(input: TaskInput, actor: string, origin: { source: string; eventId?: string; wake?: boolean }): Task {
+  /** `source` is who asked (the authenticated caller, a webhook source, a schedule), never the body's word. */
+  create(input: TaskInput, actor: string, origin: { source: string; origin: TaskOrigin; eventId?: string; wake?: boolean }): Task {
     const now = this.now();
     const id = `t_${randomId()}`;
     const deadline = input.deadline ?? (input.deadlineInMs !== undefined ? now + input.deadlineInMs : null);
     const payload = input.payload === undefined ? null : JSON.stringify(input.payload);
     this.sql.exec(
-      `INSERT INTO tasks (id, title, capability, payload, source, priority, created_at, deadline, state, attempts, event_id, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', 0, ?, ?)`,
-      id, input.title, input.capability, payload, input.source ?? origin.source, input.priority ?? DEFAULT_PRIORITY, now, deadline, origin.eventId ?? null, now,
+      `INSERT INTO tasks (id, title, capability, payload, source, label, origin, priority, created_at, deadline, state, attempts, event_id, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', 0, ?, ?)`,
+      id, input.title, input.capability, payload, origin.source, input.label ?? null, origin.origin, input.priority ?? DEFAULT_PRIORITY, now, deadline, origin.eventId ?? null, now,
     );
     this.#event(id, now, "open", actor, null);
+    this.#touch({ capability: input.capability, source: origin.source, assignee: null });
     if (deadline !== null) this.schedule.set(deadlineKey(id), deadline);
     if (origin.wake !== false) this.schedule.wake(now);
     return toTask(this.require(id));
+  }
+
+  /** A check-in run, or a finished check-in with no start: in the hands of the script, never dispatched. */
+  createRun(capability: string, title: string, source: string, state: "claimed" | "done" | "failed", note: string | null): Task {
+    const now = this.now();
+    const id = `t_${randomId()}`;
+    const finished = state === "claimed" ? null : now;
+    this.sql.exec(
+      `INSERT INTO tasks (id, title, capability, source, origin, priority, created_at, state, attempts, progress_at, done_at, finished_at, reason, updated_at)
+       VALUES (?, ?, ?, ?, 'checkin', ?, ?, ?, 1, ?, ?, ?, ?, ?)`,
+      id, title, capability, source, DEFAULT_PRIORITY, now, state, now, state === "done" ? now : null, finished, state === "failed" ? note : null, now,
+    );
+    this.#event(id, now, "open", source, null);
+    this.#event(id, now, state, source, note);
+    if (state !== "claimed") this.recordOutcome(state, now);
+    this.#touch({ capability, source, assignee: null });
+    this.schedule.wake(now);
+    return toTask(this.require(id));
+  }
+
+  /** Finishes a check-in run (claimed, no assignee, origin checkin). */
+  finishRun(id: string, source: string, state: "done" | "failed", note: string | null): Task {
+    const now = this.now();
+    this.sql.exec(
+      "UPDATE tasks SET state = ?, done_at = ?, finished_at = ?, progress_at = ?, reason = ?, updated_at = ? WHERE id = ?",
+      state, state === "done" ? now : null, now, state === "done" ? now : null, state === "failed" ? note : null, now, id,
+    );
+    const t = this.require(id);
+    this.#finish(t, now, state, source, note);
+    this.schedule.wake(now);
+    return toTask(t);
   }
 
   claim(id: string, agentId: string): Task {
@@ -82,27 +116,43 @@ export class Ledger {
     const now = this.now();
     this.sql.exec("UPDATE tasks SET state = 'claimed', progress_at = ?, lease_until = ?, updated_at = ? WHERE id = ?", now, now + CLAIM_LEASE_MS, now, t.id);
     this.#event(id, now, "claimed", agentId, null);
+    this.#touch(t);
     this.schedule.set(leaseKey(id), now + CLAIM_LEASE_MS);
     return toTask(this.require(id));
   }
 
   progress(id: string, agentId: string, note: string | undefined): Task {
-    this.#assigned(id, agentId, ["claimed"], "report progress on");
+    const t = this.#assigned(id, agentId, ["claimed"], "report progress on");
     const now = this.now();
     this.sql.exec("UPDATE tasks SET progress_at = ?, lease_until = ?, updated_at = ? WHERE id = ?", now, now + CLAIM_LEASE_MS, now, id);
     this.#event(id, now, "progress", agentId, note ?? null);
+    this.#touch(t);
     this.schedule.set(leaseKey(id), now + CLAIM_LEASE_MS);
     return toTask(this.require(id));
   }
 
+  /**
+   * The agent waits on someone else (an approval) for as long as it takes: the task stays claimed
+   * with no lease (a resting seed makes no wakeups meanwhile); the next progress re-arms the lease.
+   */
+  wait(id: string, agentId: string, note: string | undefined): Task {
+    const t = this.#assigned(id, agentId, ["claimed"], "wait on");
+    const now = this.now();
+    this.sql.exec("UPDATE tasks SET progress_at = ?, lease_until = NULL, updated_at = ? WHERE id = ?", now, now, id);
+    this.#event(id, now, "waiting", agentId, note ?? null);
+    this.#touch(t);
+    this.schedule.remove(leaseKey(id));
+    return toTask(this.require(id));
+  }
+
   complete(id: string, agentId: string, result: unknown): Task {
-    this.#assigned(id, agentId, ["dispatched", "claimed"], "complete");
+    const t = this.#assigned(id, agentId, ["dispatched", "claimed"], "complete");
     const now = this.now();
     this.sql.exec(
-      "UPDATE tasks SET state = 'done', done_at = ?, progress_at = ?, lease_until = NULL, result = ?, updated_at = ? WHERE id = ?",
-      now, now, result === undefined ? null : JSON.stringify(result), now, id,
+      "UPDATE tasks SET state = 'done', done_at = ?, finished_at = ?, progress_at = ?, lease_until = NULL, result = ?, updated_at = ? WHERE id = ?",
+      now, now, now, result === undefined ? null : JSON.stringify(result), now, id,
     );
-    this.#finish(id, now, "done", agentId, null);
+    this.#finish(t, now, "done", agentId, null);
     this.schedule.wake(now);
     return toTask(this.require(id));
   }
@@ -113,8 +163,8 @@ export class Ledger {
       this.reopen(id, agentId, `failed (retryable): ${reason}`, true);
     } else {
       const now = this.now();
-      this.sql.exec("UPDATE tasks SET state = 'failed', lease_until = NULL, reason = ?, updated_at = ? WHERE id = ?", reason, now, id);
-      this.#finish(id, now, "failed", agentId, reason);
+      this.sql.exec("UPDATE tasks SET state = 'failed', finished_at = ?, lease_until = NULL, reason = ?, updated_at = ? WHERE id = ?", now, reason, now, id);
+      this.#finish(t, now, "failed", agentId, reason);
       this.schedule.wake(now);
     }
     return toTask(this.require(id));
@@ -131,6 +181,7 @@ export class Ledger {
       .toArray();
     if (moved.length === 0) return false;
     this.#event(id, now, "dispatched", "mind", agentId);
+    this.#touch(this.require(id));
     this.schedule.set(leaseKey(id), now + DISPATCH_LEASE_MS);
     return true;
   }
@@ -144,12 +195,13 @@ export class Ledger {
     const now = this.now();
     if (t.attempts >= MAX_ATTEMPTS) {
       const reason = `gave up after ${t.attempts} attempts (last: ${note})`;
-      this.sql.exec("UPDATE tasks SET state = 'failed', lease_until = NULL, reason = ?, updated_at = ? WHERE id = ?", reason, now, id);
-      this.#finish(id, now, "failed", actor, reason);
+      this.sql.exec("UPDATE tasks SET state = 'failed', finished_at = ?, lease_until = NULL, reason = ?, updated_at = ? WHERE id = ?", now, reason, now, id);
+      this.#finish(t, now, "failed", actor, reason);
       return;
     }
     this.sql.exec("UPDATE tasks SET state = 'open', assignee = NULL, assigned_at = NULL, lease_until = NULL, updated_at = ? WHERE id = ?", now, id);
     this.#event(id, now, "open", actor, note);
+    this.#touch(t); // the agent it leaves, too
     this.schedule.remove(leaseKey(id));
     if (wake) this.schedule.wake(now);
   }
@@ -159,8 +211,8 @@ export class Ledger {
     const t = this.find(id);
     const now = this.now();
     if (!t || t.deadline === null || t.deadline > now || !["open", "dispatched", "claimed"].includes(t.state)) return false;
-    this.sql.exec("UPDATE tasks SET state = 'expired', lease_until = NULL, reason = 'deadline passed', updated_at = ? WHERE id = ?", now, id);
-    this.#finish(id, now, "expired", "mind", null);
+    this.sql.exec("UPDATE tasks SET state = 'expired', finished_at = ?, lease_until = NULL, reason = 'deadline passed', updated_at = ? WHERE id = ?", now, now, id);
+    this.#finish(t, now, "expired", "mind", null);
     for (const key of subsystemKeys(t)) this.noteMissedDeadline(key, t.deadline);
     return true;
   }
@@ -168,10 +220,11 @@ export class Ledger {
   /** Remembers the earliest deadline a subsystem let pass (cleared in effect by its next progress). */
   noteMissedDeadline(key: string, deadline: number): void {
     const [kind, ...rest] = key.split(":");
+    // A deadline missed before the subsystem's last progress is forgiven: the newer one replaces it.
     this.sql.exec(
       `INSERT INTO subsystems (key, kind, name, missed_deadline_at, dirty, updated_at) VALUES (?, ?, ?, ?, 1, ?)
-       ON CONFLICT (key) DO UPDATE SET dirty = 1, missed_deadline_at = CASE
-         WHEN missed_deadline_at IS NULL OR missed_deadline_at < COALESCE(last_progress_at, 0) THEN excluded.missed_deadline_at
+       ON CONFLICT (key) DO UPDATE SET dirty = MAX(dirty, 1), missed_deadline_at = CASE
+         WHEN missed_deadline_at IS NULL OR missed_deadline_at < COALESCE(json_extract(report, '$.lastProgressAt'), 0) THEN excluded.missed_deadline_at
          ELSE MIN(missed_deadline_at, excluded.missed_deadline_at) END`,
       key, kind!, rest.join(":"), deadline, this.now(),
     );
@@ -189,11 +242,17 @@ export class Ledger {
     return t;
   }
 
-  #finish(id: string, at: number, state: "done" | "failed" | "expired", actor: string, note: string | null): void {
-    this.#event(id, at, state, actor, note);
+  #finish(t: TaskRow, at: number, state: "done" | "failed" | "expired", actor: string, note: string | null): void {
+    this.#event(t.id, at, state, actor, note);
     this.recordOutcome(state, at);
-    this.schedule.remove(leaseKey(id));
-    this.schedule.remove(deadlineKey(id));
+    this.#touch(t);
+    this.schedule.remove(leaseKey(t.id));
+    this.schedule.remove(deadlineKey(t.id));
+  }
+
+  /** The task's subsystems are evaluated at the next cycle (not during an open import: see subsystem-store). */
+  #touch(t: { capability: string; source: string; assignee: string | null }): void {
+    markDirty(this.sql, subsystemKeys(t), 1, this.now());
   }
 
   recordOutcome(state: "done" | "failed" | "expired", at: number): void {
@@ -201,7 +260,7 @@ export class Ledger {
     this.sql.exec(`INSERT INTO outcome_hours (hour, ${col}) VALUES (?, 1) ON CONFLICT (hour) DO UPDATE SET ${col} = ${col} + 1`, Math.floor(at / HOUR_MS));
   }
 
-  #event(id: string, at: number, state: TaskState | "progress", actor: string, note: string | null): void {
+  #event(id: string, at: number, state: TaskState | "progress" | "waiting", actor: string, note: string | null): void {
     this.sql.exec("INSERT INTO task_events (task_id, at, state, actor, note) VALUES (?, ?, ?, ?, ?)", id, at, state, actor, note);
   }
 }

@@ -1,30 +1,40 @@
 // The one place a cycle's decisions and outcomes become an episodic memory (issue 6: "the mind
-// records each cycle's decisions and outcomes as episodic memory").
+// records each cycle's decisions and outcomes as episodic memory"). They expire (30 days by
+// default, `memoryDays` in the mind's settings) and are tagged `cycle`, so recall leaves them out
+// unless asked for them (issue 10).
 import { remember } from "../../lib/memory/remember.ts";
 import type { Bindings } from "../../workers/app-env.ts";
 import { openDb } from "../../workers/db.ts";
+
+export const DEFAULT_MEMORY_DAYS = 30;
+const DAY_MS = 86_400_000;
 
 export type CycleSummary = {
   cycle: number;
   startedAt: number;
   endedAt: number;
   did: Record<string, number>;
-  stalled: string[];
+  /** Subsystems flagged after the cycle, e.g. `capability:payroll (stalled)`. */
+  flagged: string[];
   regime: string;
+  days?: number | undefined;
 };
 
-/** Only cycles that did something or saw a stall are worth remembering; idle ones are not. */
+/** Counters that say the cycle looked, not that it did anything: they alone are not worth a memory. */
+const LOOKING = new Set(["evaluated", "alerts", "alertErrors"]);
+
+/** Only cycles that acted or saw a flag appear or clear are worth remembering. */
 export function worthRemembering(s: CycleSummary): boolean {
-  return s.stalled.length > 0 || Object.values(s.did).some((n) => n > 0);
+  return Object.entries(s.did).some(([k, n]) => n > 0 && !LOOKING.has(k));
 }
 
 export function describeCycle(s: CycleSummary): string {
   const did = Object.entries(s.did)
-    .filter(([, n]) => n > 0)
+    .filter(([k, n]) => n > 0 && !LOOKING.has(k))
     .map(([k, n]) => `${k} ${n}`)
     .join(", ");
-  const stalled = s.stalled.length ? ` Stalled: ${s.stalled.join(", ")}.` : "";
-  return `Mind cycle ${s.cycle} (${new Date(s.startedAt).toISOString()}): ${did || "nothing to do"}. Regime ${s.regime}.${stalled}`;
+  const flagged = s.flagged.length ? ` Flagged: ${s.flagged.join(", ")}.` : "";
+  return `Mind cycle ${s.cycle} (${new Date(s.startedAt).toISOString()}): ${did || "nothing to do"}. Regime ${s.regime}.${flagged}`;
 }
 
 /**
@@ -36,7 +46,13 @@ export async function recordCycleMemory(env: Bindings, summary: CycleSummary): P
   try {
     await remember(
       openDb(env),
-      { kind: "episodic", text: describeCycle(summary), tags: ["mind", "cycle", `regime:${summary.regime}`], source: "mind" },
+      {
+        kind: "episodic",
+        text: describeCycle(summary),
+        tags: ["mind", "cycle", `regime:${summary.regime}`],
+        source: "mind",
+        expiresAt: summary.endedAt + (summary.days ?? DEFAULT_MEMORY_DAYS) * DAY_MS,
+      },
       { env, now: summary.endedAt },
     );
   } catch (err) {

@@ -1,7 +1,9 @@
 // The alarm: the only thing that runs a cycle. Idempotent (nothing due → no cycle), records every
 // cycle in the cycle log, retries a cycle that threw with backoff, and re-arms in `finally`.
 import type { Bindings } from "../../workers/app-env.ts";
+import type { Alerts } from "./alerts.ts";
 import type { Coherence } from "./coherence.ts";
+import type { CronSchedules } from "./cron-schedules.ts";
 import { runCycle } from "./cycle.ts";
 import type { EventStore } from "./event-store.ts";
 import type { Ledger } from "./ledger.ts";
@@ -23,6 +25,8 @@ export type MindParts = {
   events: EventStore;
   rules: Rules;
   coherence: Coherence;
+  alerts: Alerts;
+  crons: CronSchedules;
   awake: { value: boolean };
   arm(): Promise<void>;
 };
@@ -64,6 +68,8 @@ export async function runAlarm(mind: MindParts): Promise<void> {
         settings: mind.settings,
         schedule: mind.schedule,
         coherence: mind.coherence,
+        alerts: mind.alerts,
+        crons: mind.crons,
         io: mind.io,
         now: () => mind.now(),
       },
@@ -78,6 +84,7 @@ export async function runAlarm(mind: MindParts): Promise<void> {
       // New input during the cycle, or work left over: one more cycle right away.
       if (out.again || mind.schedule.wakes !== wakesBefore) mind.schedule.set(WAKE, endedAt);
       mind.settings.set("failedCycles", 0);
+      mind.settings.delete("firstFailedAt");
       sql.exec("DELETE FROM cycles WHERE id <= ?", cycleId - CYCLE_LOG_KEEP);
       mind.events.prune(endedAt);
     });
@@ -90,6 +97,7 @@ export async function runAlarm(mind: MindParts): Promise<void> {
     mind.storage.transactionSync(() => {
       sql.exec("UPDATE cycles SET ended_at = ?, ok = 0, error = ? WHERE id = ?", endedAt, error.slice(0, 2000), cycleId);
       mind.settings.set("failedCycles", failures);
+      if (failures === 1) mind.settings.set("firstFailedAt", startedAt);
       mind.schedule.postpone(startedAt, endedAt + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (failures - 1)));
     });
   } finally {

@@ -19,6 +19,8 @@ export type MindIo = {
   sendToInbox(agentId: string, message: PublishInput): Promise<BusResult<Published>>;
   publishAlerts(messages: PublishInput[]): Promise<BusResult<Published[]>>;
   llm(): Fetcher | undefined;
+  /** An outbound service the owner declared (`seed services set NAME`); undefined when it is not. */
+  service(name: string): Fetcher | undefined;
   credential(name: string): Promise<{ host: string; secret: string } | null>;
   masterKey(): Uint8Array;
 };
@@ -34,6 +36,12 @@ export function liveIo(env: Bindings): MindIo {
     sendToInbox: (agentId, message) => bus().sendToInbox(MIND_SENDER, agentId, message),
     publishAlerts: (messages) => bus().publish({ keyId: MIND_SENDER, kind: "agent", scopes: [] }, ALERT_TOPIC, messages),
     llm: () => env.LLM,
+    service: (name) => {
+      // Only the owner's declared services are bindings of this shape; the seed's own are refused.
+      if (!/^[A-Z][A-Z0-9_]{0,31}$/.test(name) || ["LIBSQL", "BUS", "MIND", "AUDIT"].includes(name) || name.startsWith("SEED_")) return undefined;
+      const b = (env as unknown as Record<string, unknown>)[name];
+      return b && typeof (b as Fetcher).fetch === "function" ? (b as Fetcher) : undefined;
+    },
     credential: (name) => getCredential(openDb(env), masterKeyFromHex(env.SEED_MASTER_KEY), name),
     masterKey: () => (master ??= masterKeyFromHex(env.SEED_MASTER_KEY)),
   };

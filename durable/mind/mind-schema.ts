@@ -1,6 +1,10 @@
-// The Mind object's own SQLite schema. Applied in the constructor; every statement is idempotent.
+// The Mind object's own SQLite schema as versioned migrations (lib/do-migrations.ts): a seed made
+// by an older build is brought forward at start. Never edit a migration that has shipped; add one.
 // Indexes are chosen so a cycle reads what changed and what is open, never the whole history.
-export const MIND_SCHEMA = [
+import type { Migration } from "../../lib/do-migrations.ts";
+
+/** Version 1: the schema as first shipped (every statement idempotent, so existing seeds pass). */
+const V1 = [
   `CREATE TABLE IF NOT EXISTS tasks (
      id TEXT PRIMARY KEY,
      title TEXT NOT NULL,
@@ -115,4 +119,118 @@ export const MIND_SCHEMA = [
      updated_at INTEGER NOT NULL
    )`,
   `CREATE INDEX IF NOT EXISTS subsystems_watch ON subsystems (key) WHERE open > 0 OR stalled = 1 OR dirty = 1`,
+];
+
+/**
+ * Version 2 (issue 10): every finished task has `finished_at`; a task records its `origin` and the
+ * caller's `label`; subsystems keep their last evaluation (flags, pace, outcomes) and are
+ * re-evaluated only when marked dirty; expectations, cron schedules, imports as units, alerts and
+ * their outbox. Per-subsystem indexes serve "open work" and "latest outcomes".
+ */
+const V2 = [
+  `ALTER TABLE tasks ADD COLUMN finished_at INTEGER`,
+  `ALTER TABLE tasks ADD COLUMN label TEXT`,
+  `ALTER TABLE tasks ADD COLUMN origin TEXT NOT NULL DEFAULT 'api'`,
+  `UPDATE tasks SET finished_at = COALESCE(done_at, updated_at) WHERE state IN ('done', 'failed', 'expired')`,
+  `UPDATE tasks SET origin = 'rule' WHERE event_id IS NOT NULL`,
+  `UPDATE tasks SET origin = 'import' WHERE id IN (SELECT task_id FROM task_events WHERE actor = 'import')`,
+  `DROP INDEX IF EXISTS tasks_capability_progress`,
+  `DROP INDEX IF EXISTS tasks_source_progress`,
+  `DROP INDEX IF EXISTS tasks_assignee_progress`,
+  `DROP INDEX IF EXISTS tasks_capability_done`,
+  `DROP INDEX IF EXISTS tasks_source_done`,
+  `DROP INDEX IF EXISTS tasks_assignee_done`,
+  `CREATE INDEX tasks_source_state ON tasks (source, state, created_at)`,
+  `CREATE INDEX tasks_assignee_state ON tasks (assignee, state, assigned_at)`,
+  `CREATE INDEX tasks_capability_finished ON tasks (capability, finished_at, state) WHERE finished_at IS NOT NULL`,
+  `CREATE INDEX tasks_source_finished ON tasks (source, finished_at, state) WHERE finished_at IS NOT NULL`,
+  `CREATE INDEX tasks_assignee_finished ON tasks (assignee, finished_at, state) WHERE finished_at IS NOT NULL`,
+  `CREATE INDEX tasks_finished ON tasks (finished_at, state) WHERE finished_at IS NOT NULL`,
+  // A subsystem's last evaluation as its report entry (JSON); dirty 1 = evaluate at the next
+  // cycle, 2 = touched by an import still open (evaluated when the import finishes).
+  `DROP TABLE subsystems`,
+  `CREATE TABLE subsystems (
+     key TEXT PRIMARY KEY,
+     kind TEXT NOT NULL,
+     name TEXT NOT NULL,
+     report TEXT,
+     flagged INTEGER NOT NULL DEFAULT 0,
+     dirty INTEGER NOT NULL DEFAULT 0,
+     missed_deadline_at INTEGER,
+     updated_at INTEGER NOT NULL
+   )`,
+  `CREATE INDEX subsystems_dirty ON subsystems (dirty) WHERE dirty > 0`,
+  `CREATE INDEX subsystems_flagged ON subsystems (flagged) WHERE flagged = 1`,
+  `INSERT OR IGNORE INTO subsystems (key, kind, name, dirty, updated_at) SELECT DISTINCT 'capability:' || capability, 'capability', capability, 1, 0 FROM tasks`,
+  `INSERT OR IGNORE INTO subsystems (key, kind, name, dirty, updated_at) SELECT DISTINCT 'source:' || source, 'source', source, 1, 0 FROM tasks`,
+  `INSERT OR IGNORE INTO subsystems (key, kind, name, dirty, updated_at) SELECT DISTINCT 'agent:' || assignee, 'agent', assignee, 1, 0 FROM tasks WHERE assignee IS NOT NULL`,
+  `DELETE FROM schedule WHERE key LIKE 'stall:%'`,
+  `DELETE FROM settings WHERE key IN ('ledgerCursor', 'smoothed')`,
+  `CREATE TABLE expectations (
+     key TEXT PRIMARY KEY,
+     kind TEXT NOT NULL,
+     name TEXT NOT NULL,
+     every_ms INTEGER,
+     cron TEXT,
+     tz TEXT,
+     grace_ms INTEGER NOT NULL,
+     created_at INTEGER NOT NULL
+   )`,
+  `CREATE TABLE cron_schedules (
+     name TEXT PRIMARY KEY,
+     cron TEXT NOT NULL,
+     tz TEXT NOT NULL,
+     capability TEXT NOT NULL,
+     title TEXT NOT NULL,
+     payload TEXT,
+     priority INTEGER,
+     deadline_in_ms INTEGER,
+     created_at INTEGER NOT NULL,
+     next_at INTEGER,
+     last_run_at INTEGER,
+     runs INTEGER NOT NULL DEFAULT 0,
+     missed_runs INTEGER NOT NULL DEFAULT 0
+   )`,
+  `CREATE TABLE imports (
+     id TEXT PRIMARY KEY,
+     started_at INTEGER NOT NULL,
+     last_batch_at INTEGER NOT NULL,
+     batches INTEGER NOT NULL DEFAULT 0,
+     imported INTEGER NOT NULL DEFAULT 0,
+     skipped INTEGER NOT NULL DEFAULT 0,
+     finished_at INTEGER,
+     ended TEXT
+   )`,
+  `CREATE INDEX imports_open ON imports (last_batch_at) WHERE finished_at IS NULL`,
+  // One row per condition of a subsystem (or a quarantined event) while it lasts; reminders back off.
+  `CREATE TABLE alerts (
+     key TEXT PRIMARY KEY,
+     type TEXT NOT NULL,
+     condition TEXT NOT NULL,
+     kind TEXT,
+     name TEXT,
+     since INTEGER,
+     opened_at INTEGER NOT NULL,
+     closed_at INTEGER,
+     sends INTEGER NOT NULL DEFAULT 0,
+     next_reminder_at INTEGER
+   )`,
+  `CREATE INDEX alerts_reminder ON alerts (next_reminder_at) WHERE closed_at IS NULL`,
+  // What must still reach the bus topic and the webhook; a delivery keeps its id across retries.
+  `CREATE TABLE alert_outbox (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     body TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     bus_sent INTEGER NOT NULL DEFAULT 0,
+     hook_state TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     last_error TEXT
+   )`,
+];
+
+export const MIND_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "initial", up: V1 },
+  { version: 2, name: "issue 10: outcomes, expectations, schedules, imports, alerts", up: V2 },
 ];

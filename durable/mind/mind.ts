@@ -1,15 +1,23 @@
 import { DurableObject } from "cloudflare:workers";
-import type { CoherenceReport, CycleRecord, ImportLine, MindResult, MindStatus, Mode, PlannerConfig, Rule, RuleInput, SourceInfo, Task, TaskChange, TaskInput, TaskState, WebhookScheme } from "../../lib/mind/wire.ts";
+import { migrate } from "../../lib/do-migrations.ts";
+import type {
+  AlertInfo, CheckinInput, CoherenceReport, CycleRecord, ExpectationInfo, ExpectationInput, ImportLine, MindResult, MindStatus, Mode, NotifyInfo, NotifyInput,
+  PlannerConfig, Rule, RuleInput, ScheduleInfo, ScheduleInput, SourceInfo, SubsystemKind, Task, TaskChange, TaskInput, TaskState, Watch, WebhookScheme,
+} from "../../lib/mind/wire.ts";
 import type { Bindings } from "../../workers/app-env.ts";
-import type { Ping } from "../bus/bus.ts";
+import { sealNotifySecret } from "./alert-delivery.ts";
+import { Alerts } from "./alerts.ts";
+import { checkin, type CheckinResult } from "./checkins.ts";
 import { Coherence } from "./coherence.ts";
+import { CronSchedules } from "./cron-schedules.ts";
 import { EventStore, type EventInfo, type EventState } from "./event-store.ts";
-import { importTasks, type ImportReport } from "./ledger-import.ts";
+import { listExpectations, putExpectation, removeExpectation } from "./expectations.ts";
+import { importBatch, type ImportReport } from "./ledger-import.ts";
 import { Ledger } from "./ledger.ts";
 import { liveIo, type MindIo } from "./mind-io.ts";
 import { runAlarm, type MindParts } from "./mind-alarm.ts";
-import { MIND_SCHEMA } from "./mind-schema.ts";
-import { coherenceReport, cycleLog, mindStatus } from "./mind-views.ts";
+import { MIND_MIGRATIONS } from "./mind-schema.ts";
+import { coherenceReport, cycleLog, mindStatus, watchOf } from "./mind-views.ts";
 import { run, runAsync } from "./result.ts";
 import { Rules } from "./rules.ts";
 import { Schedule } from "./schedule.ts";
@@ -20,7 +28,11 @@ import { sealSourceSecret, WebhookIntake, type HookHeaders } from "./webhook-int
 /** Who is asking, as the Worker authenticated them. */
 export type Actor = { kind: "root" | "agent" | "helper"; keyId: string };
 
-const actorName = (a: Actor) => (a.kind === "root" ? "owner" : `${a.kind}:${a.keyId}`);
+/** The name a caller is recorded under, as a task's source and in its history (issue 9.10). */
+export const actorName = (a: Actor) => (a.kind === "root" ? "owner" : `${a.kind}:${a.keyId}`);
+
+/** What readyz reads: `ok` false (with `late`) when the mind is not on time. */
+export type MindPing = { object: "mind"; ok: boolean; at: number; late?: { reason: NonNullable<Watch["reason"]>; lateByMs: number | null; dueAt: number | null } };
 
 /**
  * The seed's always-on loop, driven only by its alarm. The work ledger, the schedule, webhook
@@ -38,13 +50,15 @@ export class Mind extends DurableObject<Env> {
   readonly events: EventStore;
   readonly rules: Rules;
   readonly coherence: Coherence;
+  readonly alerts: Alerts;
+  readonly crons: CronSchedules;
   readonly intake: WebhookIntake;
   readonly awake = { value: false };
   readonly parts: MindParts;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    for (const stmt of MIND_SCHEMA) ctx.storage.sql.exec(stmt);
+    migrate(ctx.storage, MIND_MIGRATIONS);
     const now = () => this.clock.now();
     const sql = ctx.storage.sql;
     this.io = liveIo(env as unknown as Bindings);
@@ -53,7 +67,9 @@ export class Mind extends DurableObject<Env> {
     this.ledger = new Ledger(sql, now, this.schedule);
     this.events = new EventStore(sql, now);
     this.rules = new Rules(sql, now);
-    this.coherence = new Coherence(sql, this.settings, this.schedule);
+    this.coherence = new Coherence(sql, this.schedule);
+    this.alerts = new Alerts(sql, this.schedule, now, () => this.settings.get("notify") !== undefined);
+    this.crons = new CronSchedules(sql, this.schedule, now);
     this.intake = new WebhookIntake(this.events, () => this.io.masterKey(), now);
     const self = this;
     this.parts = {
@@ -69,6 +85,8 @@ export class Mind extends DurableObject<Env> {
       events: this.events,
       rules: this.rules,
       coherence: this.coherence,
+      alerts: this.alerts,
+      crons: this.crons,
       awake: this.awake,
       arm: () => this.arm(),
     };
@@ -76,14 +94,17 @@ export class Mind extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(() => this.arm());
   }
 
-  ping(): Ping {
-    return { object: "mind", ok: true, at: Date.now() };
+  /** For readyz: answers, and says whether the mind is on time. */
+  async ping(): Promise<MindPing> {
+    const w = watchOf(this.parts, await this.ctx.storage.getAlarm());
+    const at = this.clock.now();
+    return w.late ? { object: "mind", ok: false, at, late: { reason: w.reason!, lateByMs: w.lateByMs, dueAt: w.dueAt } } : { object: "mind", ok: true, at };
   }
 
   // ---- the work ledger
 
   async createTask(actor: Actor, input: TaskInput): Promise<MindResult<Task>> {
-    const r = run(() => this.ctx.storage.transactionSync(() => this.ledger.create(input, actorName(actor), { source: actorName(actor) })));
+    const r = run(() => this.ctx.storage.transactionSync(() => this.ledger.create(input, actorName(actor), { source: actorName(actor), origin: "api" })));
     await this.arm();
     return r;
   }
@@ -96,7 +117,7 @@ export class Mind extends DurableObject<Env> {
     return this.ledger.list(filter);
   }
 
-  async transition(agentId: string, id: string, action: "claim" | "progress" | "complete" | "fail", input: { note?: string; result?: unknown; reason?: string; retryable?: boolean }): Promise<MindResult<Task>> {
+  async transition(agentId: string, id: string, action: "claim" | "progress" | "wait" | "complete" | "fail", input: { note?: string; result?: unknown; reason?: string; retryable?: boolean }): Promise<MindResult<Task>> {
     const r = run(() =>
       this.ctx.storage.transactionSync(() => {
         switch (action) {
@@ -104,6 +125,8 @@ export class Mind extends DurableObject<Env> {
             return this.ledger.claim(id, agentId);
           case "progress":
             return this.ledger.progress(id, agentId, input.note);
+          case "wait":
+            return this.ledger.wait(id, agentId, input.note);
           case "complete":
             return this.ledger.complete(id, agentId, input.result);
           case "fail":
@@ -115,10 +138,100 @@ export class Mind extends DurableObject<Env> {
     return r;
   }
 
-  async importTasks(lines: ImportLine[]): Promise<ImportReport> {
-    const r = this.ctx.storage.transactionSync(() => importTasks(this.ledger, this.settings, lines));
+  /** One batch of an import; batches with the same id are one unit (see ledger-import.ts). */
+  async importTasks(lines: ImportLine[], importId?: string, final = true): Promise<ImportReport> {
+    const r = this.ctx.storage.transactionSync(() => importBatch(this.ledger, lines, importId, final));
     await this.arm();
     return r;
+  }
+
+  // ---- check-ins, expectations, recurring work
+
+  async checkin(actor: Actor, name: string, input: CheckinInput): Promise<MindResult<CheckinResult>> {
+    const r = run(() => this.ctx.storage.transactionSync(() => checkin(this.ledger, actorName(actor), name, input)));
+    await this.arm();
+    return r;
+  }
+
+  async putExpectation(name: string, input: ExpectationInput): Promise<MindResult<{ expectation: ExpectationInfo; created: boolean }>> {
+    const r = run(() =>
+      this.ctx.storage.transactionSync(() => {
+        const out = putExpectation(this.ctx.storage.sql, name, input, this.clock.now());
+        this.schedule.wake(this.clock.now());
+        return out;
+      }),
+    );
+    await this.arm();
+    return r;
+  }
+
+  listExpectations(): ExpectationInfo[] {
+    return listExpectations(this.ctx.storage.sql);
+  }
+
+  async removeExpectation(kind: SubsystemKind, name: string): Promise<boolean> {
+    const gone = this.ctx.storage.transactionSync(() => {
+      const g = removeExpectation(this.ctx.storage.sql, kind, name, this.clock.now());
+      if (g) this.schedule.wake(this.clock.now());
+      return g;
+    });
+    await this.arm();
+    return gone;
+  }
+
+  async putSchedule(input: ScheduleInput): Promise<MindResult<{ schedule: ScheduleInfo; created: boolean }>> {
+    const r = run(() => this.ctx.storage.transactionSync(() => this.crons.put(input)));
+    await this.arm();
+    return r;
+  }
+
+  listSchedules(): ScheduleInfo[] {
+    return this.crons.list();
+  }
+
+  async removeSchedule(name: string): Promise<boolean> {
+    const gone = this.crons.remove(name);
+    await this.arm();
+    return gone;
+  }
+
+  // ---- telling someone
+
+  async setNotify(input: NotifyInput | null): Promise<MindResult<{ notify: NotifyInfo | null; secret: string | null }>> {
+    return runAsync(async () => {
+      if (input === null) {
+        this.settings.delete("notify");
+        return { notify: null, secret: null };
+      }
+      const sealed = await sealNotifySecret(this.io.masterKey(), input.secret);
+      const createdAt = this.clock.now();
+      this.settings.set("notify", { service: input.service, url: input.url, secret: sealed.ciphertext, createdAt });
+      return { notify: { service: input.service, url: input.url, createdAt }, secret: sealed.generated };
+    });
+  }
+
+  getNotify(): NotifyInfo | null {
+    const n = this.settings.get("notify");
+    return n ? { service: n.service, url: n.url, createdAt: n.createdAt } : null;
+  }
+
+  listAlerts(limit: number): { alerts: AlertInfo[]; undelivered: { id: string; type: string; attempts: number; hook: string; bus: boolean; lastError: string | null }[] } {
+    const alerts = this.alerts.list(limit).map((a) => ({
+      key: a.key,
+      type: a.type,
+      condition: a.condition,
+      subsystem: a.kind && a.name ? { kind: a.kind as SubsystemKind, name: a.name } : null,
+      since: a.since,
+      openedAt: a.opened_at,
+      closedAt: a.closed_at,
+      sends: a.sends,
+      nextReminderAt: a.next_reminder_at,
+    }));
+    const undelivered = this.ctx.storage.sql
+      .exec<{ id: string; body: string; attempts: number; hook_state: string; bus_sent: number; last_error: string | null }>("SELECT id, body, attempts, hook_state, bus_sent, last_error FROM alert_outbox ORDER BY seq LIMIT ?", limit)
+      .toArray()
+      .map((r) => ({ id: r.id, type: (JSON.parse(r.body) as { type: string }).type, attempts: r.attempts, hook: r.hook_state, bus: r.bus_sent === 1, lastError: r.last_error }));
+    return { alerts, undelivered };
   }
 
   // ---- webhooks, rules, planner, mode
@@ -185,12 +298,12 @@ export class Mind extends DurableObject<Env> {
 
   // ---- what the mind shows
 
-  status(): MindStatus {
-    return mindStatus(this.parts);
+  async status(): Promise<MindStatus> {
+    return mindStatus(this.parts, await this.ctx.storage.getAlarm());
   }
 
-  coherenceReport(windowMs: number): CoherenceReport {
-    return coherenceReport(this.parts, windowMs);
+  async coherenceReport(windowMs: number): Promise<CoherenceReport> {
+    return coherenceReport(this.parts, windowMs, await this.ctx.storage.getAlarm());
   }
 
   cycles(limit: number): CycleRecord[] {

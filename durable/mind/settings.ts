@@ -1,15 +1,18 @@
 // Small named values of the mind (mode, planner, cursors, smoothed coherence) as JSON rows.
 import type { Mode, PlannerConfig } from "../../lib/mind/wire.ts";
-import type { Smoothed } from "../../lib/mind/ewma.ts";
+import type { NotifyConfig } from "./alert-delivery.ts";
 
 type Shapes = {
   mode: Mode;
   planner: PlannerConfig;
-  /** The last task_events seq a cycle measured: the next cycle's window starts after it. */
-  ledgerCursor: number;
-  smoothed: Smoothed;
   /** Consecutive cycles that threw: the retry backs off with it. */
   failedCycles: number;
+  /** When the first of those failed cycles started (the watcher says how late the mind is from it). */
+  firstFailedAt: number;
+  /** The outbound notification webhook (its secret sealed under master.key). */
+  notify: NotifyConfig;
+  /** How long the mind's cycle memories are kept (days). */
+  memoryDays: number;
   /** Consecutive cycles that found open work no live agent can take. */
   idleDispatches: number;
 };

@@ -1,5 +1,5 @@
 // A task as stored in the Mind's SQLite, and as the API shows it.
-import type { Task, TaskState } from "../../lib/mind/wire.ts";
+import type { Task, TaskChange, TaskOrigin, TaskState } from "../../lib/mind/wire.ts";
 
 export type TaskRow = {
   id: string;
@@ -20,6 +20,9 @@ export type TaskRow = {
   result: string | null;
   reason: string | null;
   event_id: string | null;
+  finished_at: number | null;
+  label: string | null;
+  origin: TaskOrigin;
   updated_at: number;
 };
 
@@ -32,6 +35,8 @@ export function toTask(r: TaskRow): Task {
     capability: r.capability,
     payload: json(r.payload),
     source: r.source,
+    label: r.label,
+    origin: r.origin,
     priority: r.priority,
     createdAt: r.created_at,
     deadline: r.deadline,
@@ -40,6 +45,7 @@ export function toTask(r: TaskRow): Task {
     attempts: r.attempts,
     result: json(r.result),
     reason: r.reason,
+    finishedAt: r.finished_at,
     updatedAt: r.updated_at,
     leaseUntil: r.lease_until,
     eventId: r.event_id,
@@ -51,4 +57,16 @@ export function subsystemKeys(t: { capability: string; source: string; assignee:
   const keys = [`capability:${t.capability}`, `source:${t.source}`];
   if (t.assignee) keys.push(`agent:${t.assignee}`);
   return keys;
+}
+
+/**
+ * The history an imported task brings in its columns (seq 0: not ledger events): its arrival, and —
+ * while nothing happened to it here since — its hand-over or its end as imported.
+ */
+export function synthesizedHistory(t: TaskRow, liveEvents: number): TaskChange[] {
+  const out: TaskChange[] = [{ seq: 0, at: t.created_at, state: "open", actor: "import", note: null }];
+  if (liveEvents > 0) return out;
+  if (t.assignee && (t.state === "dispatched" || t.state === "claimed")) out.push({ seq: 0, at: t.progress_at ?? t.created_at, state: t.state, actor: "import", note: t.assignee });
+  if (t.finished_at !== null) out.push({ seq: 0, at: t.finished_at, state: t.state, actor: "import", note: t.reason });
+  return out;
 }

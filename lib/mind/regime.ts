@@ -13,12 +13,18 @@ export function backlogIsHigh(backlog: number, doneInWindow: number): boolean {
 /**
  * flow: completing, little waiting. coercion: completing but work piles up (pushed harder than it
  * can go). chaos: little waiting but much of it fails. stall: failing or idle with work waiting.
- * With no outcome in the window there is no signal, never "flow".
+ * With no outcome in the window there is no signal, never "flow". A flagged subsystem outweighs
+ * the averages: never `flow` or `coercion` while something is stalled or missed (→ `stall`) or
+ * failing (→ `chaos`) — a healthy majority must not hide a dead part.
  */
-export function regimeOf(input: { signal: boolean; C: number | null; backlog: number; doneInWindow: number }): Regime {
+export function regimeOf(input: { signal: boolean; C: number | null; backlog: number; doneInWindow: number; flagged?: { stalled: number; failing: number; missed: number } }): Regime {
   if (!input.signal || input.C === null) return "no_signal";
   const completing = input.C >= COMPLETION_HIGH;
   const piling = backlogIsHigh(input.backlog, input.doneInWindow);
-  if (completing) return piling ? "coercion" : "flow";
-  return piling ? "stall" : "chaos";
+  const base: Regime = completing ? (piling ? "coercion" : "flow") : piling ? "stall" : "chaos";
+  const f = input.flagged;
+  if (!f || (base !== "flow" && base !== "coercion")) return base;
+  if (f.stalled > 0 || f.missed > 0) return "stall";
+  if (f.failing > 0) return "chaos";
+  return base;
 }

@@ -2,6 +2,9 @@
 // ledger's tasks, webhook sources, rules, the planner's settings and what the mind reports.
 import { z } from "zod";
 import { CREDENTIAL_NAME } from "../credentials.ts";
+import { checkCron, CronError } from "./cron.ts";
+import type { OutcomeCounts } from "./failing.ts";
+import type { Pace } from "./stall.ts";
 
 export const TASK_STATES = ["open", "dispatched", "claimed", "done", "failed", "expired"] as const;
 export type TaskState = (typeof TASK_STATES)[number];
@@ -33,7 +36,8 @@ export const TaskInput = z
     title: z.string().min(1).max(500),
     capability,
     payload: z.json().optional(),
-    source: sourceName.optional(),
+    /** The caller's own label for where the work comes from; `source` is always who asked (issue 9.10). */
+    label: z.string().min(1).max(200).optional(),
     priority: priority.optional(),
     /** An absolute deadline, or `deadlineInMs` from now on the mind's clock; not both. */
     deadline: Time.optional(),
@@ -74,7 +78,90 @@ export const ImportLine = z
 export type ImportLine = z.output<typeof ImportLine>;
 
 export const MAX_IMPORT_BATCH = 5000;
-export const ImportBatch = z.object({ tasks: z.array(z.unknown()).min(1).max(MAX_IMPORT_BATCH) }).strict();
+export const IMPORT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+/**
+ * One request of an import. Batches with the same `importId` are one unit: the mind evaluates
+ * what they touch only once the batch with `final: true` arrived (or the import went quiet).
+ */
+export const ImportBatch = z
+  .object({
+    tasks: z.array(z.unknown()).max(MAX_IMPORT_BATCH),
+    importId: z.string().regex(IMPORT_ID, "import ids are [A-Za-z0-9][A-Za-z0-9._:-]{0,63}").optional(),
+    final: z.boolean().default(true),
+  })
+  .strict()
+  .refine((b) => b.tasks.length > 0 || b.importId !== undefined, { message: "an import needs at least one task (or an importId to finish)", path: ["tasks"] });
+
+const cronSpec = (v: { cron?: string; tz?: string }, ctx: z.RefinementCtx) => {
+  if (v.cron === undefined) return;
+  try {
+    checkCron({ cron: v.cron, tz: v.tz ?? "UTC" });
+  } catch (err) {
+    ctx.addIssue({ code: "custom", path: ["cron"], message: err instanceof CronError ? err.message : "not a cron expression" });
+  }
+};
+const DAY_MS = 86_400_000;
+const period = z.number().int().min(60_000).max(366 * DAY_MS);
+const cronText = z.string().min(9).max(200);
+const tz = z.string().min(1).max(64).regex(/^[A-Za-z0-9_+\-/]+$/, "a time zone like UTC or Europe/Paris");
+
+export const SUBSYSTEM_KINDS = ["capability", "agent", "source"] as const;
+
+/** `seed expect NAME`: completions at least every N (or on a cron), with a grace. */
+export const ExpectationInput = z
+  .object({
+    kind: z.enum(SUBSYSTEM_KINDS).default("capability"),
+    everyMs: period.optional(),
+    cron: cronText.optional(),
+    tz: tz.optional(),
+    graceMs: z.number().int().min(0).max(30 * DAY_MS).optional(),
+  })
+  .strict()
+  .refine((e) => (e.everyMs === undefined) !== (e.cron === undefined), { message: "give everyMs or cron, exactly one", path: ["everyMs"] })
+  .refine((e) => e.tz === undefined || e.cron !== undefined, { message: "tz applies to a cron only", path: ["tz"] })
+  .superRefine(cronSpec);
+export type ExpectationInput = z.output<typeof ExpectationInput>;
+
+/** `seed schedule add`: recurring work made by the mind's own alarm. */
+export const ScheduleInput = z
+  .object({
+    name: z.string().regex(SOURCE_NAME, "schedule names are [a-z0-9][a-z0-9._:-]{0,63}"),
+    cron: cronText,
+    tz: tz.default("UTC"),
+    capability,
+    title: z.string().min(1).max(500),
+    payload: z.json().optional(),
+    priority: priority.optional(),
+    deadlineInMs: z.number().int().min(1).max(366 * DAY_MS).optional(),
+  })
+  .strict()
+  .superRefine(cronSpec);
+export type ScheduleInput = z.output<typeof ScheduleInput>;
+
+/** A check-in (Healthchecks-style) from any script with a key that may check in under this name. */
+export const CHECKIN_STATES = ["start", "success", "fail"] as const;
+export const CheckinInput = z
+  .object({
+    state: z.enum(CHECKIN_STATES).default("success"),
+    /** The run a `start` answered with; without it, success/fail close the latest open run. */
+    run: z.string().regex(TASK_ID).optional(),
+    note: z.string().max(2000).optional(),
+  })
+  .strict();
+export type CheckinInput = z.output<typeof CheckinInput>;
+
+/** The outbound notification webhook: a declared egress service, signed with Standard Webhooks. */
+export const NotifyInput = z
+  .object({
+    /** A service the owner declared (`seed services set NAME --url …`): the only way out. */
+    service: z.string().regex(/^[A-Z][A-Z0-9_]{0,31}$/, "a service name like ALERTS"),
+    /** The URL the receiver expects (its host goes in the Host header, its path is posted to). */
+    url: z.url({ protocol: /^https?$/ }).max(2000),
+    /** whsec_… ; omit to have the seed generate one (shown once). */
+    secret: z.string().min(16).max(512).optional(),
+  })
+  .strict();
+export type NotifyInput = z.output<typeof NotifyInput>;
 
 export const WEBHOOK_SCHEMES = ["standard-webhooks", "github"] as const;
 export type WebhookScheme = (typeof WEBHOOK_SCHEMES)[number];
@@ -115,12 +202,19 @@ export type PlannerConfig = z.output<typeof PlannerInput>;
 
 export const ModeInput = z.object({ mode: z.enum(MODES) }).strict();
 
+export const TASK_ORIGINS = ["api", "rule", "planner", "schedule", "checkin", "import"] as const;
+export type TaskOrigin = (typeof TASK_ORIGINS)[number];
+
 export type Task = {
   id: string;
   title: string;
   capability: string;
   payload: unknown;
+  /** Who asked for it: owner, agent:<id>, helper:<id>, a webhook source, schedule:<name>, or as imported. */
   source: string;
+  label: string | null;
+  /** How it came to be: api, rule, planner, schedule, checkin or import. */
+  origin: TaskOrigin;
   priority: number;
   createdAt: number;
   deadline: number | null;
@@ -129,28 +223,43 @@ export type Task = {
   attempts: number;
   result: unknown;
   reason: string | null;
+  finishedAt: number | null;
   updatedAt: number;
   leaseUntil: number | null;
   eventId: string | null;
 };
 
-export type TaskChange = { seq: number; at: number; state: TaskState | "progress"; actor: string; note: string | null };
+export type TaskChange = { seq: number; at: number; state: TaskState | "progress" | "waiting"; actor: string; note: string | null };
 
 export type Rule = RuleInput & { id: string; createdAt: number };
 export type SourceInfo = { name: string; scheme: WebhookScheme; createdAt: number; updatedAt: number };
 
 export type Regime = "flow" | "coercion" | "chaos" | "stall" | "no_signal";
-export type SubsystemKind = "capability" | "agent" | "source";
+export type SubsystemKind = (typeof SUBSYSTEM_KINDS)[number];
+export type SubsystemFlag = "stalled" | "failing" | "missed";
+export type { OutcomeCounts, Pace };
 
+/** One subsystem as the last evaluation saw it (README "The mind" documents every field). */
 export type Subsystem = {
   kind: SubsystemKind;
   name: string;
+  flags: SubsystemFlag[];
   open: number;
+  waitingSince: number | null;
   lastProgressAt: number | null;
-  typicalIntervalMs: number | null;
+  lastDoneAt: number | null;
+  pace: Pace;
   stalled: boolean;
   stalledSince: number | null;
-  reason: "no_progress" | "missed_deadline" | null;
+  stallReason: "no_progress" | "missed_deadline" | null;
+  stallThresholdMs: number;
+  failing: boolean;
+  failingSince: number | null;
+  outcomes: { windowMs: number; window: OutcomeCounts; evidence: OutcomeCounts };
+  expectation: { everyMs: number | null; cron: string | null; tz: string | null; graceMs: number; expectedBy: number | null } | null;
+  missed: boolean;
+  missedSince: number | null;
+  evaluatedAt: number;
 };
 
 export type Pulse = {
@@ -160,7 +269,21 @@ export type Pulse = {
   drift: number | null;
   backlog: number;
   regime: Regime;
+  /** Subsystems flagged now: any of them keeps the regime from being `flow`. */
+  flagged: { stalled: number; failing: number; missed: number };
   window: { ms: number; done: number; failed: number; expired: number; ratio: number | null };
+};
+
+/** Is the watcher itself on time? (README "The mind": the watcher is watched.) */
+export type Watch = {
+  late: boolean;
+  reason: "alarm_late" | "alarm_not_armed" | "cycles_failing" | null;
+  lateByMs: number | null;
+  /** The earliest schedule row (what the alarm should point at). */
+  dueAt: number | null;
+  alarmAt: number | null;
+  failedCycles: number;
+  lastCycleAt: number | null;
 };
 
 export type CycleRecord = {
@@ -180,15 +303,40 @@ export type MindStatus = {
   cycles: number;
   lastCycle: CycleRecord | null;
   nextWakeAt: number | null;
+  watch: Watch;
+  /** Imports still open: what they touched is evaluated once they finish. */
+  openImports: number;
 };
 
 export type CoherenceReport = {
   at: number;
   mode: Mode;
+  watch: Watch;
   pulse: Pulse;
+  /** Every subsystem with at least one flag, oldest flag first. */
+  flagged: Subsystem[];
   stalled: Subsystem[];
   subsystems: Subsystem[];
   history: { cycle: number; at: number; C: number | null; drift: number | null; backlog: number; regime: Regime; signal: Pulse["signal"] }[];
 };
+
+export type ExpectationInfo = { kind: SubsystemKind; name: string; everyMs: number | null; cron: string | null; tz: string | null; graceMs: number; createdAt: number };
+export type ScheduleInfo = {
+  name: string;
+  cron: string;
+  tz: string;
+  capability: string;
+  title: string;
+  payload?: unknown;
+  priority?: number;
+  deadlineInMs?: number;
+  createdAt: number;
+  nextAt: number | null;
+  lastRunAt: number | null;
+  runs: number;
+  missedRuns: number;
+};
+export type NotifyInfo = { service: string; url: string; createdAt: number };
+export type AlertInfo = { key: string; type: string; condition: string; subsystem: { kind: SubsystemKind; name: string } | null; since: number | null; openedAt: number; closedAt: number | null; sends: number; nextReminderAt: number | null };
 
 export type { RpcError as MindError, RpcResult as MindResult } from "../rpc-result.ts";

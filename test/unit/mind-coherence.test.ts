@@ -5,7 +5,10 @@ import { eventTypeMatches } from "../../lib/mind/event-type.ts";
 import { ewmaUpdate, FAST_ALPHA, SLOW_ALPHA, smooth } from "../../lib/mind/ewma.ts";
 import { backlogIsHigh, regimeOf } from "../../lib/mind/regime.ts";
 import { sparkline } from "../../lib/mind/sparkline.ts";
-import { DEFAULT_STALL_MS, evaluateStall, MIN_STALL_MS, stallThreshold, typicalInterval } from "../../lib/mind/stall.ts";
+import { DEFAULT_STALL_MS, evaluateStall, MIN_STALL_MS, paceOf, stallThreshold, typicalInterval } from "../../lib/mind/stall.ts";
+import { evaluateFailing, type Outcome } from "../../lib/mind/failing.ts";
+import { defaultGrace, evaluateMissed } from "../../lib/mind/expectation.ts";
+import { checkCron, CronError, nextRun, runsBetween } from "../../lib/mind/cron.ts";
 import { checkTemplate, renderTemplate, TemplateError } from "../../lib/mind/template.ts";
 
 const DAY = 86_400_000;
@@ -41,6 +44,15 @@ describe("regimes", () => {
     expect(regimeOf({ signal: true, C: null, backlog: 0, doneInWindow: 0 })).toBe("no_signal");
   });
 
+  it("is never flow while a subsystem is stalled, missed or failing", () => {
+    const healthy = { signal: true, C: 0.95, backlog: 2, doneInWindow: 40 };
+    expect(regimeOf({ ...healthy, flagged: { stalled: 0, failing: 0, missed: 0 } })).toBe("flow");
+    expect(regimeOf({ ...healthy, flagged: { stalled: 1, failing: 0, missed: 0 } })).toBe("stall");
+    expect(regimeOf({ ...healthy, flagged: { stalled: 0, failing: 0, missed: 1 } })).toBe("stall");
+    expect(regimeOf({ ...healthy, flagged: { stalled: 0, failing: 1, missed: 0 } })).toBe("chaos");
+    expect(regimeOf({ ...healthy, backlog: 200, flagged: { stalled: 2, failing: 1, missed: 0 } })).toBe("stall");
+  });
+
   it("a backlog is high above the floor and above what the window completed", () => {
     expect(backlogIsHigh(10, 0)).toBe(false);
     expect(backlogIsHigh(11, 0)).toBe(true);
@@ -63,20 +75,83 @@ describe("stalls", () => {
     expect(stallThreshold(null)).toBe(DEFAULT_STALL_MS);
   });
 
-  it("flags open work without progress past the threshold, since the later of last progress and arrival", () => {
+  it("flags open work without progress past the threshold; `since` is when it crossed the threshold, not when the work arrived", () => {
     const now = 100 * DAY;
-    const stalledSince = now - 30 * DAY;
-    expect(evaluateStall({ open: 30, waitingSince: stalledSince, lastProgressAt: stalledSince, typicalMs: DAY, missedDeadlineAt: null }, now)).toEqual({ stalled: true, since: stalledSince, reason: "no_progress", dueAt: null });
+    const stoppedAt = now - 30 * DAY;
+    expect(evaluateStall({ open: 30, waitingSince: stoppedAt, lastProgressAt: stoppedAt, paceMs: DAY, missedDeadlineAt: null }, now)).toEqual({ stalled: true, since: stoppedAt + 3 * DAY, reason: "no_progress", thresholdMs: 3 * DAY, dueAt: null });
     // Waiting work that arrived long after the last progress counts from its arrival.
-    expect(evaluateStall({ open: 1, waitingSince: now - 2 * DAY, lastProgressAt: now - 60 * DAY, typicalMs: DAY, missedDeadlineAt: null }, now)).toEqual({ stalled: false, since: null, reason: null, dueAt: now + DAY + 1 });
+    expect(evaluateStall({ open: 1, waitingSince: now - 2 * DAY, lastProgressAt: now - 60 * DAY, paceMs: DAY, missedDeadlineAt: null }, now)).toEqual({ stalled: false, since: null, reason: null, thresholdMs: 3 * DAY, dueAt: now + DAY + 1 });
     // Idle with nothing to do is not stalled, however long ago it last worked.
-    expect(evaluateStall({ open: 0, waitingSince: null, lastProgressAt: now - 90 * DAY, typicalMs: DAY, missedDeadlineAt: null }, now)).toEqual({ stalled: false, since: null, reason: null, dueAt: null });
+    expect(evaluateStall({ open: 0, waitingSince: null, lastProgressAt: now - 90 * DAY, paceMs: DAY, missedDeadlineAt: null }, now)).toEqual({ stalled: false, since: null, reason: null, thresholdMs: 3 * DAY, dueAt: null });
+  });
+
+  it("a pace needs evidence: 5 intervals to learn one (else the default), and a declared one wins", () => {
+    const times = (n: number, gap: number) => Array.from({ length: n }, (_, i) => 1_000_000 + i * gap);
+    // `reports`: two completions ever → one interval → no learned pace, low confidence.
+    expect(paceOf(times(2, HOUR), null)).toEqual({ ms: null, basis: "default", intervals: 1, confidence: "low" });
+    expect(paceOf(times(5, HOUR), null)).toMatchObject({ ms: null, basis: "default", intervals: 4 });
+    expect(paceOf(times(6, HOUR), null)).toEqual({ ms: HOUR, basis: "learned", intervals: 5, confidence: "medium" });
+    expect(paceOf(times(21, HOUR), null)).toEqual({ ms: HOUR, basis: "learned", intervals: 20, confidence: "high" });
+    expect(paceOf(times(2, HOUR), 7 * DAY)).toEqual({ ms: 7 * DAY, basis: "declared", intervals: 1, confidence: "high" });
+    // With the default pace, one new task waiting 4 h is not stalled (the `reports` defect).
+    expect(evaluateStall({ open: 1, waitingSince: 0, lastProgressAt: -200 * DAY, paceMs: paceOf(times(2, HOUR), null).ms, missedDeadlineAt: null }, 4 * HOUR).stalled).toBe(false);
   });
 
   it("flags a missed deadline until the next progress", () => {
     const now = 10 * DAY;
-    expect(evaluateStall({ open: 0, waitingSince: null, lastProgressAt: now - DAY, typicalMs: null, missedDeadlineAt: now - HOUR }, now)).toMatchObject({ stalled: true, since: now - HOUR, reason: "missed_deadline" });
-    expect(evaluateStall({ open: 0, waitingSince: null, lastProgressAt: now - 1000, typicalMs: null, missedDeadlineAt: now - HOUR }, now).stalled).toBe(false);
+    expect(evaluateStall({ open: 0, waitingSince: null, lastProgressAt: now - DAY, paceMs: null, missedDeadlineAt: now - HOUR }, now)).toMatchObject({ stalled: true, since: now - HOUR, reason: "missed_deadline" });
+    expect(evaluateStall({ open: 0, waitingSince: null, lastProgressAt: now - 1000, paceMs: null, missedDeadlineAt: now - HOUR }, now).stalled).toBe(false);
+  });
+});
+
+describe("failing", () => {
+  const run = (states: Outcome["state"][], end: number, gap: number): Outcome[] => states.map((state, i) => ({ at: end - i * gap, state }));
+
+  it("failures dominating the window flag it, since the first failure after the last success", () => {
+    const now = 100 * DAY;
+    // `ingest`: every 2 h, done until 5 days ago, failed every time since (newest first).
+    const outcomes = [...run(Array(60).fill("failed"), now - HOUR, 2 * HOUR), ...run(Array(100).fill("done"), now - HOUR - 60 * 2 * HOUR, 2 * HOUR)];
+    const v = evaluateFailing(outcomes, now, DAY);
+    expect(v).toMatchObject({ failing: true, since: now - HOUR - 59 * 2 * HOUR, window: { done: 0, failed: 12, ratio: 0 } });
+    // `support`: 1 in 20 failing is not failing.
+    const support = run(Array.from({ length: 200 }, (_, i) => (i % 20 === 7 ? "failed" : "done")), now, 15 * 60_000);
+    expect(evaluateFailing(support, now, DAY)).toMatchObject({ failing: false, since: null, window: { done: 91, failed: 5 } });
+  });
+
+  it("a slow subsystem is judged on its last 5 outcomes; fewer than 3 are no evidence", () => {
+    const now = 100 * DAY;
+    expect(evaluateFailing(run(["failed", "failed", "failed", "done", "done"], now - DAY, 7 * DAY), now, DAY)).toMatchObject({ failing: true, since: now - DAY - 2 * 7 * DAY, evidence: { done: 2, failed: 3 } });
+    expect(evaluateFailing(run(["failed", "failed"], now - DAY, 7 * DAY), now, DAY).failing).toBe(false);
+    // The caller's exact start of a long run wins over the sample's oldest failure.
+    expect(evaluateFailing(run(Array(5).fill("failed"), now, HOUR), now, DAY, now - 50 * DAY).since).toBe(now - 50 * DAY);
+  });
+});
+
+describe("expectations and cron", () => {
+  it("every N with a grace: missed once the expected moment plus grace has passed, since then", () => {
+    const e = { everyMs: HOUR, cron: null, graceMs: 30 * 60_000, createdAt: 50 * DAY };
+    const lastDone = 10 * DAY;
+    expect(evaluateMissed(e, lastDone, 13 * DAY)).toEqual({ missed: true, expectedBy: lastDone + HOUR, since: lastDone + HOUR + 30 * 60_000, dueAt: null });
+    expect(evaluateMissed(e, lastDone, lastDone + HOUR)).toEqual({ missed: false, expectedBy: lastDone + HOUR, since: null, dueAt: lastDone + HOUR + 30 * 60_000 + 1 });
+    // Never done: counted from when the expectation was declared.
+    expect(evaluateMissed(e, null, 50 * DAY + 2 * HOUR)).toMatchObject({ missed: true, expectedBy: 50 * DAY + HOUR });
+    expect(defaultGrace(7 * DAY)).toBe(HOUR);
+    expect(defaultGrace(HOUR)).toBe(30 * 60_000);
+    expect(defaultGrace(60_000)).toBe(60_000);
+  });
+
+  it("cron: next runs in a time zone, a completion a little early counts for its run, a bad expression is refused", () => {
+    const fri = Date.UTC(2100, 0, 15, 12); // a Friday, noon UTC
+    const spec = { cron: "0 9 * * FRI", tz: "UTC" };
+    expect(nextRun(spec, fri)).toBe(Date.UTC(2100, 0, 22, 9));
+    expect(nextRun({ cron: "0 9 * * *", tz: "Europe/Paris" }, fri)).toBe(Date.UTC(2100, 0, 16, 8));
+    expect(runsBetween({ cron: "0 * * * *", tz: "UTC" }, fri, fri + 5 * HOUR)).toEqual({ count: 5, last: fri + 5 * HOUR });
+    const e = { everyMs: null, cron: spec, graceMs: HOUR, createdAt: 0 };
+    // Done at 08:50 on the 22nd: that counts for the 09:00 run, the next is expected a week later.
+    expect(evaluateMissed(e, Date.UTC(2100, 0, 22, 8, 50), Date.UTC(2100, 0, 22, 12)).expectedBy).toBe(Date.UTC(2100, 0, 29, 9));
+    expect(() => checkCron({ cron: "61 * * * *", tz: "UTC" })).toThrow(CronError);
+    expect(() => checkCron({ cron: "0 9 * * *", tz: "Mars/Base" })).toThrow(/Mars\/Base/);
+    expect(() => checkCron({ cron: "* * * * * *", tz: "UTC" })).toThrow(CronError);
   });
 });
 

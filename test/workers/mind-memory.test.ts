@@ -21,9 +21,9 @@ describe("the mind's episodic memory", () => {
   });
 
   it("idle cycles are not remembered, busy ones are described plainly", () => {
-    expect(worthRemembering({ cycle: 1, startedAt: 0, endedAt: 1, did: { dispatched: 0 }, stalled: [], regime: "flow" })).toBe(false);
-    const busy = { cycle: 7, startedAt: Date.UTC(2030, 0, 1), endedAt: 1, did: { dispatched: 2, expired: 0 }, stalled: ["capability:invoices"], regime: "stall" };
+    expect(worthRemembering({ cycle: 1, startedAt: 0, endedAt: 1, did: { dispatched: 0, evaluated: 3 }, flagged: ["capability:invoices (stalled)"], regime: "flow" })).toBe(false);
+    const busy = { cycle: 7, startedAt: Date.UTC(2030, 0, 1), endedAt: 1, did: { dispatched: 2, expired: 0, evaluated: 4 }, flagged: ["capability:invoices (stalled)"], regime: "stall" };
     expect(worthRemembering(busy)).toBe(true);
-    expect(describeCycle(busy)).toBe("Mind cycle 7 (2030-01-01T00:00:00.000Z): dispatched 2. Regime stall. Stalled: capability:invoices.");
+    expect(describeCycle(busy)).toBe("Mind cycle 7 (2030-01-01T00:00:00.000Z): dispatched 2. Regime stall. Flagged: capability:invoices (stalled).");
   });
 });

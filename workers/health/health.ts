@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { identity } from "../../lib/db/schema.ts";
 import { VERSION } from "../../lib/version.ts";
 import type { AppEnv } from "../app-env.ts";
+import { mindReady } from "../mind/mind-ready.ts";
 
 type Check = "ok" | string;
 
@@ -24,7 +25,7 @@ export const health = new Hono<AppEnv>()
         if (!row) throw new Error("no identity: run `seed init`");
       }),
       check(() => c.env.BUS.get(c.env.BUS.idFromName("bus")).ping()),
-      check(() => c.env.MIND.get(c.env.MIND.idFromName("mind")).ping()),
+      check(() => mindReady(c.env)),
     ]);
     const checks = { libsql, bus, mind };
     const failing = Object.entries(checks).filter(([, v]) => v !== "ok");

@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { identity } from "../../lib/db/schema.ts";
 import type { AppEnv } from "../app-env.ts";
+import { mindReady } from "../mind/mind-ready.ts";
 import { access } from "../auth/access.ts";
 
 async function check(fn: () => Promise<unknown>): Promise<string> {
@@ -20,7 +21,7 @@ export const statusRoutes = new Hono<AppEnv>().get("/", access({ owner: true, he
       seedId = (await c.var.db.select({ seedId: identity.seedId }).from(identity).get())?.seedId ?? null;
     }),
     check(() => c.env.BUS.get(c.env.BUS.idFromName("bus")).ping()),
-    check(() => c.env.MIND.get(c.env.MIND.idFromName("mind")).ping()),
+    check(() => mindReady(c.env)),
   ]);
   const checks = { libsql, bus, mind };
   return c.json({ seedId, ok: Object.values(checks).every((v) => v === "ok"), checks, at: Date.now() });

@@ -44,6 +44,10 @@ export const workRoutes = new Hono<AppEnv>()
     const input = (await readJson(c, ProgressInput.optional())) ?? {};
     return c.json(unwrap(await mind(c).transition(c.var.caller.keyId, taskId(c), "progress", input)));
   })
+  .post("/:id/wait", assigned, async (c) => {
+    const input = (await readJson(c, ProgressInput.optional())) ?? {};
+    return c.json(unwrap(await mind(c).transition(c.var.caller.keyId, taskId(c), "wait", input)));
+  })
   .post("/:id/complete", assigned, async (c) => {
     const input = (await readJson(c, CompleteInput.optional())) ?? {};
     return c.json(unwrap(await mind(c).transition(c.var.caller.keyId, taskId(c), "complete", input)));
