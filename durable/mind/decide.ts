@@ -34,7 +34,7 @@ export function tasksFromRules(e: EventRow, rules: Rule[]): TaskInput[] {
   const ctx = eventContext(e);
   return rules.map((rule) => {
     const title = renderTemplate(rule.title, ctx as unknown as Record<string, unknown>).trim() || `${e.type} from ${e.source}`;
-    return validTask({ title, capability: rule.capability, source: e.source, payload: { event: e.id, type: e.type, data: ctx.data }, priority: rule.priority, deadlineInMs: rule.deadlineInMs }, `rule ${rule.id}`);
+    return validTask({ title, capability: rule.capability, payload: { event: e.id, type: e.type, data: ctx.data }, priority: rule.priority, deadlineInMs: rule.deadlineInMs }, `rule ${rule.id}`);
   });
 }
 

@@ -96,7 +96,7 @@ export async function plan(call: PlannerCall, events: PlannedEvent[]): Promise<P
       continue;
     }
     try {
-      const task = validTask({ title: t.title, capability: t.capability, source: e.source, priority: t.priority, deadlineInMs: t.deadlineInMs, payload: { event: e.id, type: e.type, data: e.data, plannedBy: call.config.model } }, "the planner");
+      const task = validTask({ title: t.title, capability: t.capability, priority: t.priority, deadlineInMs: t.deadlineInMs, payload: { event: e.id, type: e.type, data: e.data, plannedBy: call.config.model } }, "the planner");
       byEvent.set(e.id, [...(byEvent.get(e.id) ?? []), task]);
     } catch (err) {
       if (!(err instanceof DecisionError)) throw err;

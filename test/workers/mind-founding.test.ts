@@ -56,7 +56,7 @@ describe("the founding scenario", () => {
 
     const lines = history();
     const imported = await ok<{ imported: number; skipped: number }>(await asRoot("POST", "/v1/owner/mind/import", { tasks: lines }), 201);
-    expect(imported).toEqual({ imported: lines.length, skipped: 0 });
+    expect(imported).toMatchObject({ imported: lines.length, skipped: 0, open: false });
     // The import woke the mind: its alarm points at now.
     expect(await alarmAt()).toBe(T0);
 
@@ -67,19 +67,26 @@ describe("the founding scenario", () => {
     expect(s.lastCycle).toMatchObject({ id: 1, ok: true, trigger: ["wake"], did: { dispatched: 31, waiting: 0 } });
 
     const report = await coherence();
-    expect(report.stalled).toEqual([
-      {
-        kind: "capability",
-        name: "invoices",
-        open: 30,
-        lastProgressAt: STALLED_AT,
-        typicalIntervalMs: DAY,
-        stalled: true,
-        stalledSince: STALLED_AT,
-        reason: "no_progress",
-      },
-    ]);
-    expect(new Date(report.stalled[0]!.stalledSince!).toISOString()).toBe(new Date(T0 - 30 * DAY).toISOString());
+    // Both dates: the work has waited since the day it stopped; it counts as stalled from the moment
+    // it crossed its threshold (3 × its learned daily pace).
+    expect(report.stalled).toHaveLength(1);
+    expect(report.stalled[0]).toMatchObject({
+      kind: "capability",
+      name: "invoices",
+      flags: ["stalled"],
+      open: 30,
+      waitingSince: STALLED_AT,
+      lastProgressAt: STALLED_AT,
+      lastDoneAt: STALLED_AT,
+      pace: { ms: DAY, basis: "learned", confidence: "high" },
+      stalled: true,
+      stalledSince: STALLED_AT + 3 * DAY,
+      stallReason: "no_progress",
+      stallThresholdMs: 3 * DAY,
+      failing: false,
+      missed: false,
+    });
+    expect(report.flagged.map((x) => `${x.kind}:${x.name}`)).toEqual(["capability:invoices"]);
     // Every other subsystem was looked at and is not flagged, including the idle one and the
     // source that `invoices` shares with the healthy `payroll`.
     const names = report.subsystems.map((x) => `${x.kind}:${x.name}`);
@@ -91,16 +98,19 @@ describe("the founding scenario", () => {
     expect(report.subsystems.filter((x) => x.stalled).map((x) => x.name)).toEqual(["invoices"]);
     expect(report.subsystems.find((x) => x.name === "erp")).toMatchObject({ open: 31, stalled: false });
     expect(report.subsystems.find((x) => x.kind === "agent" && x.name === nightShift.id)).toMatchObject({ stalled: false, lastProgressAt: null });
-    expect(report.subsystems.find((x) => x.name === "ship-bot")).toMatchObject({ kind: "agent", open: 1, stalled: false, typicalIntervalMs: 6 * HOUR });
-    // The pulse: real outcomes in the last 24 h, so a signal; most of the work waiting is invoices.
+    expect(report.subsystems.find((x) => x.name === "ship-bot")).toMatchObject({ kind: "agent", open: 1, stalled: false, pace: { ms: 6 * HOUR, basis: "learned" } });
+    // The pulse: real outcomes in the last 24 h, so a signal; most of the work waiting is invoices;
+    // never `flow` while a subsystem is stalled.
     expect(report.pulse.signal).toBe("ok");
+    expect(report.pulse.regime).toBe("stall");
+    expect(report.pulse.flagged).toEqual({ stalled: 1, failing: 0, missed: 0 });
     expect(report.pulse.backlog).toBe(32);
     expect(report.pulse.window.done).toBeGreaterThan(0);
 
     // Observe mode published exactly one alert for it, to seed.alerts.
     const pulled = await ok<{ messages: Delivered[] }>(await call("POST", "/v1/bus/subscriptions/alerts/pull", { key: watcher.token, body: { max: 100 } }));
     expect(pulled.messages.map((m) => m.body)).toEqual([
-      expect.objectContaining({ type: "subsystem.stalled", mode: "observe", subsystem: { kind: "capability", name: "invoices" }, since: STALLED_AT, reason: "no_progress", open: 30 }),
+      expect.objectContaining({ type: "subsystem.stalled", mode: "observe", subsystem: { kind: "capability", name: "invoices" }, since: STALLED_AT + 3 * DAY, waitingSince: STALLED_AT, reason: "no_progress", open: 30 }),
     ]);
     expect(pulled.messages[0]!.from).toBe("mind");
   });

@@ -31,7 +31,7 @@ describe("observe, then govern", () => {
     await fireAlarm();
     expect((await get(urgent.id)).state).toBe("expired");
     const flagged = (await coherence()).stalled.find((s) => s.kind === "agent" && s.name === slow.id);
-    expect(flagged).toMatchObject({ reason: "missed_deadline", stalledSince: T0 + 4 * MIN, open: 1 });
+    expect(flagged).toMatchObject({ stallReason: "missed_deadline", stalledSince: T0 + 4 * MIN, open: 1 });
     // Observe: the agent keeps its work; an alert says what happened.
     expect(await get(steady.id)).toMatchObject({ state: "claimed", assignee: slow.id });
     const alerts = (await ok<{ messages: Delivered[] }>(await call("POST", "/v1/bus/subscriptions/alerts/pull", { key: watcher.token, body: {} }))).messages.map((m) => m.body);

@@ -20,7 +20,7 @@ async function tasksOf(cap: string): Promise<Task[]> {
 describe("rest and wake", () => {
   it("with nothing due, no alarm is armed and no cycle runs; a stray alarm runs no cycle", async () => {
     await setClock(T0);
-    expect(await status()).toEqual({ state: "resting", mode: "observe", cycles: 0, lastCycle: null, nextWakeAt: null });
+    expect(await status()).toMatchObject({ state: "resting", mode: "observe", cycles: 0, lastCycle: null, nextWakeAt: null, openImports: 0, watch: { late: false, reason: null } });
     expect(await alarmAt()).toBeNull();
     expect(await fireAlarm()).toBe(false);
     await runInDurableObject(mindStub(), (_m: Mind, ctx) => ctx.storage.setAlarm(T0));

@@ -161,7 +161,7 @@ describe("leases and deadlines", () => {
     expect(view.history.at(-1)).toMatchObject({ state: "expired", at: t + 30 * MIN, actor: "mind" });
     expect(await scheduled(`deadline:${task.id}`)).toBeNull();
     const flagged = (await coherence()).stalled.find((s) => s.name === cap);
-    expect(flagged).toMatchObject({ kind: "capability", reason: "missed_deadline", stalledSince: t + 30 * MIN });
+    expect(flagged).toMatchObject({ kind: "capability", stallReason: "missed_deadline", stalledSince: t + 30 * MIN });
   });
 });
 
