@@ -77,7 +77,7 @@ export const ImportLine = z
   .refine((t) => t.finishedAt === undefined || t.finishedAt >= t.createdAt, { message: "finishedAt is before createdAt", path: ["finishedAt"] });
 export type ImportLine = z.output<typeof ImportLine>;
 
-export const MAX_IMPORT_BATCH = 5000;
+export const MAX_IMPORT_BATCH = 20_000;
 export const IMPORT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 /**
  * One request of an import. Batches with the same `importId` are one unit: the mind evaluates
