@@ -111,18 +111,19 @@ describe("the mind under seed up (system)", () => {
 
     const imported = cli("work", "import", file, "--batch", "25", "--json");
     expect(imported.status, imported.stderr).toBe(0);
-    expect(JSON.parse(imported.stdout)).toEqual({ imported: 71, skipped: 0, lines: 71 });
+    expect(JSON.parse(imported.stdout)).toMatchObject({ imported: 71, skipped: 0, lines: 71, open: false });
 
     const report = await until("the cycle that measures the import", async () => {
       const r = (await api<CoherenceReport>("GET", "/v1/mind/coherence")).json;
       return r.stalled.some((s) => s.name === "sys-invoices") ? r : null;
     }, 10_000);
-    expect(report.stalled.find((s) => s.name === "sys-invoices")).toMatchObject({ kind: "capability", stalledSince: stalledAt, open: 30, reason: "no_progress" });
+    expect(report.stalled.find((s) => s.name === "sys-invoices")).toMatchObject({ kind: "capability", stalledSince: stalledAt + 3 * day, waitingSince: stalledAt, open: 30, stallReason: "no_progress" });
 
     const text = cli("pulse");
     expect(text.status, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^mind {5}(resting|awake) · observe · \d+ cycles/m);
-    expect(text.stdout).toContain(`stalled  capability sys-invoices since ${new Date(stalledAt).toISOString()}`);
+    expect(text.stdout).toContain(`flagged  capability sys-invoices STALLED since ${new Date(stalledAt + 3 * day).toISOString()}`);
+    expect(text.stdout).toContain(`waiting since ${new Date(stalledAt).toISOString()}`);
     const json = JSON.parse(cli("pulse", "--json").stdout) as { status: MindStatus; coherence: CoherenceReport };
     expect(json.coherence.stalled.map((s) => s.name)).toContain("sys-invoices");
 

@@ -10,7 +10,7 @@ import type { AppEnv } from "../app-env.ts";
 import { parseWith, readJson } from "../read-json.ts";
 import { mind, unwrap } from "./mind-stub.ts";
 
-/** A batch of up to 5,000 history lines; the CLI splits bigger files. */
+/** A batch of up to 20,000 history lines; the CLI splits bigger files. */
 const IMPORT_LIMIT = 16 * 1024 * 1024;
 
 const sourceParam = (name: string | undefined) => parseWith(z.string().regex(HOOK_SOURCE, "webhook sources are [a-z0-9][a-z0-9._-]{0,63}"), name);

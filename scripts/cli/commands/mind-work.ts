@@ -5,51 +5,70 @@ import type { Command } from "commander";
 import type { Task } from "../../../lib/mind/wire.ts";
 import { apiOptions, log, target, type ApiFlags } from "../cli-common.ts";
 
-const DEFAULT_BATCH = 2000;
+const DEFAULT_BATCH = 5000;
+const MAX_BATCH = 20_000;
 
 export function registerWork(program: Command): void {
   const work = program.command("work").description("the mind's work ledger: import history, add and list tasks");
 
-  apiOptions(work.command("import").description("load task history (JSON Lines, one task per line, past timestamps kept) so the mind sees what happened before the seed; re-running skips tasks already there").argument("<file>", "a .jsonl file"))
-    .option("--batch <n>", `lines per request (at most 5000; default ${DEFAULT_BATCH})`, String(DEFAULT_BATCH))
+  apiOptions(
+    work
+      .command("import")
+      .description(
+        "load task history (JSON Lines, one task per line, past timestamps kept) so the mind sees what happened before the seed; " +
+          "all files of one run are one import: the mind looks at it only once all of it is in; re-running skips tasks already there",
+      )
+      .argument("<files...>", ".jsonl files, in order"),
+  )
+    .option("--batch <n>", `lines per request (at most ${MAX_BATCH}; default ${DEFAULT_BATCH})`, String(DEFAULT_BATCH))
+    .option("--session <id>", "name the import, to continue it in a later run (see --more)")
+    .option("--more", "more parts follow (`seed work import NEXT --session <id>`): the mind waits for them, up to 10 minutes of quiet")
     .option("--json", "print the totals as JSON")
-    .action(async (file: string, opts: ApiFlags & { batch: string }) => {
+    .action(async (files: string[], opts: ApiFlags & { batch: string; session?: string; more?: boolean }) => {
       const { api, ApiError } = await import("../api.ts");
+      const { randomId } = await import("../../../lib/keys.ts");
       const size = Number(opts.batch);
-      if (!Number.isInteger(size) || size < 1 || size > 5000) throw new Error("--batch must be 1..5000");
-      const totals = { imported: 0, skipped: 0, lines: 0 };
-      let batch: { line: number; task: unknown }[] = [];
-      const flush = async () => {
-        if (batch.length === 0) return;
+      if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH) throw new Error(`--batch must be 1..${MAX_BATCH}`);
+      if (opts.session !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(opts.session)) throw new Error("--session must be [A-Za-z0-9][A-Za-z0-9._:-]{0,63}");
+      const importId = opts.session ?? `cli_${randomId()}`;
+      const totals = { imported: 0, skipped: 0, lines: 0, importId, open: Boolean(opts.more) };
+      let batch: { file: string; line: number; task: unknown }[] = [];
+      const flush = async (final: boolean) => {
+        if (batch.length === 0 && !final) return;
         try {
-          const r = await api<{ imported: number; skipped: number }>(target(opts), "POST", "/v1/owner/mind/import", { tasks: batch.map((b) => b.task) });
+          const r = await api<{ imported: number; skipped: number }>(target(opts), "POST", "/v1/owner/mind/import", { tasks: batch.map((b) => b.task), importId, final });
           totals.imported += r.imported;
           totals.skipped += r.skipped;
         } catch (err) {
-          // The server names the task by its index in the batch; say which line of the file it was.
+          // The server names the task by its index in the batch; say which line of which file it was.
           const m = err instanceof ApiError ? /tasks\.(\d+)(.*)$/.exec(err.message) : null;
-          if (m) throw new Error(`${file}:${batch[Number(m[1])]!.line}: ${m[2]!.replace(/^\.?/, "")} (nothing after line ${batch[0]!.line - 1} was imported)`);
+          const at = m ? batch[Number(m[1])] : undefined;
+          if (m && at) throw new Error(`${at.file}:${at.line}: ${m[2]!.replace(/^\.?/, "")} (nothing from ${batch[0]!.file}:${batch[0]!.line} on was imported; run again to continue: present tasks are skipped)`);
           throw err;
         }
         batch = [];
       };
-      let n = 0;
-      for await (const raw of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
-        n++;
-        if (raw.trim() === "") continue;
-        let task: unknown;
-        try {
-          task = JSON.parse(raw);
-        } catch {
-          throw new Error(`${file}:${n}: not JSON`);
+      for (const file of files) {
+        let n = 0;
+        for await (const raw of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+          n++;
+          if (raw.trim() === "") continue;
+          let task: unknown;
+          try {
+            task = JSON.parse(raw);
+          } catch {
+            throw new Error(`${file}:${n}: not JSON`);
+          }
+          totals.lines++;
+          batch.push({ file, line: n, task });
+          if (batch.length >= size) await flush(false);
         }
-        totals.lines++;
-        batch.push({ line: n, task });
-        if (batch.length >= size) await flush();
       }
-      await flush();
+      // The last request says whether the import is complete; the mind wakes to look at it then.
+      await flush(!opts.more);
       if (opts.json) return log(JSON.stringify(totals));
-      log(`imported ${totals.imported} tasks from ${file}${totals.skipped ? ` (${totals.skipped} already there, skipped)` : ""}; the mind wakes to look at them`);
+      const what = `imported ${totals.imported} tasks from ${files.join(", ")}${totals.skipped ? ` (${totals.skipped} already there, skipped)` : ""}`;
+      log(opts.more ? `${what}; import ${importId} stays open: continue with \`seed work import NEXT --session ${importId}\` within 10 minutes` : `${what}; the mind wakes to look at all of it`);
     });
 
   apiOptions(work.command("add").description("create a task; the mind dispatches it to an agent with the capability").argument("<title>", "what to do"))
