@@ -14,6 +14,8 @@ export default defineConfig({
           EMBEDDINGS: { external: { address: inject<string>("embeddingsHost"), http: {} } },
           // A real OpenAI-compatible chat-completions server on loopback (test/support/llm-server.ts).
           LLM: { external: { address: inject<string>("llmHost"), http: {} } },
+          // A declared egress service for the mind's alerts: a loopback receiver that verifies signatures (test/support/alert-receiver.ts).
+          ALERTS: { external: { address: inject<string>("alertsHost"), http: {} } },
         },
         bindings: {
           SEED_DB_TOKEN: inject<string>("dbToken"),
@@ -24,6 +26,7 @@ export default defineConfig({
           TEST_EMBEDDINGS_TOKEN: inject<string>("embeddingsToken"),
           TEST_LLM_HOST: inject<string>("llmHost"),
           TEST_LLM_TOKEN: inject<string>("llmToken"),
+          TEST_ALERTS_SECRET: inject<string>("alertsSecret"),
         },
       },
     })),

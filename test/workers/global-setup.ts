@@ -12,6 +12,7 @@ import { waitForHttp } from "../../scripts/cli/wait-http.ts";
 import { freePort, tempDir } from "../support/seed-home.ts";
 import { startEmbeddingsServer } from "../support/embeddings-server.ts";
 import { startLlmServer } from "../support/llm-server.ts";
+import { startAlertReceiver } from "../support/alert-receiver.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -24,6 +25,8 @@ declare module "vitest" {
     embeddingsToken: string;
     llmHost: string;
     llmToken: string;
+    alertsHost: string;
+    alertsSecret: string;
   }
 }
 
@@ -51,7 +54,13 @@ export default async function setup(project: TestProject) {
   const llm = await startLlmServer({ token: llmToken });
   project.provide("llmHost", llm.host);
   project.provide("llmToken", llmToken);
+  // The mind's notification webhook goes to a real receiver on loopback that checks signatures.
+  const alertsSecret = `whsec_${randomBytes(32).toString("base64")}`;
+  const alerts = await startAlertReceiver({ secret: alertsSecret });
+  project.provide("alertsHost", alerts.host);
+  project.provide("alertsSecret", alertsSecret);
   return async () => {
+    await alerts.close();
     await embeddings.close();
     await llm.close();
     child.kill("SIGTERM");

@@ -17,7 +17,7 @@ async function secretFrom(opts: { secretFromEnv?: string; secretStdin?: boolean 
   return s;
 }
 
-export function registerMindConfig(program: Command): void {
+export function registerMindConfig(program: Command): Command {
   const hooks = program.command("hooks").description("webhook sources: POST /v1/hooks/<name>, signed with the source's own secret");
   apiOptions(hooks.command("add").description("register (or re-key) a source; without a secret one is generated and printed once").argument("<name>", "source name, lowercase"))
     .requiredOption("--scheme <scheme>", "standard-webhooks (webhook-id/-timestamp/-signature) or github (X-Hub-Signature-256)")
@@ -141,4 +141,5 @@ export function registerMindConfig(program: Command): void {
         log(`#${c.id} ${new Date(c.startedAt).toISOString()} ${c.ok ? "ok " : "ERR"} [${c.trigger.join(" ")}] ${did}${c.error ? ` — ${c.error}` : ""}`);
       }
     });
+  return mind;
 }

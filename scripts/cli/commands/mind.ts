@@ -4,10 +4,11 @@ import type { Command } from "commander";
 import type { CoherenceReport, MindStatus } from "../../../lib/mind/wire.ts";
 import { apiOptions, log, target, type ApiFlags } from "../cli-common.ts";
 import { registerMindConfig } from "./mind-config.ts";
+import { registerMindWatch } from "./mind-watch.ts";
 import { registerWork } from "./mind-work.ts";
 
 export function registerMind(program: Command): void {
-  apiOptions(program.command("pulse").description("the mind's coherence signal: C, drift, backlog, regime, a sparkline of its history, stalled subsystems"))
+  apiOptions(program.command("pulse").description("the mind's coherence signal: whether it is on time, C, drift, backlog, regime, a sparkline of its history, and every stalled, failing or missed subsystem with its dates"))
     .option("--window <duration>", "the window outcomes are counted over (e.g. 1h, 24h, 7d)", "24h")
     .option("--json", "print {status, coherence} as JSON")
     .action(async (opts: ApiFlags & { window: string }) => {
@@ -20,5 +21,6 @@ export function registerMind(program: Command): void {
     });
 
   registerWork(program);
-  registerMindConfig(program);
+  const mind = registerMindConfig(program);
+  registerMindWatch(program, mind);
 }
