@@ -1,7 +1,8 @@
 // Mind benchmark, under a real `seed up`: wake latency (webhook accepted → cycle started) beside
 // the plain HTTP round trip to the same Worker in the same run; the cost of a cycle with a work
-// ledger of 1k, 100k and 1M tasks (built through the real import route); cycles per hour while
-// idle with nothing due. Prints one JSON object. Run: `node bench/mind.ts` (Node 22).
+// ledger of 1k, 100k and 1M tasks (built through the real import route, whose rate is reported),
+// and with 1,000 subsystems and 100 schedules; cycles per hour while idle with nothing due.
+// Prints one JSON object. Run: `scripts/seed bench mind`.
 // ITER= (wake samples, 200), COST_ITER= (cost iterations per size, 30), SIZES=1000,100000 (ledgers),
 // IDLE_SECONDS= (idle observation, 15) shorten it.
 import { readFileSync } from "node:fs";
@@ -16,7 +17,9 @@ const COST_ITER = Number(process.env.COST_ITER ?? 30);
 const SIZES = (process.env.SIZES ?? "1000,100000,1000000").split(",").map(Number);
 const IDLE_SECONDS = Number(process.env.IDLE_SECONDS ?? 15);
 const SECRET = "whsec_" + Buffer.from("benchmark webhook secret, 32 byt").toString("base64");
-const BATCH = 5000;
+const BATCH = 10_000;
+const SUBSYSTEMS = Number(process.env.SUBSYSTEMS ?? 1000);
+const SCHEDULES = Number(process.env.SCHEDULES ?? 100);
 const OPEN_IN_HISTORY = 100;
 const now = () => performance.timeOrigin + performance.now();
 
@@ -121,8 +124,9 @@ function historyBatch(from: number, count: number, t0: number) {
 
 async function growLedger(to: number, have: number, t0: number): Promise<{ seconds: number; tasksPerSec: number }> {
   const t = now();
+  // One import (one importId), final on its last batch: the mind looks at it once, at the end.
   for (let at = have; at < to; at += BATCH) {
-    const r = await api<{ imported: number }>("POST", "/v1/owner/mind/import", { tasks: historyBatch(at, Math.min(BATCH, to - at), t0) });
+    const r = await api<{ imported: number }>("POST", "/v1/owner/mind/import", { tasks: historyBatch(at, Math.min(BATCH, to - at), t0), importId: `grow-${to}`, final: at + BATCH >= to });
     if (r.imported !== Math.min(BATCH, to - at)) throw new Error(`import at ${at}: ${r.imported} imported`);
   }
   const seconds = (now() - t) / 1000;
@@ -223,9 +227,32 @@ async function main() {
       const didPerCycle = Object.fromEntries(Object.entries(did).filter(([, v]) => v > 0).map(([k, v]) => [k, Math.round(v * 100) / 100]));
       costs[String(size)] = { import: grown, cycleMs: stats(server), eventOrCompletionToCycleEndMs: stats(client), didPerCycle, workerdRssMb: workerdRssMb() };
     }
+    // 6. The same cycles with 1,000 subsystems (each a capability with history and one open task)
+    //    and 100 cron schedules (each due tomorrow): what a cycle costs must not grow with them.
+    const many: object[] = [];
+    for (let c = 0; c < SUBSYSTEMS; c++) {
+      for (let k = 0; k < 6; k++) many.push({ id: `sub${c}-${k}`, title: `s${c}`, capability: `sub-${c}`, source: `sys-${c % 50}`, state: "done", createdAt: t0 - 86_400_000 - k * 3_600_000, finishedAt: t0 - 86_400_000 - k * 3_600_000 + 60_000 });
+      many.push({ id: `sub${c}-open`, title: `s${c} open`, capability: `sub-${c}`, source: `sys-${c % 50}`, state: "open", createdAt: t0 - 60_000 });
+    }
+    await api("POST", "/v1/owner/mind/import", { tasks: many, importId: "subsystems", final: true });
+    for (let i = 0; i < SCHEDULES; i++) await api("PUT", `/v1/owner/mind/schedules/bench-${i}`, { cron: `${i % 60} ${(i % 20) + 2} * * *`, capability: "bench-scheduled", title: `scheduled ${i}` });
+    for (let i = 0; i < 5; i++) await costIteration(worker, pending);
+    {
+      const server: number[] = [];
+      const client: number[] = [];
+      for (let i = 0; i < COST_ITER; i++) {
+        const r = await costIteration(worker, pending);
+        server.push(...r.server);
+        client.push(...r.client);
+      }
+      const st = await api<{ subsystems: unknown[] }>("GET", "/v1/mind/coherence");
+      costs[`${have}+${SUBSYSTEMS}subsystems+${SCHEDULES}schedules`] = { cycleMs: stats(server), eventOrCompletionToCycleEndMs: stats(client), subsystemsInReport: st.subsystems.length, schedules: SCHEDULES, workerdRssMb: workerdRssMb() };
+    }
     const p50 = (metric: "cycleMs" | "eventOrCompletionToCycleEndMs") => Object.values(costs).map((c) => (c as Record<typeof metric, { p50: number }>)[metric].p50);
     const ratio = (xs: number[], how: "growth" | "spread") =>
       Math.round(((how === "growth" ? xs.at(-1)! / Math.max(0.01, xs[0]!) : Math.max(...xs) / Math.max(0.01, Math.min(...xs))) * 100)) / 100;
+    const largest = costs[String(SIZES.at(-1))] as { import: { tasksPerSec: number; seconds: number } };
+    out.importRate = { tasksPerSec: largest.import.tasksPerSec, tasks: SIZES.at(-1)! - (SIZES.at(-2) ?? 0), seconds: largest.import.seconds, target: ">= 20,000 tasks/s", batch: BATCH, path: "POST /v1/owner/mind/import through the Worker into the Mind's SQLite (validation, RPC, one INSERT … SELECT FROM json_each per 2,500 rows)" };
     out.cycleCost = {
       ledgers: costs,
       growth: { cycleMs: ratio(p50("cycleMs"), "growth"), eventOrCompletionToCycleEndMs: ratio(p50("eventOrCompletionToCycleEndMs"), "growth") },
