@@ -62,7 +62,9 @@ describe("check-ins", () => {
     await expectError(await call("POST", "/v1/checkins/backup-db"), 401);
     await expectError(await call("POST", "/v1/checkins/payroll", { key: backupKey }), 403, "missing_scope");
     await expectError(await call("POST", "/v1/checkins/backup-db", { key: otherKey }), 403, "missing_scope");
-    await expectError(await call("POST", "/v1/checkins/Bad%20Name", { key: backupKey }), 422, "invalid_input");
+    // The key is checked first (a helper learns nothing about names it may not use), then the name.
+    await expectError(await call("POST", "/v1/checkins/Bad%20Name", { key: backupKey }), 403, "missing_scope");
+    await expectError(await asRoot("POST", "/v1/checkins/Bad%20Name"), 422, "invalid_input");
     await expectError(await call("POST", "/v1/checkins/backup-db", { key: backupKey, body: { state: "done" } }), 422, "invalid_input");
 
     const start = await ok<{ run: string; state: string }>(await call("POST", "/v1/checkins/backup-db", { key: backupKey, body: { state: "start" } }), 201);
