@@ -127,6 +127,24 @@ describe("the mind under seed up (system)", () => {
     const json = JSON.parse(cli("pulse", "--json").stdout) as { status: MindStatus; coherence: CoherenceReport };
     expect(json.coherence.stalled.map((s) => s.name)).toContain("sys-invoices");
 
+    // Two parts in two runs of the CLI are one import: nothing is judged until the last part is in.
+    const parts = [0, 1].map((i) => path.join(seed.home, "..", `part${i}.jsonl`));
+    const pl = (k: number) => ({ id: `sys-pay-${k}`, title: `pay ${k}`, capability: "sys-payroll", state: "done", createdAt: stalledAt - k * 7 * day, finishedAt: stalledAt - k * 7 * day + 60_000 });
+    writeFileSync(parts[0]!, [...Array.from({ length: 10 }, (_, k) => pl(k + 1))].map((l) => JSON.stringify(l)).join("\n") + "\n");
+    writeFileSync(parts[1]!, JSON.stringify({ id: "sys-pay-open", title: "pay now", capability: "sys-payroll", state: "open", createdAt: stalledAt }) + "\n");
+    const p1 = cli("work", "import", parts[0]!, "--session", "onboarding", "--more", "--json");
+    expect(p1.status, p1.stderr).toBe(0);
+    expect(JSON.parse(p1.stdout)).toMatchObject({ imported: 10, importId: "onboarding", open: true });
+    expect((await api<MindStatus>("GET", "/v1/mind")).json.openImports).toBe(1);
+    const p2 = cli("work", "import", parts[1]!, "--session", "onboarding");
+    expect(p2.status, p2.stderr).toBe(0);
+    expect(p2.stdout).toContain("the mind wakes to look at all of it");
+    const after = await until("the cycle after the last part", async () => {
+      const r = (await api<CoherenceReport>("GET", "/v1/mind/coherence")).json;
+      return r.flagged.some((s) => s.name === "sys-payroll") ? r : null;
+    }, 10_000);
+    expect(after.flagged.find((s) => s.name === "sys-payroll")).toMatchObject({ flags: ["stalled"], waitingSince: stalledAt, stalledSince: stalledAt + 21 * day });
+
     const bad = path.join(seed.home, "..", "bad.jsonl");
     writeFileSync(bad, `${JSON.stringify(lines[0])}\n{"title":"no capability","state":"open","createdAt":1}\n`);
     const refused = cli("work", "import", bad);
