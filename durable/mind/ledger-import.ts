@@ -20,8 +20,10 @@ export const IMPORT_ACTOR = "import";
 /** An import with no batch for this long is finished by the mind itself. */
 export const IMPORT_QUIET_MS = 10 * 60_000;
 export const importKey = (id: string) => `import:${id}`;
-/** Rows per INSERT … SELECT FROM json_each(?) statement (one bound value, well under 2 MB). */
-const CHUNK = 2500;
+/** Rows per INSERT … SELECT FROM json_each(?) statement, and bytes: one bound value stays well under
+ *  the 2 MB a SQLite value may have in a Durable Object, whatever the payloads weigh. */
+const CHUNK_ROWS = 2500;
+const CHUNK_BYTES = 1_000_000;
 
 type Returned = { id: string; capability: string; source: string; assignee: string | null; state: string; finished_at: number | null; deadline: number | null; lease_until: number | null };
 
@@ -36,9 +38,8 @@ export function importBatch(ledger: Ledger, lines: ImportLine[], importId: strin
     id, now, now,
   );
 
-  const rows = lines.map((l) => row(l, now));
   const inserted: Returned[] = [];
-  for (let i = 0; i < rows.length; i += CHUNK) {
+  for (const chunk of chunks(lines.map((l) => JSON.stringify(row(l, now))))) {
     inserted.push(
       ...sql
         .exec<Returned>(
@@ -49,7 +50,7 @@ export function importBatch(ledger: Ledger, lines: ImportLine[], importId: strin
            FROM json_each(?) AS j WHERE true
            ON CONFLICT (id) DO NOTHING
            RETURNING id, capability, source, assignee, state, finished_at, deadline, lease_until`,
-          JSON.stringify(rows.slice(i, i + CHUNK)),
+          chunk,
         )
         .toArray(),
     );
@@ -114,6 +115,22 @@ export function finishQuietImports(ledger: Ledger, ids: string[]): number {
 
 export function openImports(sql: SqlStorage): number {
   return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM imports WHERE finished_at IS NULL").one().n;
+}
+
+/** JSON arrays of rows, each at most CHUNK_ROWS rows and (but for a single huge row) CHUNK_BYTES. */
+function* chunks(rows: string[]): Generator<string> {
+  let part: string[] = [];
+  let bytes = 0;
+  for (const r of rows) {
+    if (part.length > 0 && (part.length >= CHUNK_ROWS || bytes + r.length > CHUNK_BYTES)) {
+      yield `[${part.join(",")}]`;
+      part = [];
+      bytes = 0;
+    }
+    part.push(r);
+    bytes += r.length + 1;
+  }
+  if (part.length > 0) yield `[${part.join(",")}]`;
 }
 
 /** One line as the row array the INSERT reads (index = column in the SELECT above). */

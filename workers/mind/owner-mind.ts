@@ -3,7 +3,7 @@
 // import of task history and the logs to look into (events, cycles, alerts).
 import { Hono } from "hono";
 import { z } from "zod";
-import { NotFoundError, UnprocessableError } from "../../lib/errors.ts";
+import { NotFoundError, PayloadTooLargeError, UnprocessableError } from "../../lib/errors.ts";
 import type { ImportLine as ImportLineT, MindResult, ScheduleInfo } from "../../lib/mind/wire.ts";
 import { CAPABILITY, ExpectationInput, HOOK_SOURCE, ImportBatch, ImportLine, ModeInput, NotifyInput, PlannerInput, RuleInput, ScheduleInput, SOURCE_NAME, SourceInput, SUBSYSTEM_KINDS } from "../../lib/mind/wire.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -12,6 +12,8 @@ import { mind, unwrap } from "./mind-stub.ts";
 
 /** A batch of up to 20,000 history lines; the CLI splits bigger files. */
 const IMPORT_LIMIT = 16 * 1024 * 1024;
+/** A history line's payload or result, as JSON. */
+const MAX_LINE_VALUE = 256 * 1024;
 
 const sourceParam = (name: string | undefined) => parseWith(z.string().regex(HOOK_SOURCE, "webhook sources are [a-z0-9][a-z0-9._-]{0,63}"), name);
 /** A subsystem's name: a capability or source name, or an agent id (same alphabet). */
@@ -61,7 +63,14 @@ export const ownerMind = new Hono<AppEnv>()
     const batch = await readJson(c, ImportBatch, IMPORT_LIMIT);
     const lines: ImportLineT[] = batch.tasks.map((raw, i) => {
       const r = ImportLine.safeParse(raw);
-      if (r.success) return r.data;
+      if (r.success) {
+        // One stored value stays far under the 2 MB a SQLite value may have in a Durable Object.
+        for (const field of ["payload", "result"] as const) {
+          const v = r.data[field];
+          if (v !== undefined && JSON.stringify(v).length > MAX_LINE_VALUE) throw new PayloadTooLargeError(`tasks.${i}.${field}: larger than ${MAX_LINE_VALUE / 1024} KiB`);
+        }
+        return r.data;
+      }
       const issue = r.error.issues[0]!;
       throw new UnprocessableError(`tasks.${i}${issue.path.length ? `.${issue.path.join(".")}` : ""}: ${issue.message}`, "invalid_input");
     });
