@@ -10,7 +10,7 @@ import type { Delivered } from "../../lib/bus/wire.ts";
 import type { CoherenceReport, ImportLine, Subsystem, Task } from "../../lib/mind/wire.ts";
 import { batches, companyHistory, expectedFlags, HISTORY_LINES } from "../support/company-history.ts";
 import { asRoot, bindings, call, newAgent } from "../support/worker-fetch.ts";
-import { alarmAt, coherence, DAY, fireAlarm, HOUR, ok, setClock, status, T0 } from "./mind-support.ts";
+import { alarmAt, coherence, DAY, fireAlarm, HOUR, mindStub, ok, setClock, status, T0 } from "./mind-support.ts";
 
 const flagsOf = (r: CoherenceReport) => r.flagged.map((s) => ({ kind: s.kind, name: s.name, flags: s.flags, stalledSince: s.stalledSince, waitingSince: s.waitingSince, failingSince: s.failingSince, missedSince: s.missedSince }));
 const find = (r: CoherenceReport, name: string) => r.subsystems.find((s) => s.kind === "capability" && s.name === name)!;
@@ -59,6 +59,17 @@ describe("a company's history", () => {
     // Someone is told: one alert per flag, no `recovered`.
     const got = await ok<{ messages: Delivered[] }>(await call("POST", "/v1/bus/subscriptions/history-alerts/pull", { key: watcher.token, body: { max: 100 } }));
     expect(got.messages.map((m) => `${(m.body as { type: string }).type} ${(m.body as { subsystem: { name: string } }).subsystem.name}`).sort()).toEqual(["subsystem.failing ingest", "subsystem.stalled backups", "subsystem.stalled payroll"]);
+
+    // At rest with three flags and three open alerts: the alarm points at a real due time (the
+    // first reminder in an hour, or the moment `source:ops` would cross its threshold), and an
+    // alarm run before it does nothing.
+    const rows = await runInDurableObject(mindStub(), (_m: Mind, ctx) => ctx.storage.sql.exec<{ key: string; due_at: number }>("SELECT key, due_at FROM schedule ORDER BY due_at").toArray());
+    expect(rows.every((r) => r.due_at > T0)).toBe(true);
+    expect(rows.find((r) => r.key === "alert-remind")?.due_at).toBe(T0 + HOUR);
+    expect(rows.filter((r) => r.key.startsWith("check:")).map((r) => r.key)).toEqual(["check:source:ops"]);
+    expect(await alarmAt()).toBe(rows[0]!.due_at);
+    await fireAlarm();
+    expect((await status()).cycles).toBe(1);
   }, 60_000);
 
   it("archive is flagged missed once an hourly expectation is declared; a new reports task is not stalled 4 h later", async () => {
