@@ -66,7 +66,8 @@ describe("a company's history", () => {
     const rows = await runInDurableObject(mindStub(), (_m: Mind, ctx) => ctx.storage.sql.exec<{ key: string; due_at: number }>("SELECT key, due_at FROM schedule ORDER BY due_at").toArray());
     expect(rows.every((r) => r.due_at > T0)).toBe(true);
     expect(rows.find((r) => r.key === "alert-remind")?.due_at).toBe(T0 + HOUR);
-    expect(rows.filter((r) => r.key.startsWith("check:")).map((r) => r.key)).toEqual(["check:source:ops"]);
+    // (A live agent from another test file may hold payroll work: its own check is an agent row.)
+    expect(rows.filter((r) => r.key.startsWith("check:") && !r.key.startsWith("check:agent:")).map((r) => r.key)).toEqual(["check:source:ops"]);
     expect(await alarmAt()).toBe(rows[0]!.due_at);
     await fireAlarm();
     expect((await status()).cycles).toBe(1);
