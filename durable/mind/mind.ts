@@ -306,6 +306,16 @@ export class Mind extends DurableObject<Env> {
     return coherenceReport(this.parts, windowMs, await this.ctx.storage.getAlarm());
   }
 
+  /** For /metrics: numbers only, no cycle, no write (null when unknown). */
+  async metrics(): Promise<{ cycles: number; cycleMsTotal: number; lastCycleMs: number | null; C: number | null; regime: string; stalled: number; failing: number; missed: number; wakeLatencyMs: null; lateByMs: number | null }> {
+    const sql = this.ctx.storage.sql;
+    const agg = sql.exec<{ n: number | null; total: number | null }>("SELECT MAX(id) AS n, SUM(ended_at - started_at) AS total FROM cycles WHERE ended_at IS NOT NULL").one();
+    const last = sql.exec<{ ms: number | null }>("SELECT ended_at - started_at AS ms FROM cycles ORDER BY id DESC LIMIT 1").toArray()[0]?.ms ?? null;
+    const pulse = this.coherence.pulseNow(this.clock.now(), 24 * 3_600_000);
+    const w = watchOf(this.parts, await this.ctx.storage.getAlarm());
+    return { cycles: agg.n ?? 0, cycleMsTotal: agg.total ?? 0, lastCycleMs: last, C: pulse.C, regime: pulse.regime, ...pulse.flagged, wakeLatencyMs: null, lateByMs: w.late ? w.lateByMs : null };
+  }
+
   cycles(limit: number): CycleRecord[] {
     return cycleLog(this.ctx.storage.sql, limit);
   }

@@ -28,6 +28,8 @@ describe("the watcher is watched", () => {
     expect(r.body.checks.mind).toBe("late by 4m (alarm_late)");
     expect((await status()).watch).toMatchObject({ late: true, reason: "alarm_late", lateByMs: 4 * MIN, dueAt: T0 + MIN });
     expect((await coherence()).watch).toMatchObject({ late: true, reason: "alarm_late", lateByMs: 4 * MIN });
+    // /metrics reads the same through the Mind's metrics() (numbers only, no write).
+    expect(await mindStub().metrics()).toMatchObject({ lateByMs: 4 * MIN, cycles: 1, stalled: 0, failing: 0, missed: 0 });
     await fireAlarm();
     expect((await status()).watch).toMatchObject({ late: false, reason: null });
     expect((await readyz()).status).toBe(200);
