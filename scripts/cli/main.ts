@@ -9,6 +9,7 @@ import { registerMembrane } from "./commands/membrane.ts";
 import { registerMind } from "./commands/mind.ts";
 import { registerMemory } from "./commands/memory.ts";
 import { registerInstall } from "./commands/install.ts";
+import { registerBackup } from "./commands/backup.ts";
 import { VERSION } from "../../lib/version.ts";
 
 // Everything the seed writes under SEED_HOME (and its children write: the database, workerd's
@@ -19,6 +20,7 @@ const program = new Command()
   .name("seed")
   .description("A sovereign AI organism on your own server: bus, mind, memory, identity, one revocable door.")
   .version(VERSION, "-V, --version", "print the seed's version")
+  .enablePositionalOptions() // lets a subcommand (`seed backup keygen --out`) own an option its parent also has
   .showHelpAfterError("(run with --help for usage)")
   .configureOutput({ outputError: (str, write) => write(str) });
 
@@ -29,6 +31,7 @@ registerMembrane(program);
 registerMind(program);
 registerMemory(program);
 registerInstall(program);
+registerBackup(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`seed: ${err instanceof Error ? err.message : String(err)}`);

@@ -3,6 +3,7 @@
 // be read (permission), 5 not initialised.
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { VERSION } from "../../lib/version.ts";
+import { backupFreshness, type Freshness } from "./backup/schedule.ts";
 import { homePaths } from "./home.ts";
 import { readIdentity } from "./identity.ts";
 import { livePid, readPid } from "./pids.ts";
@@ -29,6 +30,7 @@ export type Status = {
   databaseBytes: number;
   ready: boolean;
   readiness: unknown;
+  backup: Freshness | null;
 };
 
 function size(file: string): number {
@@ -54,7 +56,7 @@ function accessProblem(dir: string): { state: StatusState; problem: string } | n
 function base(dir: string, state: StatusState, problem: string): Status {
   return {
     home: dir, state, exitCode: STATUS_EXIT[state], problem, version: VERSION, runningVersion: null, initialised: false, seedId: null,
-    running: false, processes: [], httpUrl: null, dbUrl: null, databaseBytes: 0, ready: false, readiness: null,
+    running: false, processes: [], httpUrl: null, dbUrl: null, databaseBytes: 0, ready: false, readiness: null, backup: null,
   };
 }
 
@@ -121,6 +123,7 @@ export async function seedStatus(dir: string): Promise<Status> {
     databaseBytes: size(home.db) + size(`${home.db}-wal`) + size(`${home.db}-shm`),
     ready,
     readiness,
+    backup: backupFreshness(home.dir),
   };
 }
 
@@ -135,6 +138,7 @@ export function formatStatus(s: Status): string {
     `libsql:   ${s.dbUrl ?? "-"}`,
     `database: ${(s.databaseBytes / 1024).toFixed(1)} KiB`,
     `ready:    ${s.ready ? "yes" : "no"}`,
+    ...(s.backup ? [`backup:   ${s.backup.summary}`] : []),
   ];
   return lines.join("\n");
 }

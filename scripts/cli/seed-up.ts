@@ -1,11 +1,12 @@
 // `seed up`: prepare (init, bundle, config — in a child process), start the libSQL server and
 // workerd, wait until the seed answers as itself, then supervise both until SIGINT/SIGTERM.
 // Refuses a second seed in the same home and ports already taken, before starting anything.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { VERSION } from "../../lib/version.ts";
+import { nextDue } from "./backup/schedule.ts";
 import { ensureDir, writePrivateFile } from "./fs-secure.ts";
 import { homePaths, type Home, type Ports } from "./home.ts";
 import { jsonLogger, LogFile } from "./json-log.ts";
@@ -78,8 +79,10 @@ export async function seedUp(opts: UpOptions): Promise<void> {
   writePrivateFile(home.pid("seed"), `${process.pid}\n`);
 
   let stopping: Promise<void> | null = null;
+  let backupTimer: NodeJS.Timeout | null = null;
   const stop = (why: string) => {
     stopping ??= (async () => {
+      if (backupTimer) clearTimeout(backupTimer);
       log("seed", "stopping", { reason: why, msg: `${why}: stopping` });
       await worker.stop();
       await db.stop(); // the libSQL server checkpoints its WAL on SIGTERM
@@ -131,7 +134,23 @@ export async function seedUp(opts: UpOptions): Promise<void> {
     await stop("start failed");
     throw err;
   }
+  // Scheduled backups: one timer at the moment the next one is due, nothing in between.
+  const armBackup = () => {
+    const due = nextDue(home.dir);
+    if (due === null || stopping) return;
+    backupTimer = setTimeout(() => {
+      const child = spawn(process.execPath, [...process.execArgv, path.join(import.meta.dirname, "main.ts"), "backup", "--scheduled", "--home", home.dir, "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.stderr.on("data", (d) => (out += d));
+      child.once("exit", (code) => {
+        log("seed", code === 0 ? "backup" : "backup_failed", { code, msg: out.trim().slice(0, 500) });
+        armBackup();
+      });
+    }, Math.min(Math.max(0, due - Date.now()), 2 ** 31 - 1));
+  };
   const state = { pid: process.pid, seedId: init.seedId, version: VERSION, httpUrl, dbUrl, home: home.dir, startedAt: new Date().toISOString() };
   writeFileSync(home.state, JSON.stringify(state, null, 2), { mode: 0o600 });
+  armBackup();
   log("seed", "up", { seedId: init.seedId, version: VERSION, url: httpUrl, readyMs: Date.now() - t0, msg: `${init.seedId} is up at ${httpUrl} (ready in ${Date.now() - t0} ms); ${keyFileLine(home.dir)}` });
 }
