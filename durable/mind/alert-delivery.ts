@@ -59,10 +59,15 @@ export async function deliverAlerts(d: DeliveryDeps): Promise<{ sent: number; fa
       else {
         const fetcher = d.io.service(config.service);
         const key = await importHmacKey(standardSecretBytes(await decryptSecret(d.io.masterKey(), AAD[0], AAD[1], config.secret))!);
+        // After one failure the rest wait for the retry: a hanging receiver costs one timeout per round, not one per message.
+        let down: string | null = fetcher ? null : `the service ${config.service} is not declared (seed services set ${config.service} --url …, then restart)`;
         for (const x of toHook) {
-          const err = fetcher ? await postSigned(fetcher, config.url, key, x, now) : `the service ${config.service} is not declared (seed services set ${config.service} --url …, then restart)`;
+          const err = down ?? (await postSigned(fetcher!, config.url, key, x, now));
           if (err === null) hookOk.add(x.seq);
-          else errors.set(x.seq, `webhook: ${err}`);
+          else {
+            errors.set(x.seq, `webhook: ${err}`);
+            down ??= `not tried: an earlier delivery failed (${err})`;
+          }
         }
       }
     }
