@@ -13,7 +13,6 @@ const MIN = 60_000;
 const alerts = env as unknown as { ALERTS: Fetcher; TEST_ALERTS_SECRET: string };
 const received = async () => (await (await alerts.ALERTS.fetch("http://alerts.test/received")).json()) as Received[];
 const setFailing = async (on: boolean) => (await alerts.ALERTS.fetch("http://alerts.test/fail", { method: "POST", body: JSON.stringify({ on }) })).arrayBuffer();
-const got0 = (r: Received[], cap: string) => mine(r, cap)[0]!.id;
 const mine = (r: Received[], cap: string) => r.filter((x) => (x.body as { data?: { subsystem?: { name: string } } }).data?.subsystem?.name === cap);
 
 describe("alerts", () => {
@@ -80,18 +79,23 @@ describe("alerts", () => {
     await fireAlarm();
     await setClock(T0 + 10 * HOUR + MIN);
     await fireAlarm();
-    expect(mine(await received(), cap).map((r) => r.answered)).toEqual([500]);
+    // The receiver refused; every message of that round waits for the retry, one minute later.
+    expect((await received()).filter((r) => r.answered === 500).length).toBeGreaterThan(0);
     expect(await scheduled("alert-retry")).toBe(T0 + 10 * HOUR + 2 * MIN);
-    const pending = await ok<{ undelivered: { type: string; attempts: number; hook: string; bus: boolean; lastError: string }[] }>(await asRoot("GET", "/v1/owner/mind/alerts"));
-    // (Other subsystems, e.g. the owner's source with its expired tasks, may have messages waiting too.)
-    expect(pending.undelivered).toContainEqual({ id: got0(await received(), cap), type: "subsystem.stalled", attempts: 1, hook: "pending", bus: true, lastError: "webhook: HTTP 500" });
+    const pending = await ok<{ undelivered: { id: string; type: string; attempts: number; hook: string; bus: boolean; lastError: string }[] }>(await asRoot("GET", "/v1/owner/mind/alerts"));
+    expect(pending.undelivered.length).toBeGreaterThan(0);
+    for (const u of pending.undelivered) {
+      expect(u).toMatchObject({ attempts: 1, hook: "pending", bus: true });
+      expect(u.lastError).toMatch(/^webhook: (HTTP 500|not tried: an earlier delivery failed \(HTTP 500\))$/);
+    }
+    const ids = pending.undelivered.map((u) => u.id);
     await setFailing(false);
     await setClock(T0 + 10 * HOUR + 2 * MIN);
     await fireAlarm();
-    const got = mine(await received(), cap);
-    expect(got.map((r) => r.answered)).toEqual([500, 204]);
-    expect(got[1]!.id).toBe(got[0]!.id); // the same delivery, retried: receivers can deduplicate on webhook-id
-    expect(await alarmAt()).not.toBe(T0 + 10 * HOUR + 2 * MIN);
+    const got = mine(await received(), cap).filter((r) => r.answered === 204);
+    expect(got).toHaveLength(1);
+    expect(got[0]!.body).toMatchObject({ type: "subsystem.stalled" });
+    expect(ids).toContain(got[0]!.id); // the same delivery, retried: receivers can deduplicate on webhook-id
     expect((await ok<{ undelivered: unknown[] }>(await asRoot("GET", "/v1/owner/mind/alerts"))).undelivered).toEqual([]);
   });
 
