@@ -85,7 +85,9 @@ export class Supervised {
       ? [SETPRIV, ["--pdeathsig", "TERM", "--", spec.command, ...spec.args]]
       : [spec.command, spec.args];
     const env = typeof spec.env === "function" ? spec.env() : spec.env;
-    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group: Ctrl-C in a terminal reaches the supervisor only, which then stops
+    // the children in order (workerd first, then the libSQL server checkpoints its WAL).
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     this.#child = child;
     const startedAt = Date.now();
     let announced: () => void = () => {};

@@ -84,6 +84,9 @@ describe("the supervisor tells the truth (system)", () => {
     const logFile = readFileSync(path.join(seed.home, "logs", "seed.log"), "utf8");
     expect(logFile).toContain('"event":"up"');
     expect(logFile).not.toContain(seed.rootKey());
+    const logs = runCli(["logs", "--home", seed.home, "-n", "50", "--pretty"]);
+    expect(logs.status).toBe(0);
+    expect(logs.stdout).toMatch(/^\S+Z seed +up: seed-\S+ is up at http/m);
   });
 
   it("kill -9 of the supervisor takes workerd and the libSQL server with it; status then says not running (3)", async () => {

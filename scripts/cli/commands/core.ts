@@ -49,6 +49,20 @@ export function registerCore(program: Command): void {
       process.exitCode = s.exitCode;
     });
 
+  program
+    .command("logs")
+    .description("the organism's JSON log lines (the journal under systemd, SEED_HOME/logs/seed.log with `seed up`)")
+    .addOption(homeOption())
+    .option("-f, --follow", "keep printing new lines")
+    .option("-n, --lines <n>", "how many of the last lines", "200")
+    .option("--pretty", "one readable line per record instead of JSON")
+    .action(async (opts: { home?: string; follow?: boolean; lines: string; pretty?: boolean }) => {
+      const { seedLogs } = await import("../seed-logs.ts");
+      const lines = Number(opts.lines);
+      if (!Number.isInteger(lines) || lines < 1) throw new Error("--lines must be a positive integer");
+      process.exitCode = await seedLogs({ home: resolveHome(opts.home), follow: opts.follow ?? false, lines, pretty: opts.pretty ?? false });
+    });
+
   const db = program.command("db").description("the libSQL server");
   db.command("serve")
     .description("run the libSQL server alone (Hrana over HTTP) in the foreground")
