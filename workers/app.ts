@@ -12,9 +12,12 @@ import { identityRoutes } from "./identity/identity-routes.ts";
 import { statusRoutes } from "./identity/status-routes.ts";
 import { mindApi } from "./mind/mind-api.ts";
 import { memoryRoutes } from "./memory/memory-routes.ts";
+import { metricsRoutes } from "./metrics/metrics-routes.ts";
+import { requestMetrics } from "./metrics/request-metrics.ts";
 
 export const app = new Hono<AppEnv>();
 
+app.use(requestMetrics); // counts, times and logs every request (workers/metrics/)
 app.use(async (c, next) => {
   c.set("db", openDb(c.env));
   await next();
@@ -29,6 +32,7 @@ app.route("/v1/audit", auditReadRoutes);
 app.route("/v1/bus", busRoutes);
 app.route("/v1", mindApi);
 app.route("/v1/memory", memoryRoutes);
+app.route("/metrics", metricsRoutes);
 
 app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
 

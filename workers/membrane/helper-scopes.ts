@@ -13,6 +13,7 @@ export const HELPER_SCOPES: { pattern: RegExp; example: string; grants: string }
   { pattern: new RegExp(`^bus:read:${TOPIC_GLOB}$`), example: "bus:read:orders.*", grants: "subscribing to matching topics" },
   { pattern: /^memory:read$/, example: "memory:read", grants: "recall" },
   { pattern: /^audit:read$/, example: "audit:read", grants: "GET /v1/audit" },
+  { pattern: /^metrics:read$/, example: "metrics:read", grants: "GET /metrics (Prometheus)" },
   { pattern: /^checkins:write:[a-z0-9*][a-z0-9._:*-]{0,63}$/, example: "checkins:write:backup-*", grants: "POST /v1/checkins/<matching name>" },
 ];
 
