@@ -27,6 +27,8 @@ export default defineConfig({
           TEST_LLM_HOST: inject<string>("llmHost"),
           TEST_LLM_TOKEN: inject<string>("llmToken"),
           TEST_ALERTS_SECRET: inject<string>("alertsSecret"),
+          // One JSON line per request is the seed's log; in the test output it is noise.
+          SEED_LOG_REQUESTS: "off",
         },
       },
     })),

@@ -50,6 +50,6 @@ export const requestMetrics = createMiddleware<AppEnv>(async (c, next) => {
     DURATION_BUCKETS.forEach((b, i) => {
       if (ms / 1000 <= b) t.buckets[i]!++;
     });
-    console.log(JSON.stringify({ ts: new Date().toISOString(), proc: "worker", event: "request", method: c.req.method, route, status, ms: Math.round(ms * 10) / 10, keyKind, keyId }));
+    if ((c.env as { SEED_LOG_REQUESTS?: string }).SEED_LOG_REQUESTS !== "off") console.log(JSON.stringify({ ts: new Date().toISOString(), proc: "worker", event: "request", method: c.req.method, route, status, ms: Math.round(ms * 10) / 10, keyKind, keyId }));
   }
 });
