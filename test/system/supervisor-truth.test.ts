@@ -89,6 +89,23 @@ describe("the supervisor tells the truth (system)", () => {
     expect(logs.stdout).toMatch(/^\S+Z seed +up: seed-\S+ is up at http/m);
   });
 
+  it("seed doctor passes on a healthy running seed and names a fix for a loose file mode", () => {
+    const ok = runCli(["doctor", "--home", seed.home, "--json"], {}, REPO, 120_000);
+    const report = JSON.parse(ok.stdout) as { ok: boolean; checks: { name: string; level: string; fix?: string }[] };
+    expect(ok.status, ok.stdout).toBe(0);
+    expect(report.checks.map((c) => c.name)).toEqual(expect.arrayContaining(["node", "workerd", "permissions", "disk", "clock", "integrity", "audit", "backup", "running", "mind"]));
+    expect(report.checks.find((c) => c.name === "running")!.level).toBe("ok");
+    const key = path.join(seed.home, "master.key");
+    chmodSync(key, 0o644);
+    try {
+      const bad = runCli(["doctor", "--home", seed.home], {}, REPO, 120_000);
+      expect(bad.status).toBe(1);
+      expect(bad.stdout).toMatch(/FAIL permissions .*master\.key is 644 \(want 600\)\n\s+fix: chmod -R go-rwx/);
+    } finally {
+      chmodSync(key, 0o600);
+    }
+  });
+
   it("kill -9 of the supervisor takes workerd and the libSQL server with it; status then says not running (3)", async () => {
     const pids = { seed: seed.pidOf("seed"), libsql: seed.pidOf("libsql"), workerd: seed.pidOf("workerd") };
     process.kill(pids.seed, "SIGKILL");

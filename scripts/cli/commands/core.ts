@@ -50,6 +50,18 @@ export function registerCore(program: Command): void {
     });
 
   program
+    .command("doctor")
+    .description("check Node, workerd, permissions, disk, clock, databases, the audit chain, backups, the mind and the declared services; a fix for each failure")
+    .addOption(homeOption())
+    .option("--json", "print the checks as JSON")
+    .action(async (opts: { home?: string; json?: boolean }) => {
+      const { formatDoctor, seedDoctor } = await import("../seed-doctor.ts");
+      const r = await seedDoctor(resolveHome(opts.home));
+      log(opts.json ? JSON.stringify(r, null, 2) : formatDoctor(r));
+      if (!r.ok) process.exitCode = 1;
+    });
+
+  program
     .command("logs")
     .description("the organism's JSON log lines (the journal under systemd, SEED_HOME/logs/seed.log with `seed up`)")
     .addOption(homeOption())
