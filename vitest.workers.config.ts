@@ -16,6 +16,9 @@ export default defineConfig({
           LLM: { external: { address: inject<string>("llmHost"), http: {} } },
           // A declared egress service for the mind's alerts: a loopback receiver that verifies signatures (test/support/alert-receiver.ts).
           ALERTS: { external: { address: inject<string>("alertsHost"), http: {} } },
+          // The seed's own agents' declared services: an HTTP echo and an MCP server (issue 13).
+          ECHO: { external: { address: inject<string>("echoHost"), http: {} } },
+          DOCS: { external: { address: inject<string>("mcpHost"), http: {} } },
         },
         bindings: {
           SEED_DB_TOKEN: inject<string>("dbToken"),
@@ -29,6 +32,10 @@ export default defineConfig({
           TEST_ALERTS_SECRET: inject<string>("alertsSecret"),
           // One JSON line per request is the seed's log; in the test output it is noise.
           SEED_LOG_REQUESTS: "off",
+          SEED_SERVICES: inject<string>("seedServices"),
+          TEST_ECHO_HOST: inject<string>("echoHost"),
+          TEST_MCP_HOST: inject<string>("mcpHost"),
+          TEST_MCP_TOKEN: inject<string>("mcpToken"),
         },
       },
     })),

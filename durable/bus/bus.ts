@@ -5,6 +5,7 @@ import { scopeGrants } from "../../lib/scopes.ts";
 import { run } from "../../lib/rpc-result.ts";
 import { BUS_SCHEMA } from "./bus-schema.ts";
 import { BusFailure, BusStore, inboxSubscription, inboxTopic } from "./bus-store.ts";
+import { InboxWatchers } from "./inbox-watchers.ts";
 import { PushState, type SocketAttachment } from "./push.ts";
 
 export type Ping = { object: "bus" | "mind"; ok: true; at: number };
@@ -20,6 +21,7 @@ export class Bus extends DurableObject<Env> {
   /** Replaceable in tests to drive time; production reads the wall clock. */
   clock = { now: () => Date.now() };
   readonly store: BusStore;
+  readonly #watchers: InboxWatchers;
   readonly #push = new PushState();
   readonly #waiters = new Map<string, Set<() => void>>();
   #alarmAt: number | null | undefined = undefined;
@@ -36,6 +38,7 @@ export class Bus extends DurableObject<Env> {
     super(ctx, env);
     for (const stmt of BUS_SCHEMA) ctx.storage.sql.exec(stmt);
     this.store = new BusStore(ctx.storage.sql, () => this.clock.now());
+    this.#watchers = new InboxWatchers(ctx.storage.sql);
   }
 
   ping(): Ping {
@@ -114,13 +117,20 @@ export class Bus extends DurableObject<Env> {
   }
 
   /** A direct message to an agent's inbox. `from` is the sender's key id (or an organ's name). */
-  sendToInbox(from: string, agentId: string, message: PublishInput): Promise<BusResult<Published>> {
+  async sendToInbox(from: string, agentId: string, message: PublishInput): Promise<BusResult<Published>> {
     const topic = inboxTopic(agentId);
-    return this.#write(() => {
+    const r = await this.#write(() => {
       const [out] = this.store.publish(from, topic, [message]);
       this.#published(topic);
       return out!;
     });
+    if (r.ok) this.#watchers.committed(agentId, (id) => this.env.AGENT.get(this.env.AGENT.idFromName(id)).inboxReady(id));
+    return r;
+  }
+
+  /** An agent that lives inside the seed (issue 13): wake its object when its inbox gets a message. */
+  watchInbox(agentId: string, watching: boolean): void {
+    this.#watchers.set(agentId, watching);
   }
 
   putTopic(caller: BusCaller, topic: string, retention: { maxAgeMs?: number | null; maxMessages?: number | null }) {

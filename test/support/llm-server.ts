@@ -5,6 +5,7 @@
 // token given at start. GET /requests tells what it saw (model, host, whether the key matched).
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { ScriptedModel } from "./scripted-model.ts";
 
 export type LlmServer = { port: number; host: string; close(): Promise<void> };
 
@@ -12,7 +13,10 @@ type Seen = { model: string; host: string; authorized: boolean; events: number }
 
 export async function startLlmServer(opts: { token: string }): Promise<LlmServer> {
   const seen: Seen[] = [];
+  // The seed's own agents' tests script their model per model name (test/support/scripted-model.ts).
+  const scripted = new ScriptedModel();
   const server = http.createServer((req, res) => {
+    if (scripted.control(req, res)) return;
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { "Content-Type": "application/json" });
       res.end(JSON.stringify(body));
@@ -28,6 +32,7 @@ export async function startLlmServer(opts: { token: string }): Promise<LlmServer
       } catch {
         return send(400, { error: { message: "bad json" } });
       }
+      if (scripted.has(body.model)) return scripted.answer(body as never, req, res);
       const authorized = req.headers.authorization === `Bearer ${opts.token}`;
       const user = JSON.parse(body.messages.find((m) => m.role === "user")?.content ?? "{}") as {
         events?: { eventId: string; type: string; data: { needs?: string; plan?: string } | null }[];

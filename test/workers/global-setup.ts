@@ -13,6 +13,8 @@ import { freePort, tempDir } from "../support/seed-home.ts";
 import { startEmbeddingsServer } from "../support/embeddings-server.ts";
 import { startLlmServer } from "../support/llm-server.ts";
 import { startAlertReceiver } from "../support/alert-receiver.ts";
+import { startEchoService } from "../support/echo-service.ts";
+import { startMcpTestServer } from "../support/mcp-test-server.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -27,6 +29,10 @@ declare module "vitest" {
     llmToken: string;
     alertsHost: string;
     alertsSecret: string;
+    echoHost: string;
+    mcpHost: string;
+    mcpToken: string;
+    seedServices: string;
   }
 }
 
@@ -59,8 +65,21 @@ export default async function setup(project: TestProject) {
   const alerts = await startAlertReceiver({ secret: alertsSecret });
   project.provide("alertsHost", alerts.host);
   project.provide("alertsSecret", alertsSecret);
+  // The seed's own agents: a declared HTTP service and a declared MCP server (issue 13).
+  const echo = await startEchoService();
+  const mcpToken = randomBytes(16).toString("hex");
+  const mcp = await startMcpTestServer({ token: mcpToken });
+  project.provide("echoHost", echo.host);
+  project.provide("mcpHost", mcp.host);
+  project.provide("mcpToken", mcpToken);
+  project.provide(
+    "seedServices",
+    JSON.stringify({ LLM: { url: `http://${llm.host}` }, ECHO: { url: `http://${echo.host}`, credential: "echo-key" }, DOCS: { url: mcp.url, credential: "docs-key" } }),
+  );
   return async () => {
     await alerts.close();
+    await echo.close();
+    await mcp.close();
     await embeddings.close();
     await llm.close();
     child.kill("SIGTERM");

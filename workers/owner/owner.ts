@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { identity } from "../../lib/db/schema.ts";
 import type { AppEnv } from "../app-env.ts";
 import { ownerAgents } from "../agents/agents.ts";
+import { ownerApprovals } from "../agents/approvals-routes.ts";
 import { access } from "../auth/access.ts";
 import { auditRoutes } from "../audit/audit-routes.ts";
 import { ownerKeys } from "../identity/keys-routes.ts";
@@ -17,6 +18,7 @@ export const owner = new Hono<AppEnv>()
     return c.json({ seedId: row?.seedId ?? null, keyId: c.var.caller.keyId, kind: c.var.caller.kind });
   })
   .route("/agents", ownerAgents)
+  .route("/approvals", ownerApprovals)
   .route("/keys", ownerKeys)
   .route("/membrane", ownerMembrane)
   .route("/audit", auditRoutes)
