@@ -12,7 +12,7 @@ export type ScriptedCall = { name: string; arguments: unknown; id?: string };
 export type Turn =
   | { content: string; usage?: Usage }
   | { tool_calls: ScriptedCall[]; content?: string; usage?: Usage }
-  | { status: number; error?: string }
+  | { status: number; error?: string; /** Only the first n requests of this turn; then `then`. */ times?: number; then?: Turn }
   | { hold: true; then?: Turn };
 type Usage = { prompt_tokens: number; completion_tokens: number };
 type Script = { turns: Turn[]; repeatLast?: boolean };
@@ -35,6 +35,7 @@ export class ScriptedModel {
   readonly #scripts = new Map<string, Script>();
   readonly #calls = new Map<string, SeenCall[]>();
   readonly #held = new Map<string, (() => void)[]>();
+  readonly #hits = new Map<string, number>();
 
   has(model: string): boolean {
     return this.#scripts.has(model);
@@ -101,7 +102,13 @@ export class ScriptedModel {
       this.#held.set(model, list);
       return;
     }
-    if ("status" in t) return send(t.status, { error: { message: t.error ?? "scripted failure" } });
+    if ("status" in t) {
+      const key = `${model}:${turn}`;
+      const hits = (this.#hits.get(key) ?? 0) + 1;
+      this.#hits.set(key, hits);
+      if (t.times === undefined || hits <= t.times) return send(t.status, { error: { message: t.error ?? "scripted failure" } });
+      return this.#reply(model, t.then ?? { content: "recovered" }, seen, turn, res);
+    }
     const calls = "tool_calls" in t ? t.tool_calls : [];
     send(200, {
       id: `chatcmpl-${turn}`,

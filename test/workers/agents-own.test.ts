@@ -3,9 +3,13 @@
 // (a real HTTP server on loopback, reached only through the LLM binding) and completes the task.
 import { describe, expect, it } from "vitest";
 import type { Delivered } from "../../lib/bus/wire.ts";
-import { asRoot, call, newAgent, unique } from "../support/worker-fetch.ts";
+import { masterKeyFromHex, setCredential } from "../../lib/credentials.ts";
+import { openDb } from "../../workers/db.ts";
+import { asRoot, bindings, call, newAgent, unique } from "../support/worker-fetch.ts";
 import { ok } from "./mind-support.ts";
 import { agentStub, defineAgent, giveTask, listed, modelCalls, taskView, work } from "./agents-support.ts";
+
+const env = bindings as typeof bindings & { TEST_ECHO_HOST: string; TEST_MCP_HOST: string; TEST_MCP_TOKEN: string; ECHO?: Fetcher; DOCS?: Fetcher };
 
 describe("the seed's own agents", () => {
   it("complete a dispatched task after calling memory_recall and bus_publish", async () => {
@@ -47,5 +51,77 @@ describe("the seed's own agents", () => {
     expect(usage.total).toMatchObject({ tokensIn: 300, tokensOut: 30, steps: 3, toolCalls: 2, tasksDone: 1, tasksFailed: 0, cost: null });
     // At rest: no alarm is left armed.
     expect(await agentStub(agent.id).status()).toMatchObject({ state: "idle", runs: [] });
+  });
+});
+
+describe("what an agent may use", () => {
+  it("a tool outside its grant is refused, and the refusal reaches the model", async () => {
+    const agent = await defineAgent({ tools: ["bus:allowed.*"] }, [
+      { tool_calls: [{ name: "bus_publish", arguments: { topic: "secrets.out", body: 1 } }, { name: "http_request", arguments: { service: "ECHO", path: "/" } }] },
+      { tool_calls: [{ name: "memory_remember", arguments: { text: "sneaky" } }, { name: "no_such_tool", arguments: {} }, { name: "bus_publish", arguments: "{not json" }] },
+      { content: "gave up" },
+    ]);
+    const task = await giveTask(agent);
+    await work(agent);
+    expect(await taskView(task.id)).toMatchObject({ state: "done", result: "gave up" });
+    const calls = await modelCalls(agent.model);
+    expect(calls[0]!.tools).toEqual(["bus_publish"]);
+    const results = (i: number) => calls[i]!.messages.filter((m) => m.role === "tool").slice(i === 1 ? 0 : 2).map((m) => JSON.parse(m.content!) as { error: string; message: string });
+    expect(results(1)).toEqual([
+      { error: "not_granted", message: "the topic secrets.out is outside this agent's grant (bus:allowed.*)" },
+      { error: "not_granted", message: "http_request is not granted to this agent" },
+    ]);
+    expect(results(2)).toEqual([
+      { error: "not_granted", message: "memory_remember is not granted to this agent" },
+      { error: "unknown_tool", message: 'there is no tool "no_such_tool"; use only the tools you were given' },
+      { error: "invalid_arguments", message: "the arguments are not valid JSON" },
+    ]);
+  });
+
+  it("http_request reaches only a granted, declared service, with its credential injected — never shown to the model", async () => {
+    const secret = `echo-secret-${unique("s")}`;
+    await setCredential(openDb(bindings) as never, masterKeyFromHex(bindings.SEED_MASTER_KEY), { name: "echo-key", host: env.TEST_ECHO_HOST, secret });
+    const agent = await defineAgent({ tools: ["service:ECHO", "work"] }, [
+      {
+        tool_calls: [
+          { name: "http_request", arguments: { service: "ECHO", method: "POST", path: "/orders?x=1", body: { n: 1 }, headers: { Authorization: "Bearer stolen", "X-Trace": "t1" } } },
+          { name: "http_request", arguments: { service: "LLM", path: "/v1/models" } },
+        ],
+      },
+      { content: "called" },
+    ]);
+    const task = await giveTask(agent);
+    await work(agent);
+    expect((await taskView(task.id)).state).toBe("done");
+    const tool = (await modelCalls(agent.model))[1]!.messages.filter((m) => m.role === "tool");
+    expect(tool[0]!.content).not.toContain(secret);
+    const echoed = JSON.parse(tool[0]!.content!) as { status: number; body: string };
+    expect(echoed.status).toBe(200);
+    const seen = (JSON.parse(echoed.body) as { echo: { method: string; path: string; authorization: string; idempotencyKey: string; body: string } }).echo;
+    expect(seen).toMatchObject({ method: "POST", path: "/orders?x=1", authorization: "Bearer [secret removed by the seed]", body: '{"n":1}' });
+    expect(seen.idempotencyKey).toMatch(new RegExp(`^${task.id}#1:call_0_0$`));
+    expect(JSON.parse(tool[1]!.content!)).toEqual({ error: "not_granted", message: "the service LLM is not granted to this agent" });
+    // What the service really received: the credential, not what the model asked for.
+    const all = (await (await bindings.ECHO!.fetch("http://echo/__seen")).json()) as { authorization: string; path: string }[];
+    expect(all.find((s) => s.path === "/orders?x=1")!.authorization).toBe(`Bearer ${secret}`);
+  });
+
+  it("uses the tools of a declared MCP server it was granted", async () => {
+    await setCredential(openDb(bindings) as never, masterKeyFromHex(bindings.SEED_MASTER_KEY), { name: "docs-key", host: env.TEST_MCP_HOST, secret: env.TEST_MCP_TOKEN });
+    const title = unique("ticket");
+    const agent = await defineAgent({ tools: ["mcp:DOCS"] }, [
+      { tool_calls: [{ name: "mcp_docs_lookup", arguments: { term: "seed" } }, { name: "mcp_docs_create_ticket", arguments: { title } }] },
+      { content: "filed" },
+    ]);
+    const task = await giveTask(agent);
+    await work(agent);
+    expect((await taskView(task.id)).state).toBe("done");
+    const calls = await modelCalls(agent.model);
+    expect(calls[0]!.tools.sort()).toEqual(["mcp_docs_create_ticket", "mcp_docs_lookup"]);
+    const results = calls[1]!.messages.filter((m) => m.role === "tool").map((m) => m.content);
+    expect(results[0]).toContain("seed: a word from the docs");
+    expect(results[1]).toContain("opened");
+    const tickets = (await (await bindings.DOCS!.fetch("http://docs/__tickets")).json()) as { title: string }[];
+    expect(tickets.filter((t) => t.title === title)).toHaveLength(1);
   });
 });

@@ -54,8 +54,8 @@ export async function work(agent: OwnAgent, max = 10): Promise<number> {
   await agentStub(agent.id).inboxReady(agent.id);
   let runs = 0;
   for (let i = 0; i < max; i++) {
-    const at = await runInDurableObject(agentStub(agent.id), (_a: Agent, ctx) => ctx.storage.getAlarm());
-    if (at === null) return runs;
+    const [at, now] = await runInDurableObject(agentStub(agent.id), async (a: Agent, ctx) => [await ctx.storage.getAlarm(), a.clock.now()] as const);
+    if (at === null || at > now) return runs;
     await runDurableObjectAlarm(agentStub(agent.id));
     runs++;
   }
