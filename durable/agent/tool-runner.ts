@@ -7,6 +7,7 @@ import { callMcpTool, type McpTarget } from "../../lib/agents/mcp-client.ts";
 import { isStableTool, stableToolGranted, ToolArgs, type StableTool } from "../../lib/agents/tool-catalog.ts";
 import { mcpGranted, serviceGranted, topicGranted, type ToolGrant } from "../../lib/agents/tool-grants.ts";
 import { HttpError } from "../../lib/errors.ts";
+import { redact } from "../../lib/agents/redact.ts";
 import { RecallBody } from "../../lib/memory/memory-input.ts";
 import { recall } from "../../lib/memory/recall.ts";
 import { remember } from "../../lib/memory/remember.ts";
@@ -162,16 +163,6 @@ async function serviceToken(ctx: ToolContext, name: string, service: DeclaredSer
   if (!cred) throw new Refusal("no_credential", `the credential of ${name} is missing; the owner must set it (seed credentials set ${service.credential} …)`);
   if (!credentialFits(service, cred.host)) throw new Refusal("credential_host_mismatch", `the credential of ${name} is bound to another host; it is never sent elsewhere`);
   return { token: cred.secret, secret: cred.secret };
-}
-
-/** The agent never sees a secret, even one a service echoes back. */
-export function redact(text: string, secret: string | null): string {
-  if (!secret || secret.length < 4) return text;
-  // As sent, and as it reads inside a JSON string (quotes and backslashes escaped).
-  const forms = new Set([secret, JSON.stringify(secret).slice(1, -1)]);
-  let out = text;
-  for (const f of forms) out = out.split(f).join("[secret removed by the seed]");
-  return out;
 }
 
 async function readCapped(res: Response, maxBytes: number): Promise<string> {

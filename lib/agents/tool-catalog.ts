@@ -75,5 +75,5 @@ export function mcpToolName(server: string, tool: string): string {
   if (name.length <= 64) return name;
   let h = 0;
   for (const ch of name) h = (Math.imul(h, 31) + ch.charCodeAt(0)) | 0;
-  return `${name.slice(0, 55)}_${(h >>> 0).toString(36).padStart(7, "0").slice(0, 8)}`;
+  return `${name.slice(0, 55)}_${(h >>> 0).toString(36).padStart(8, "0").slice(-8)}`;
 }

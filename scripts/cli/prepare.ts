@@ -10,7 +10,7 @@ import { renderWorkerdConfig, type WorkerDeclaration } from "../workerd-config/w
 import { buildDbServer } from "./build-db-server.ts";
 import { writePrivateFile } from "./fs-secure.ts";
 import { homePaths, type Ports } from "./home.ts";
-import { readServices, serviceAddress } from "./services.ts";
+import { readServices, serviceAddress, servicesDeclaration } from "./services.ts";
 import { initHome, type InitReport } from "./seed-init.ts";
 
 export type Prepared = { init: InitReport; config: string; dbServer: string };
@@ -35,6 +35,7 @@ export async function generateConfig(home: ReturnType<typeof homePaths>, seedId:
     httpAddress: `${ports.listen}:${ports.port}`,
     externalServices: { "seed-libsql": `${ports.dbListen}:${ports.dbPort}` },
     ownerServices: Object.fromEntries(Object.entries(readServices(home.dir)).map(([k, v]) => [k, serviceAddress(v)])),
+    servicesDeclaration: servicesDeclaration(readServices(home.dir)),
     doStoragePath: home.doDir,
     uniqueKeyPrefix: seedId,
     secretsFromEnv: ["SEED_DB_TOKEN", "SEED_MASTER_KEY", "SEED_IDENTITY_KEY"],

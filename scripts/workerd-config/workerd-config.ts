@@ -17,6 +17,8 @@ export type RuntimeLayout = {
   externalServices: Record<string, string>;
   /** Outbound services the owner configured (seed services set): binding name → address. */
   ownerServices?: Record<string, { address: string; tls: boolean }>;
+  /** Their declaration as the Worker reads it (JSON, no secrets): the SEED_SERVICES text binding. */
+  servicesDeclaration?: string;
   doStoragePath: string; // absolute folder for Durable Object SQLite files
   uniqueKeyPrefix: string; // stable across restarts: DO ids derive from it
   secretsFromEnv: string[]; // binding names filled from the workerd process environment
@@ -49,6 +51,7 @@ export function renderWorkerdConfig(decl: WorkerDeclaration, layout: RuntimeLayo
     bindings.push(`(name = ${str(binding)}, service = ${str(name)})`);
   }
   for (const [k, v] of Object.entries(decl.vars)) bindings.push(`(name = ${str(k)}, text = ${str(v)})`);
+  if (layout.servicesDeclaration !== undefined) bindings.push(`(name = "SEED_SERVICES", text = ${str(layout.servicesDeclaration)})`);
   for (const k of layout.secretsFromEnv) bindings.push(`(name = ${str(k)}, fromEnvironment = ${str(k)})`);
   for (const d of decl.durableObjects) bindings.push(`(name = ${str(d.binding)}, durableObjectNamespace = ${str(d.className)})`);
 

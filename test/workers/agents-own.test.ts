@@ -102,7 +102,7 @@ describe("what an agent may use", () => {
     expect(seen.idempotencyKey).toMatch(new RegExp(`^${task.id}#1:call_0_0$`));
     expect(JSON.parse(tool[1]!.content!)).toEqual({ error: "not_granted", message: "the service LLM is not granted to this agent" });
     // What the service really received: the credential, not what the model asked for.
-    const all = (await (await bindings.ECHO!.fetch("http://echo/__seen")).json()) as { authorization: string; path: string }[];
+    const all = (await (await env.ECHO!.fetch("http://echo/__seen")).json()) as { authorization: string; path: string }[];
     expect(all.find((s) => s.path === "/orders?x=1")!.authorization).toBe(`Bearer ${secret}`);
   });
 
@@ -121,7 +121,7 @@ describe("what an agent may use", () => {
     const results = calls[1]!.messages.filter((m) => m.role === "tool").map((m) => m.content);
     expect(results[0]).toContain("seed: a word from the docs");
     expect(results[1]).toContain("opened");
-    const tickets = (await (await bindings.DOCS!.fetch("http://docs/__tickets")).json()) as { title: string }[];
+    const tickets = (await (await env.DOCS!.fetch("http://docs/__tickets")).json()) as { title: string }[];
     expect(tickets.filter((t) => t.title === title)).toHaveLength(1);
   });
 });

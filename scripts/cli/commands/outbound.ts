@@ -24,12 +24,13 @@ export function registerOutbound(program: Command): void {
     .command("set")
     .description("allow the Worker to reach one endpoint, e.g. `seed services set LLM --url http://127.0.0.1:11434`")
     .argument("<name>", "binding name, upper case (LLM, EMBEDDINGS)")
-    .requiredOption("--url <url>", "the endpoint's origin (http or https)")
+    .requiredOption("--url <url>", "the endpoint: its origin, with a base path if it has one (http or https; e.g. https://mcp.example.com/mcp)")
+    .option("--credential <name>", "the stored credential the seed sends to it as a Bearer token (its host must be the URL's host)")
     .addOption(homeOption())
-    .action(async (name: string, opts: { url: string; home?: string }) => {
+    .action(async (name: string, opts: { url: string; credential?: string; home?: string }) => {
       const { setService } = await import("../services.ts");
-      const s = setService(resolveHome(opts.home), name, opts.url);
-      log(`service ${name} → ${s.url} (takes effect at the next \`seed up\`)`);
+      const s = setService(resolveHome(opts.home), name, opts.url, opts.credential);
+      log(`service ${name} → ${s.url}${s.credential ? ` with the credential ${s.credential}` : ""} (takes effect at the next \`seed up\`)`);
     });
   services
     .command("list")
@@ -42,7 +43,7 @@ export function registerOutbound(program: Command): void {
       if (opts.json) return log(JSON.stringify(all, null, 2));
       const names = Object.keys(all);
       if (names.length === 0) return log("no outbound services: egress is none");
-      for (const n of names) log(`${n.padEnd(12)} ${all[n]!.url}`);
+      for (const n of names) log(`${n.padEnd(12)} ${all[n]!.url}${all[n]!.credential ? `  (credential ${all[n]!.credential})` : ""}`);
     });
   services
     .command("remove")
