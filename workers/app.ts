@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { HttpError, errorBody } from "../lib/errors.ts";
 import type { AppEnv } from "./app-env.ts";
@@ -14,8 +14,17 @@ import { mindApi } from "./mind/mind-api.ts";
 import { memoryRoutes } from "./memory/memory-routes.ts";
 import { metricsRoutes } from "./metrics/metrics-routes.ts";
 import { requestMetrics } from "./metrics/request-metrics.ts";
+import { mcpRoutes } from "./mcp/mcp-routes.ts";
 
 export const app = new Hono<AppEnv>();
+
+const executionCtxOf = (c: Context<AppEnv>) => {
+  try {
+    return c.executionCtx;
+  } catch {
+    return undefined; // a direct app.fetch without one (tests)
+  }
+};
 
 app.use(requestMetrics); // counts, times and logs every request (workers/metrics/)
 app.use(async (c, next) => {
@@ -33,6 +42,8 @@ app.route("/v1/bus", busRoutes);
 app.route("/v1", mindApi);
 app.route("/v1/memory", memoryRoutes);
 app.route("/metrics", metricsRoutes);
+// MCP tools run their routes in-process through the app itself (workers/mcp/mcp-handler.ts).
+app.route("/mcp", mcpRoutes(async (req, c) => app.fetch(req, c.env, executionCtxOf(c))));
 
 app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
 

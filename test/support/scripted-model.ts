@@ -13,6 +13,7 @@ export type Turn =
   | { content: string; usage?: Usage }
   | { tool_calls: ScriptedCall[]; content?: string; usage?: Usage }
   | { status: number; error?: string; /** Only the first n requests of this turn; then `then`. */ times?: number; then?: Turn }
+  /** Holds the first request of this turn until released; later requests of the turn get `then` at once. */
   | { hold: true; then?: Turn };
 type Usage = { prompt_tokens: number; completion_tokens: number };
 type Script = { turns: Turn[]; repeatLast?: boolean };
@@ -97,6 +98,10 @@ export class ScriptedModel {
       res.end(JSON.stringify(payload));
     };
     if ("hold" in t) {
+      const key = `${model}:${turn}:hold`;
+      const hits = (this.#hits.get(key) ?? 0) + 1;
+      this.#hits.set(key, hits);
+      if (hits > 1) return this.#reply(model, t.then ?? { content: "released" }, seen, turn, res);
       const list = this.#held.get(model) ?? [];
       list.push(() => this.#reply(model, t.then ?? { content: "released" }, seen, turn, res));
       this.#held.set(model, list);

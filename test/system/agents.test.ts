@@ -1,0 +1,211 @@
+// The seed's own agents and the MCP door under a real `seed up` (one seed for the file): the MCP
+// door per key kind with the official SDK client from Node over loopback, revocation mid-session;
+// an agent's task survives kill -9 of workerd without repeating a recorded tool call; 100 defined
+// agents at rest cost 0 CPU ticks and 0 model calls. Waits are polls for an event, each bounded.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Task } from "../../lib/mind/wire.ts";
+import { runCli } from "../support/cli.ts";
+import { startScriptedModel, type SeenCall, type Turn } from "../support/scripted-model.ts";
+import { addAgent, startSeed, type SeedProcess } from "../support/seed-process.ts";
+import { tempDir } from "../support/seed-home.ts";
+
+let seed: SeedProcess;
+let model: Awaited<ReturnType<typeof startScriptedModel>>;
+let agentToken: string;
+
+async function api<T>(method: string, p: string, body?: unknown, key = seed.rootKey()): Promise<{ status: number; json: T }> {
+  const res = await fetch(`${seed.url}${p}`, {
+    method,
+    headers: { Authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: (text ? JSON.parse(text) : null) as T };
+}
+
+/** Polls until `check` returns a value (an event happened) or the bound passes. */
+async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, boundMs = 60_000): Promise<T> {
+  const end = Date.now() + boundMs;
+  for (;;) {
+    const v = await check().catch(() => null);
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function script(name: string, turns: Turn[]): Promise<void> {
+  await fetch(`${model.url}/scripts/${name}`, { method: "PUT", body: JSON.stringify({ turns }) });
+}
+const calls = async (name: string) => (await (await fetch(`${model.url}/scripts/${name}/calls`)).json()) as SeenCall[];
+
+async function mcpClient(key: string): Promise<Client> {
+  const client = new Client({ name: "system-test", version: "1" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${seed.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
+  return client;
+}
+
+const toolNames = async (c: Client) => (await c.listTools()).tools.map((t) => t.name).sort();
+const text = (r: Awaited<ReturnType<Client["callTool"]>>) => (r.content as { type: string; text: string }[])[0]!.text;
+
+/** utime + stime of a process, in clock ticks (/proc/<pid>/stat). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+describe("the seed's own agents and the MCP door (system)", () => {
+  beforeAll(async () => {
+    model = await startScriptedModel();
+    const home = path.join(tempDir("seed agents "), "seed home");
+    const init = runCli(["init"], { SEED_HOME: home });
+    expect(init.status, init.stderr).toBe(0);
+    const set = runCli(["services", "set", "LLM", "--url", model.url], { SEED_HOME: home });
+    expect(set.status, set.stderr).toBe(0);
+    seed = await startSeed({ home });
+  }, 180_000);
+
+  afterAll(async () => {
+    await seed?.stop();
+    await model?.close();
+  });
+
+  it("MCP: each kind of key sees its own tools; owner powers are never tools", async () => {
+    const owner = await mcpClient(seed.rootKey());
+    const ownerTools = await toolNames(owner);
+    expect(ownerTools).toContain("work_create");
+    expect(ownerTools).toContain("agents_list");
+    expect(ownerTools).not.toContain("work_claim");
+    for (const power of ["key", "credential", "service", "handoff", "membrane", "approve", "mode"]) expect(ownerTools.filter((t) => t.includes(power))).toEqual([]);
+    const created = await owner.callTool({ name: "work_create", arguments: { title: "from MCP", capability: "mcp-sys" } });
+    expect(created.isError).toBeFalsy();
+    expect(created.structuredContent).toMatchObject({ title: "from MCP", capability: "mcp-sys", state: "open", source: "owner" });
+    await owner.close();
+
+    const agent = await addAgent(seed, "mcp-outside", ["mcp-sys"]);
+    agentToken = agent.token;
+    const a = await mcpClient(agent.token);
+    const agentTools = await toolNames(a);
+    expect(agentTools).toEqual(
+      ["bus_ack", "bus_publish", "bus_pull", "bus_subscribe", "coherence_report", "memory_get", "memory_recall", "memory_remember", "mind_status", "work_claim", "work_complete", "work_create", "work_fail", "work_get", "work_list", "work_progress"].sort(),
+    );
+    const denied = await a.callTool({ name: "agents_list", arguments: {} });
+    expect(denied.isError).toBe(true);
+    expect(text(denied)).toMatch(/^403 /);
+    await a.close();
+  }, 60_000);
+
+  it("MCP: a helper with coherence:read,work:write sees those tools only; every call is audited; revoking ends its session at once", async () => {
+    const grant = await api<{ id: string; token: string }>("POST", "/v1/owner/membrane", { name: "mcp-helper", scopes: ["coherence:read", "work:write"] });
+    expect(grant.status).toBe(201);
+    const h = await mcpClient(grant.json.token);
+    expect(await toolNames(h)).toEqual(["coherence_report", "work_create"]);
+    const report = await h.callTool({ name: "coherence_report", arguments: { window: "1h" } });
+    expect(report.isError).toBeFalsy();
+    expect(report.structuredContent).toHaveProperty("pulse");
+    const made = await h.callTool({ name: "work_create", arguments: { title: "helper work", capability: "mcp-sys" } });
+    expect(made.structuredContent).toMatchObject({ title: "helper work", state: "open" });
+    const outOfScope = await h.callTool({ name: "memory_recall", arguments: { query: "anything" } });
+    expect(outOfScope.isError).toBe(true);
+    expect(text(outOfScope)).toContain("403 missing_scope");
+    const badArgs = await h.callTool({ name: "work_create", arguments: { title: "" } });
+    expect(text(badArgs)).toMatch(/^422 invalid_input: arguments\.title/);
+    await expect(h.callTool({ name: "no_such_tool", arguments: {} })).rejects.toThrow(/no tool/);
+
+    const rows = (await api<{ rows: { method: string; route: string; status: number; scope: string | null }[] }>("GET", `/v1/owner/audit?keyId=${grant.json.id}&limit=1000`)).json.rows;
+    const seen = rows.map((r) => `${r.method} ${r.route} ${r.status}`);
+    expect(seen).toContain("GET /v1/mind/coherence 200");
+    expect(seen).toContain("POST /v1/work 201");
+    expect(seen).toContain("POST /v1/memory/recall 403");
+    expect(seen.filter((s) => s.startsWith("POST /mcp ")).length).toBeGreaterThanOrEqual(5);
+
+    const revoked = await api("DELETE", `/v1/owner/membrane/${grant.json.id}`);
+    expect(revoked.status).toBe(200);
+    await expect(h.callTool({ name: "coherence_report", arguments: {} })).rejects.toThrow(/unauthorized/);
+    await expect(mcpClient(grant.json.token)).rejects.toThrow(/unauthorized/);
+    await h.close().catch(() => {});
+
+    // The outside agent finishes the work MCP created, with its own tools (nothing left pending).
+    const a = await mcpClient(agentToken);
+    const listedWork = (await a.callTool({ name: "work_list", arguments: { capability: "mcp-sys" } })).structuredContent as { tasks: Task[] };
+    expect(listedWork.tasks.map((t) => t.title).sort()).toEqual(["from MCP", "helper work"]);
+    for (const t of listedWork.tasks) {
+      expect((await a.callTool({ name: "work_claim", arguments: { id: t.id } })).structuredContent).toMatchObject({ state: "claimed" });
+      expect((await a.callTool({ name: "work_complete", arguments: { id: t.id, result: { via: "mcp" } } })).structuredContent).toMatchObject({ state: "done" });
+    }
+    await a.close();
+  }, 60_000);
+
+  it("MCP: no key is 401, GET opens no stream (405), an unknown session is 404", async () => {
+    expect((await fetch(`${seed.url}/mcp`, { method: "POST", body: "{}" })).status).toBe(401);
+    const get = await fetch(`${seed.url}/mcp`, { headers: { Authorization: `Bearer ${seed.rootKey()}` } });
+    expect(get.status).toBe(405);
+    const stale = await fetch(`${seed.url}/mcp`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${seed.rootKey()}`, "Content-Type": "application/json", Accept: "application/json, text/event-stream", "Mcp-Session-Id": "mcp_nope" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    expect(stale.status).toBe(404);
+  });
+
+  it("an agent's task survives kill -9 of workerd mid-task without repeating a recorded tool call", async () => {
+    await script("resume-model", [
+      { tool_calls: [{ name: "bus_publish", arguments: { topic: "resume.out", body: { once: true } } }] },
+      { hold: true, then: { content: "finished after the crash" } },
+    ]);
+    const agent = await api<{ id: string }>("POST", "/v1/owner/agents", { name: "resumer", capabilities: ["resume"], model: "resume-model", instructions: "Publish, then answer.", tools: ["bus:resume.*", "work"] });
+    expect(agent.status).toBe(201);
+    const reader = await addAgent(seed, "resume-reader");
+    expect((await api("PUT", "/v1/bus/subscriptions/resume-watch", { topic: "resume.out", startAt: "earliest" }, reader.token)).status).toBe(201);
+
+    const task = (await api<Task>("POST", "/v1/work", { title: "publish once", capability: "resume" })).json;
+    // The second model turn is held: by then the bus_publish result is recorded in the agent.
+    await until("the held model turn", async () => (await calls("resume-model")).some((c) => c.turn === 1));
+    const old = seed.pidOf("workerd");
+    process.kill(old, "SIGKILL");
+    await seed.waitFor(/workerd exited \(signal SIGKILL\); restarting/);
+    await fetch(`${model.url}/scripts/resume-model/release`, { method: "POST" });
+
+    const done = await until("the task done after the restart", async () => {
+      const r = await api<Task>("GET", `/v1/work/${task.id}`);
+      return r.status === 200 && r.json.state === "done" ? r.json : null;
+    });
+    expect(done.result).toBe("finished after the crash");
+    expect(seed.pidOf("workerd")).not.toBe(old);
+    const seen = await calls("resume-model");
+    expect(seen.filter((c) => c.turn === 0)).toHaveLength(1);
+    expect(seen.filter((c) => c.turn === 1).length).toBeGreaterThanOrEqual(2);
+    expect(seen.at(-1)!.messages.filter((m) => m.role === "tool")).toHaveLength(1);
+    const pulled = await api<{ messages: { body: unknown; ackId: string }[] }>("POST", "/v1/bus/subscriptions/resume-watch/pull", { max: 10 }, reader.token);
+    expect(pulled.json.messages.map((m) => m.body)).toEqual([{ once: true }]);
+    expect((await api("POST", "/v1/bus/subscriptions/resume-watch/ack", { ackIds: pulled.json.messages.map((m) => m.ackId) }, reader.token)).status).toBe(200);
+  }, 120_000);
+
+  it("100 defined agents at rest: 0 CPU ticks and 0 model calls over 60 s", async () => {
+    for (let i = 0; i < 100; i++) {
+      const r = await api("POST", "/v1/owner/agents", { name: `rester-${i}`, capabilities: [`rest-${i}`], model: "rest-model", instructions: "Rest.", tools: ["work"] });
+      expect(r.status).toBe(201);
+    }
+    await script("rest-model", [{ content: "never asked" }]);
+    // Let whatever the definitions set in motion finish (the mind's cycle, the bus), then measure.
+    await until("a resting mind", async () => (await api<{ state: string }>("GET", "/v1/mind")).json.state === "resting");
+    const pids = { workerd: seed.pidOf("workerd"), libsql: seed.pidOf("libsql") };
+    // Defining them woke objects that workerd evicts a few seconds later: rest starts when it is quiet.
+    // (and the libSQL server closes its idle connections).
+    await until("the seed to be quiet", async () => {
+      const t = cpuTicks(pids.workerd) + cpuTicks(pids.libsql);
+      await new Promise((r) => setTimeout(r, 5000));
+      return cpuTicks(pids.workerd) + cpuTicks(pids.libsql) === t;
+    }, 90_000);
+    const before = { workerd: cpuTicks(pids.workerd), libsql: cpuTicks(pids.libsql) };
+    await new Promise((r) => setTimeout(r, Number(process.env.AGENTS_REST_MS ?? 60_000)));
+    const after = { workerd: cpuTicks(pids.workerd), libsql: cpuTicks(pids.libsql) };
+    expect({ workerd: after.workerd - before.workerd, libsql: after.libsql - before.libsql }).toEqual({ workerd: 0, libsql: 0 });
+    expect(await calls("rest-model")).toEqual([]);
+  }, 300_000);
+});
