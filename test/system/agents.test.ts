@@ -2,7 +2,7 @@
 // door per key kind with the official SDK client from Node over loopback, revocation mid-session;
 // an agent's task survives kill -9 of workerd without repeating a recorded tool call; 100 defined
 // agents at rest cost 0 CPU ticks and 0 model calls. Waits are polls for an event, each bounded.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -184,6 +184,48 @@ describe("the seed's own agents and the MCP door (system)", () => {
     const pulled = await api<{ messages: { body: unknown; ackId: string }[] }>("POST", "/v1/bus/subscriptions/resume-watch/pull", { max: 10 }, reader.token);
     expect(pulled.json.messages.map((m) => m.body)).toEqual([{ once: true }]);
     expect((await api("POST", "/v1/bus/subscriptions/resume-watch/ack", { ackIds: pulled.json.messages.map((m) => m.ackId) }, reader.token)).status).toBe(200);
+  }, 120_000);
+
+  it("the CLI: seed agents add/list/show/update, seed approvals list/approve", async () => {
+    await script("cli-model", [{ tool_calls: [{ name: "memory_remember", arguments: { text: "the CLI approved this" } }] }, { content: "remembered" }]);
+    const dir = tempDir("seed agents cli ");
+    const instructions = path.join(dir, "instructions.md");
+    writeFileSync(instructions, "Remember what you are told.\n");
+    const cli = (...args: string[]) => runCli(args, { SEED_HOME: seed.home });
+    const add = cli("agents", "add", "cli-agent", "--capability", "cli-notes", "--model", "cli-model", "--instructions-file", instructions, "--tools", "memory,work", "--approve", "memory_remember", "--budget-tokens-per-day", "100000", "--price-in", "1", "--price-out", "2");
+    expect(add.status, add.stderr).toBe(0);
+    expect(add.stdout).toContain("runs inside the seed");
+    expect(add.stdout).toContain("waits for approval: memory_remember");
+    expect(add.stdout).not.toMatch(/seed_agent_/);
+    const missing = cli("agents", "add", "x", "--model", "m", "--instructions-file", path.join(dir, "nope.md"));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("cannot read the instructions file");
+
+    const task = (await api<Task>("POST", "/v1/work", { title: "note this", capability: "cli-notes" })).json;
+    const listed = await until("an approval waiting", async () => {
+      const r = cli("approvals", "list");
+      return r.stdout.includes("memory_remember") ? r.stdout : null;
+    });
+    const id = /^(apr_[a-z0-9]+)/m.exec(listed)![1]!;
+    expect(listed).toContain(`cli-agent: memory_remember for task ${task.id}`);
+    const approve = cli("approvals", "approve", id, "--reason", "fine");
+    expect(approve.status, approve.stderr).toBe(0);
+    expect(approve.stdout).toContain(`${id} approved`);
+    await until("the task done", async () => (await api<Task>("GET", `/v1/work/${task.id}`)).json.state === "done");
+
+    const list = cli("agents", "list");
+    expect(list.stdout).toMatch(/cli-agent\s+own\s+cli-model\s+200\/20\s+2\s+1\s+0\s+0\.0002/);
+    const show = cli("agents", "show", "cli-agent");
+    expect(show.stdout).toContain("state: idle");
+    expect(show.stdout).toContain(task.id);
+    const update = cli("agents", "update", "cli-agent", "--max-steps", "5", "--clear-budget");
+    expect(update.status, update.stderr).toBe(0);
+    expect(update.stdout).toContain("no token budget, 5 steps");
+    const rows = (await api<{ rows: { action: string }[] }>("GET", "/v1/owner/audit?limit=1000&action=agent.update")).json.rows;
+    expect(rows.length).toBeGreaterThanOrEqual(1);
+    const remove = cli("agents", "remove", "cli-agent");
+    expect(remove.status, remove.stderr).toBe(0);
+    expect(cli("agents", "list").stdout).not.toContain("cli-agent");
   }, 120_000);
 
   it("100 defined agents at rest: 0 CPU ticks and 0 model calls over 60 s", async () => {
