@@ -29,7 +29,12 @@ export type AgentParts = {
   io: AgentIo;
   now(): number;
   agentId: string;
+  /** In memory only (a crash loses at most one progress note): what the mind is still to hear. */
+  pending: { note: string | null; mirroredAt: number };
 };
+
+/** libSQL's copy of the usage is refreshed at most this often while a task runs (and at its end). */
+const MIRROR_EVERY_MS = 10_000;
 
 type Spec = { name: string; spec: AgentSpec; version: number };
 
@@ -94,6 +99,8 @@ async function modelStep(p: AgentParts, run: RunRow, agent: Spec): Promise<void>
   const mcp = await mcpTools(p, grants, run);
   const endpoint = await llmEndpoint(p, spec);
   if ("error" in endpoint) return fail(p, run, "model_error", endpoint.error);
+  // The previous step's progress goes to the mind while the model works on this one.
+  const beat = heartbeat(p, run);
   let answer;
   try {
     answer = await complete({
@@ -107,10 +114,15 @@ async function modelStep(p: AgentParts, run: RunRow, agent: Spec): Promise<void>
       timeoutMs: Math.min(MODEL_TIMEOUT_MS, (run.deadline_at ?? Infinity) - p.now()),
     });
   } catch (err) {
+    await beat;
     if (!(err instanceof ModelError)) throw err;
+    if (p.store.run(run.id)?.state !== "running") return;
     if (!err.transient || run.failures + 1 >= MAX_FAILURES) return fail(p, run, "model_error", err.message);
     return retryLater(p, run, err.message);
   }
+  await beat;
+  // Dropped meanwhile (the mind took the task back) or stopped: the answer is moot.
+  if (p.store.run(run.id)?.state !== "running") return;
   const now = p.now();
   const cost = spec.price ? (answer.tokensIn * spec.price.input + answer.tokensOut * spec.price.output) / 1e6 : null;
   // Ids the model repeats within one answer would collide: the seed makes them unique.
@@ -131,7 +143,7 @@ async function modelStep(p: AgentParts, run: RunRow, agent: Spec): Promise<void>
   if (calls.length === 0) {
     return end(p, { ...run, steps: run.steps + 1 }, "done", { action: "complete", result: answer.content });
   }
-  await heartbeat(p, run, `step ${run.steps + 1}: ${calls.map((c) => c.function.name).join(", ")}`);
+  p.pending.note = `step ${run.steps + 1}: ${calls.map((c) => c.function.name).join(", ")}`;
 }
 
 /** The LLM service's URL and key: the agent's credential, else the one the LLM service declares. */
@@ -192,7 +204,8 @@ async function toolStep(p: AgentParts, run: RunRow, call: CallRow, agent: Spec):
   const gated = agent.spec.approve.includes(call.name);
   if (call.state === "denied") {
     p.storage.transactionSync(() => p.store.recordResult(run, call, errorResult("denied", `the owner denied this call${call.decision_reason ? `: ${call.decision_reason}` : ""}`), p.now()));
-    return heartbeat(p, run, `${call.name} denied by the owner`);
+    p.pending.note = `${call.name} denied by the owner`;
+    return;
   }
   if (gated && (call.state === "pending" || call.state === "awaiting")) return requestApproval(p, run, call);
   if (call.state === "waiting") {
@@ -208,7 +221,8 @@ async function toolStep(p: AgentParts, run: RunRow, call: CallRow, agent: Spec):
     return;
   }
   p.store.setCall(run.id, call.call_id, { state: "started", started_at: p.now() });
-  await p.storage.sync();
+  // On disk before a call that must not run twice; a rerunnable one may simply run again.
+  if (!RERUNNABLE(call)) await p.storage.sync();
   const out = await runTool(
     {
       agentId: p.agentId,
@@ -282,10 +296,17 @@ export function decide(p: AgentParts, approvalId: string, approved: boolean, rea
 
 // ---- telling the mind
 
-async function heartbeat(p: AgentParts, run: RunRow, note: string): Promise<void> {
-  const [r] = await Promise.all([p.io.transition(p.agentId, run.task_id, "progress", { note: note.slice(0, 2000) }).catch(() => null), mirrorUsage(p)]);
+/** The pending progress note to the mind, and libSQL's usage copy when it is due. */
+async function heartbeat(p: AgentParts, run: RunRow): Promise<void> {
+  const note = p.pending.note;
+  p.pending.note = null;
+  const mirror = p.now() - p.pending.mirroredAt >= MIRROR_EVERY_MS ? mirrorUsage(p) : Promise.resolve();
+  const [r] = await Promise.all([note === null ? null : p.io.transition(p.agentId, run.task_id, "progress", { note: note.slice(0, 2000) }).catch(() => null), mirror]);
   // The task is no longer ours (expired, re-dispatched by a governing mind): stop working on it.
-  if (r && !r.ok && (r.error.status === 404 || r.error.status === 409)) await end(p, run, "dropped", null, r.error.message);
+  if (r && !r.ok && (r.error.status === 404 || r.error.status === 409)) {
+    const fresh = p.store.run(run.id);
+    if (fresh && fresh.state === "running") await end(p, fresh, "dropped", null, r.error.message);
+  }
 }
 
 async function fail(p: AgentParts, run: RunRow, reason: FailReason, detail: string): Promise<void> {
@@ -294,6 +315,7 @@ async function fail(p: AgentParts, run: RunRow, reason: FailReason, detail: stri
 
 /** Ends a run; the outcome stays in the row until the mind has it. */
 export async function end(p: AgentParts, run: RunRow, state: "done" | "failed" | "dropped", outcome: Outcome | null, detail?: string): Promise<void> {
+  p.pending.note = null; // the outcome says more than a progress note
   const cancelled = p.store.openApprovals(run.id);
   p.storage.transactionSync(() => {
     p.store.finish(run, state, outcome, p.now());
@@ -333,6 +355,7 @@ async function retryLater(p: AgentParts, run: RunRow, why: string): Promise<void
 /** Today's usage as the owner reads it (libSQL); best effort, the object's own count is the truth. */
 export async function mirrorUsage(p: AgentParts): Promise<void> {
   const now = p.now();
+  p.pending.mirroredAt = now;
   const day = utcDay(now);
   await p.io.putUsage(p.agentId, day, p.store.usageOn(day), now).catch(() => {});
 }

@@ -63,6 +63,7 @@ export class Agent extends DurableObject<Env> {
   #running = false;
   #inboxDirty = false;
   #guardUntil = 0;
+  readonly #pending = { note: null as string | null, mirroredAt: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -240,6 +241,7 @@ export class Agent extends DurableObject<Env> {
       },
       now: () => self.clock.now(),
       agentId,
+      pending: this.#pending,
     };
   }
 }
