@@ -29,6 +29,7 @@ import type { HranaCodec } from "./hrana-codec.ts";
 import type { StreamContext } from "./hrana-stream.ts";
 import { readBody, send, sendJson } from "./http-io.ts";
 import { runCursor, runPipeline } from "./run-pipeline.ts";
+import { NO_WATCHDOG, startStallWatchdog } from "./stall-watchdog.ts";
 import { StreamRegistry } from "./stream-registry.ts";
 import { WriteLock } from "./write-lock.ts";
 
@@ -51,6 +52,9 @@ export interface DbServerOptions {
   maxRequestMs?: number;
   /** Largest result one read may return; default 64 MiB. */
   maxResultBytes?: number;
+  /** A single statement running longer than this stops the process (to be restarted by its
+   * supervisor), since the driver cannot interrupt it; 0 turns this off; default 5 min. */
+  maxStallMs?: number;
   /** One JSON object per line; never contains the token. */
   log?: (line: string) => void;
 }
@@ -73,6 +77,7 @@ const DEFAULTS = {
   maxStatementsPerRequest: 10_000,
   maxRequestMs: 10_000,
   maxResultBytes: 64 * 1024 * 1024,
+  maxStallMs: 300_000,
   // a request that runs longer than this lets others run before it continues
   sliceMs: 10,
   // most autocommit writes sharing one commit
@@ -111,6 +116,8 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
   const maxStatements = positiveInteger("maxStatementsPerRequest", opts.maxStatementsPerRequest ?? DEFAULTS.maxStatementsPerRequest);
   const maxRequestMs = positiveInteger("maxRequestMs", opts.maxRequestMs ?? DEFAULTS.maxRequestMs);
   const maxResultBytes = positiveInteger("maxResultBytes", opts.maxResultBytes ?? DEFAULTS.maxResultBytes);
+  const maxStallMs = opts.maxStallMs ?? DEFAULTS.maxStallMs;
+  if (!Number.isSafeInteger(maxStallMs) || maxStallMs < 0) throw new RangeError("maxStallMs must be a non-negative integer");
   const listen = opts.listen ?? DEFAULTS.listen;
   let auth = new BearerAuth(opts.token);
   const emit = opts.log;
@@ -129,15 +136,16 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
   });
   const lock = new WriteLock();
   const counters = { statements: 0, statementMs: 0 };
-  const groupCommit = new GroupCommit({ pool, lock, writeLockTimeoutMs, maxResultBytes, counters, maxGroup: DEFAULTS.maxGroup, log });
+  const watchdog = maxStallMs === 0 ? NO_WATCHDOG : startStallWatchdog(maxStallMs);
+  const env = { pool, counters, watchdog };
+  const groupCommit = new GroupCommit({ env, pool, lock, writeLockTimeoutMs, maxResultBytes, maxGroup: DEFAULTS.maxGroup, log });
   const ctx: StreamContext = {
-    pool,
+    ...env,
     lock,
     writeLockTimeoutMs,
     groupCommit,
     budget: { maxStatements, maxExecutionMs: maxRequestMs, sliceMs: DEFAULTS.sliceMs },
     maxResultBytes,
-    counters,
     log,
     reportUnexpected: (error) => {
       if (!isExpectedError(error)) log("unexpected_error", { error: String(error) });
@@ -285,6 +293,7 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
     });
   } catch (error) {
     pool.close();
+    await watchdog.stop();
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
@@ -315,6 +324,7 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
     }
     server.closeAllConnections();
     await serverClosed;
+    await watchdog.stop();
     log("closed");
   }
 

@@ -16,7 +16,7 @@
 import type { ConnectionPool, PooledConnection } from "./connection-pool.ts";
 import type { SqlValue, StmtResult } from "./hrana-types.ts";
 import type { StatementInfo } from "./sql-analysis.ts";
-import type { RunCounters } from "./statement-runner.ts";
+import type { StatementEnv } from "./statement-runner.ts";
 import { runStatement } from "./statement-runner.ts";
 import type { WriteLock } from "./write-lock.ts";
 
@@ -30,11 +30,11 @@ interface Pending {
 }
 
 export interface GroupCommitOptions {
+  readonly env: StatementEnv;
   readonly pool: ConnectionPool;
   readonly lock: WriteLock;
   readonly writeLockTimeoutMs: number;
   readonly maxResultBytes: number;
-  readonly counters: RunCounters;
   /** Most statements one group runs (the event loop is held while a group runs). */
   readonly maxGroup: number;
   readonly log: (event: string, fields?: Record<string, unknown>) => void;
@@ -93,11 +93,11 @@ export class GroupCommit {
   }
 
   #run(conn: PooledConnection, p: Pending): StmtResult {
-    return runStatement(this.#o.pool, conn, p.sql, p.info, p.args, { wantRows: p.wantRows, maxResultBytes: this.#o.maxResultBytes, cache: true }, this.#o.counters);
+    return runStatement(this.#o.env, conn, p.sql, p.info, p.args, { wantRows: p.wantRows, maxResultBytes: this.#o.maxResultBytes, cache: true });
   }
 
   #exec(conn: PooledConnection, sql: string): void {
-    this.#o.pool.prepare(conn, sql).run();
+    this.#o.env.watchdog.guard(() => this.#o.pool.prepare(conn, sql).run());
   }
 
   #runGroup(group: Pending[]): void {

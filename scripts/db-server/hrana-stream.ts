@@ -6,10 +6,10 @@ import { StreamRequestError } from "./errors.ts";
 import type { GroupCommit } from "./group-commit.ts";
 import type { BudgetLimits } from "./request-budget.ts";
 import type { StatementKind } from "./sql-analysis.ts";
-import type { RunCounters } from "./statement-runner.ts";
+import type { StatementEnv } from "./statement-runner.ts";
 import type { WriteLock } from "./write-lock.ts";
 
-export interface StreamContext {
+export interface StreamContext extends StatementEnv {
   readonly pool: ConnectionPool;
   readonly lock: WriteLock;
   readonly writeLockTimeoutMs: number;
@@ -17,7 +17,6 @@ export interface StreamContext {
   readonly budget: BudgetLimits;
   /** Largest result one read may build. */
   readonly maxResultBytes: number;
-  readonly counters: RunCounters;
   readonly log: (event: string, fields?: Record<string, unknown>) => void;
   /** Logs errors that are neither SQLite's nor the server's own (i.e. bugs). */
   readonly reportUnexpected: (error: unknown) => void;

@@ -19,6 +19,8 @@ const USAGE = `usage: main.ts --db PATH --token-file PATH [options]
   --max-statements-per-request N   statements one request may run (default 10000)
   --max-request-ms N               execution time one request may use (default 10000)
   --max-result-bytes N             largest result one read may return (default 67108864)
+  --max-stall-ms N                 a single statement running longer stops the server, to be
+                                   restarted by its supervisor (default 300000; 0: never)
   --help                           show this text`;
 
 class UsageError extends Error {
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
         "max-statements-per-request": { type: "string" },
         "max-request-ms": { type: "string" },
         "max-result-bytes": { type: "string" },
+        "max-stall-ms": { type: "string" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -85,6 +88,7 @@ async function main(): Promise<void> {
     maxStatementsPerRequest: intFlag("max-statements-per-request", values["max-statements-per-request"]),
     maxRequestMs: intFlag("max-request-ms", values["max-request-ms"]),
     maxResultBytes: intFlag("max-result-bytes", values["max-result-bytes"]),
+    maxStallMs: intFlag("max-stall-ms", values["max-stall-ms"]),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify({ event: "listening", url: server.url, port: server.port })}\n`);

@@ -260,7 +260,7 @@ function analyzeUncached(sql: string): SqlAnalysis {
 
 // The same few statement texts arrive over and over; lexing them once keeps the hot path cheap.
 const CACHE_LIMIT = 2048;
-const CACHEABLE_LENGTH = 16 * 1024;
+const CACHEABLE_LENGTH = 4 * 1024;
 const cache = new Map<string, SqlAnalysis>();
 
 export function analyzeSql(sql: string): SqlAnalysis {

@@ -11,12 +11,20 @@ import type { ConnectionPool, PooledConnection } from "./connection-pool.ts";
 import { ResponseTooLargeError } from "./errors.ts";
 import type { Col, SqlValue, StmtResult } from "./hrana-types.ts";
 import type { StatementInfo } from "./sql-analysis.ts";
+import type { StallWatchdog } from "./stall-watchdog.ts";
 
 const ROWID_QUERY = "SELECT changes(), last_insert_rowid()";
 
 export interface RunCounters {
   statements: number;
   statementMs: number;
+}
+
+/** What every statement runs with. */
+export interface StatementEnv {
+  readonly pool: ConnectionPool;
+  readonly counters: RunCounters;
+  readonly watchdog: StallWatchdog;
 }
 
 export interface RunOptions {
@@ -76,14 +84,18 @@ function readRows(prepared: NativeStatement, info: StatementInfo, args: readonly
 }
 
 export function runStatement(
-  pool: ConnectionPool,
+  env: StatementEnv,
   conn: PooledConnection,
   sql: string,
   info: StatementInfo,
   args: readonly SqlValue[],
   options: RunOptions,
-  counters: RunCounters,
 ): StmtResult {
+  return env.watchdog.guard(() => run(env, conn, sql, info, args, options));
+}
+
+function run(env: StatementEnv, conn: PooledConnection, sql: string, info: StatementInfo, args: readonly SqlValue[], options: RunOptions): StmtResult {
+  const { pool, counters } = env;
   const started = performance.now();
   try {
     const prepared = pool.prepare(conn, sql, options.cache);

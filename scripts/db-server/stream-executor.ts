@@ -58,7 +58,7 @@ async function runOnStream(
     const conn = stream.connection();
     if (info.dirtiesConnection) conn.dirty = true;
     const result = budget.run(() =>
-      runStatement(ctx.pool, conn, statement.text, info, args, { wantRows, maxResultBytes: ctx.maxResultBytes, cache }, ctx.counters),
+      runStatement(ctx, conn, statement.text, info, args, { wantRows, maxResultBytes: ctx.maxResultBytes, cache }),
     );
     if (info.kind === "begin-readonly") stream.enterReadOnly();
     return result;

@@ -87,6 +87,23 @@ describe("durability", () => {
     await after.execute("INSERT INTO journal VALUES (99, 0, 'after restart')");
   });
 
+  it("stops itself, to be restarted, when one statement never ends; acknowledged writes survive", async () => {
+    const s = (server = await startDbServerProcess({ args: ["--max-stall-ms", "1500"] }));
+    const client = connect(s);
+    await client.execute("CREATE TABLE kept (v TEXT)");
+    await client.execute("INSERT INTO kept VALUES ('before the stall')");
+    // an unbounded recursive query: the driver can neither interrupt nor time it out
+    const endless = client.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c");
+    await expect(endless).rejects.toBeDefined();
+    const stalled = await s.waitForEvent((e) => e.event === "stalled");
+    expect(stalled).toMatchObject({ limitMs: 1500 });
+    expect(Number(stalled["stalledMs"])).toBeGreaterThanOrEqual(1500);
+    expect(await s.exited()).toMatchObject({ signal: "SIGKILL" });
+
+    await s.restart();
+    expect((await connect(s).execute("SELECT v FROM kept")).rows.map((r) => r[0])).toEqual(["before the stall"]);
+  });
+
   it("shuts down gracefully on SIGTERM: rolls back open transactions and truncates the WAL", async () => {
     const s = (server = await startDbServerProcess());
     const client = connect(s);

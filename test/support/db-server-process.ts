@@ -31,6 +31,8 @@ export interface DbServerProcess {
   readonly events: readonly ServerEvent[];
   /** Resolves with the first event (past or future) that matches. */
   waitForEvent(match: (event: ServerEvent) => boolean, timeoutMs?: number): Promise<ServerEvent>;
+  /** Resolves once the running process exits by itself (it then counts as stopped). */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends a signal and resolves once the process has exited. */
   kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Graceful stop (SIGTERM); resolves with the exit code. */
@@ -160,6 +162,12 @@ export async function startDbServerProcess(options: DbServerProcessOptions = {})
       });
     },
     kill,
+    async exited() {
+      const r = current();
+      const result = await r.exited;
+      if (running === r) running = undefined;
+      return result;
+    },
     async stop() {
       if (running === undefined) return null;
       return (await kill("SIGTERM")).code;

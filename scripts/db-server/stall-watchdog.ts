@@ -1,0 +1,73 @@
+// The last resort against a statement that never ends. The native driver runs SQL on the event
+// loop's thread and has no progress handler, and its interrupt() cannot be called while a
+// statement runs there — so `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)
+// SELECT count(*) FROM c` would hold the server forever. A small thread watches: if one
+// statement runs longer than the limit, it logs why and kills the process, so the supervisor
+// restarts it (every acknowledged write survives a kill; the statement's own request fails).
+//
+// Cost at rest: none — the thread sleeps in Atomics.wait until a statement starts, and the main
+// thread wakes it only after a quiet spell. While statements run it checks a few times per limit.
+import { Worker } from "node:worker_threads";
+
+const RUNNING = 0; // token of the statement now running, 0 when none
+const IDLE_WAIT = 1; // 1 while the watcher sleeps until the next statement
+
+// The watcher's code: plain JS, so it runs the same from the TypeScript sources and the bundle.
+const WATCHER = `
+const { workerData } = require("node:worker_threads");
+const { writeSync } = require("node:fs");
+const { state, limitMs } = workerData;
+const poll = Math.max(50, Math.floor(limitMs / 4));
+for (;;) {
+  Atomics.store(state, ${IDLE_WAIT}, 1);
+  Atomics.wait(state, ${RUNNING}, 0);
+  Atomics.store(state, ${IDLE_WAIT}, 0);
+  let token = Atomics.load(state, ${RUNNING});
+  let since = Date.now();
+  while (token !== 0) {
+    Atomics.wait(state, 2, 0, poll);
+    const now = Atomics.load(state, ${RUNNING});
+    if (now !== token) { token = now; since = Date.now(); continue; }
+    const stalledMs = Date.now() - since;
+    if (stalledMs >= limitMs) {
+      writeSync(2, JSON.stringify({ ts: new Date().toISOString(), event: "stalled", stalledMs, limitMs,
+        message: "one statement ran longer than the limit; the driver cannot interrupt it, so the server stops itself to be restarted" }) + "\\n");
+      process.kill(process.pid, "SIGKILL");
+    }
+  }
+}
+`;
+
+export interface StallWatchdog {
+  /** Runs `work` (one synchronous statement) under the watch. */
+  guard<T>(work: () => T): T;
+  stop(): Promise<void>;
+}
+
+export function startStallWatchdog(limitMs: number): StallWatchdog {
+  const state = new Int32Array(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT));
+  const worker = new Worker(WATCHER, { eval: true, workerData: { state, limitMs } });
+  worker.unref();
+  let token = 0;
+  return {
+    guard<T>(work: () => T): T {
+      token = token === 0x7fffffff ? 1 : token + 1;
+      Atomics.store(state, RUNNING, token);
+      if (Atomics.load(state, IDLE_WAIT) === 1) Atomics.notify(state, RUNNING);
+      try {
+        return work();
+      } finally {
+        Atomics.store(state, RUNNING, 0);
+      }
+    },
+    async stop() {
+      await worker.terminate();
+    },
+  };
+}
+
+/** Runs work unwatched (a limit of 0 turns the watchdog off). */
+export const NO_WATCHDOG: StallWatchdog = {
+  guard: (work) => work(),
+  stop: async () => undefined,
+};
