@@ -136,7 +136,7 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
   });
   const lock = new WriteLock();
   const counters = { statements: 0, statementMs: 0 };
-  const watchdog = maxStallMs === 0 ? NO_WATCHDOG : startStallWatchdog(maxStallMs);
+  const watchdog = maxStallMs === 0 ? NO_WATCHDOG : startStallWatchdog(maxStallMs, log);
   const env = { pool, counters, watchdog };
   const groupCommit = new GroupCommit({ env, pool, lock, writeLockTimeoutMs, maxResultBytes, maxGroup: DEFAULTS.maxGroup, log });
   const ctx: StreamContext = {

@@ -44,10 +44,19 @@ export interface StallWatchdog {
   stop(): Promise<void>;
 }
 
-export function startStallWatchdog(limitMs: number): StallWatchdog {
+export function startStallWatchdog(limitMs: number, log: (event: string, fields?: Record<string, unknown>) => void): StallWatchdog {
   const state = new Int32Array(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT));
-  const worker = new Worker(WATCHER, { eval: true, workerData: { state, limitMs } });
+  const worker = new Worker(WATCHER, {
+    eval: true,
+    workerData: { state, limitMs },
+    // it allocates nearly nothing; small heaps keep its footprint small
+    resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2, stackSizeMb: 1 },
+    stdout: false,
+    stderr: false,
+  });
   worker.unref();
+  // the watcher failing must never take the server down with it
+  worker.on("error", (error) => log("stall_watchdog_failed", { error: String(error) }));
   let token = 0;
   return {
     guard<T>(work: () => T): T {
