@@ -84,6 +84,10 @@ const DEFAULTS = {
   maxGroup: 256,
   // in-flight requests get this long to finish on close before their sockets are cut
   drainMs: 5_000,
+  // a socket that sends nothing for this long is closed (a request still being executed is not
+  // affected: the socket's timer only counts while it is idle between bytes)
+  socketIdleMs: 60_000,
+  maxConnections: 512,
 } as const;
 
 function positiveInteger(name: string, value: number): number {
@@ -268,16 +272,25 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
     }
   }
 
-  const server = createServer({ noDelay: true, keepAliveTimeout: 5_000 }, (req, res) => {
-    inflight++;
-    res.on("error", () => undefined);
-    route(req, res)
-      .catch((error: unknown) => sendError(res, error))
-      .finally(() => {
-        inflight--;
-        if (inflight === 0) onDrained?.();
-      });
-  });
+  // No periodic timers, so a resting server wakes up for nothing: Node checks headers and request
+  // timeouts on a 30 s interval unless both are off; instead every socket gets an idle timeout
+  // (a timer that exists only while the socket does), and the number of sockets is capped.
+  const server = createServer(
+    // (2^31 - 1 ms is the longest interval a timer takes; with both timeouts off it checks nothing)
+    { noDelay: true, keepAliveTimeout: 5_000, headersTimeout: 0, requestTimeout: 0, connectionsCheckingInterval: 2 ** 31 - 1 },
+    (req, res) => {
+      inflight++;
+      res.on("error", () => undefined);
+      route(req, res)
+        .catch((error: unknown) => sendError(res, error))
+        .finally(() => {
+          inflight--;
+          if (inflight === 0) onDrained?.();
+        });
+    },
+  );
+  server.timeout = DEFAULTS.socketIdleMs;
+  server.maxConnections = DEFAULTS.maxConnections;
   server.on("clientError", (_error, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
     else socket.destroy();
