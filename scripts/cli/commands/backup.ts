@@ -47,6 +47,33 @@ const open = (c: Command) =>
     .option("--passphrase-file <file>", "the passphrase (or env SEED_BACKUP_PASSPHRASE)");
 
 export function registerBackup(program: Command): void {
+  seal(
+    program
+      .command("upgrade")
+      .description("from a newer checkout: back up, stop, migrate, start the new version and wait until ready; roll back to the backup if anything fails")
+      .addOption(homeOption())
+      .option("--port <n>", "HTTP port for the new version's start (default: the seed's, or SEED_PORT / 8787)")
+      .option("--db-port <n>", "libSQL port for it (default SEED_DB_PORT / 8788)")
+      .option("--listen <addr>", "listen address for it (default SEED_LISTEN / 127.0.0.1)")
+      .option("--dry-run", "list what would run; change nothing")
+      .option("--json", "print the report as JSON"),
+  ).action(async (o: SealFlags & { home?: string; port?: string; dbPort?: string; listen?: string; dryRun?: boolean; json?: boolean }) => {
+    const { seedUpgrade } = await import("../upgrade/seed-upgrade.ts");
+    const { resolvePorts } = await import("../home.ts");
+    const home = resolveHome(o.home);
+    const given = o.recipient?.length || o.recipientFile || o.passphraseFile || process.env.SEED_BACKUP_PASSPHRASE;
+    const r = await seedUpgrade({ home, ports: resolvePorts(o), dryRun: o.dryRun ?? false, sealing: given ? await sealing(home, o) : undefined });
+    if (o.json) log(JSON.stringify(r, null, 2));
+    else {
+      log(`${r.dryRun ? "dry run: nothing was changed. seed upgrade would" : r.ok ? "upgraded" : "upgrade FAILED and was rolled back"} (${r.from ?? "an earlier version"} → ${r.to}, ${home}):`);
+      for (const s of r.steps) log(`  - ${s}`);
+      if (r.error) log(`error: ${r.error}`);
+      if (r.ok && !r.dryRun) log(`start it with \`seed up --home ${home}\` from this checkout`);
+    }
+    if (!r.ok) process.exitCode = 1;
+  });
+
+
   const backup = seal(
     program
       .command("backup")
