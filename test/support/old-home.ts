@@ -7,8 +7,8 @@ import path from "node:path";
 import { REPO } from "./cli.ts";
 import { freePort } from "./seed-home.ts";
 
-/** 78c27c2: libSQL migrations 0000–0002 only (no memory, no audit), a Bus without versioned schema. */
-export const OLD_COMMIT = "78c27c2";
+/** 537a6c9: the first seed with every organ; its Durable Objects' schemas predate versioned migrations. */
+export const OLD_COMMIT = "537a6c9";
 
 export type OldHome = { home: string; agentToken: string; messages: number; rootKey: string };
 

@@ -1,11 +1,12 @@
 // `seed upgrade` of a home made by an older version (test/support/old-home.ts): dry run, a failed
 // start rolled back to exactly the backup, then a real upgrade that keeps every key and message.
+import { execFileSync } from "node:child_process";
 import { cpSync, readdirSync } from "node:fs";
 import path from "node:path";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../support/cli.ts";
-import { buildOldHome, type OldHome } from "../support/old-home.ts";
+import { REPO, runCli } from "../support/cli.ts";
+import { buildOldHome, OLD_COMMIT, type OldHome } from "../support/old-home.ts";
 import { freePort, tempDir } from "../support/seed-home.ts";
 import { startSeed, type SeedProcess } from "../support/seed-process.ts";
 
@@ -31,7 +32,10 @@ describe("seed upgrade (system)", () => {
     const r = runCli(["upgrade", "--home", old.home, "--dry-run", "--json"]);
     expect(r.status, r.stderr).toBe(0);
     const plan = JSON.parse(r.stdout) as { pendingMigrations: string[]; steps: string[] };
-    expect(plan.pendingMigrations).toEqual(expect.arrayContaining([expect.stringMatching(/^0003_/), expect.stringMatching(/^0005_/)]));
+    // Exactly the libSQL migrations this checkout has and the old commit had not.
+    const then = execFileSync("git", ["-C", REPO, "ls-tree", "--name-only", `${OLD_COMMIT}:migrations`], { encoding: "utf8" }).split("\n");
+    const now = readdirSync(path.join(REPO, "migrations")).filter((f) => f.endsWith(".sql"));
+    expect(plan.pendingMigrations.map((t) => `${t}.sql`).sort()).toEqual(now.filter((f) => !then.includes(f)).sort());
     expect(plan.steps[0]).toMatch(/^back up /);
     expect(migrations(old.home)).toBe(plan.pendingMigrations.length);
     expect(readdirSync(old.home)).not.toContain("backups");

@@ -10,6 +10,7 @@ import { VERSION } from "../../../lib/version.ts";
 import type { Opening, Sealing } from "../backup/archive.ts";
 import { readSchedule } from "../backup/schedule.ts";
 import { backupKeygen, createBackup, readIdentityFile, restoreBackup } from "../backup/seed-backup.ts";
+import { ensureDir } from "../fs-secure.ts";
 import { homePaths, type Ports } from "../home.ts";
 import { readInstallRecord } from "../install/seed-install.ts";
 import { applyMigrations, MIGRATIONS, withFileDb } from "../migrate.ts";
@@ -102,6 +103,7 @@ export async function seedUpgrade(o: UpgradeOptions): Promise<UpgradeReport> {
   // folder and permissions as the keys it protects — it is a rollback point, not an off-box copy).
   let sealing = o.sealing ?? (readSchedule(home.dir) ? { recipients: readSchedule(home.dir)!.recipients } : undefined);
   let opening: Opening | undefined;
+  ensureDir(path.join(home.dir, "backups"));
   if (!sealing) {
     const keyFile = backupFile.replace(/\.age$/, ".key");
     sealing = { recipients: [await backupKeygen(keyFile)] };
