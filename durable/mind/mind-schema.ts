@@ -230,7 +230,21 @@ const V2 = [
    )`,
 ];
 
+/**
+ * Version 3: indexes over open work only hold open rows (partial), so finished history — most of
+ * the ledger, and all of a typical import — does not pay for them.
+ */
+const V3 = [
+  `DROP INDEX IF EXISTS tasks_dispatch`,
+  `DROP INDEX IF EXISTS tasks_source_state`,
+  `DROP INDEX IF EXISTS tasks_assignee_state`,
+  `CREATE INDEX tasks_open ON tasks (priority DESC, created_at) WHERE state = 'open'`,
+  `CREATE INDEX tasks_source_open ON tasks (source, created_at) WHERE state IN ('open', 'dispatched', 'claimed')`,
+  `CREATE INDEX tasks_assignee_open ON tasks (assignee, assigned_at) WHERE state IN ('dispatched', 'claimed')`,
+];
+
 export const MIND_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", up: V1 },
   { version: 2, name: "issue 10: outcomes, expectations, schedules, imports, alerts", up: V2 },
+  { version: 3, name: "partial indexes over open work", up: V3 },
 ];
