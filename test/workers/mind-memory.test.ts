@@ -4,7 +4,7 @@ import { describeCycle, worthRemembering } from "../../durable/mind/memory-hook.
 import { asRoot, bindings, call, newAgent, unique } from "../support/worker-fetch.ts";
 import { fireAlarm, ok, setClock, T0 } from "./mind-support.ts";
 
-type Recall = { results: { text: string; kind: string; source: string; tags: string[] }[] };
+type Recall = { results: { text: string; kind: string; source: string; tags: string[]; expiresAt: number | null }[] };
 
 describe("the mind's episodic memory", () => {
   it("a cycle that dispatched work is remembered; the owner recalls it", async () => {
@@ -18,6 +18,8 @@ describe("the mind's episodic memory", () => {
     expect(mine.length).toBeGreaterThan(0);
     expect(mine[0]!.tags).toEqual(expect.arrayContaining(["mind", "cycle"]));
     expect(mine.some((m) => /Mind cycle \d+/.test(m.text))).toBe(true);
+    // The mind's own memories expire: 30 days after the cycle (issue 10).
+    expect(mine.every((m) => m.expiresAt === T0 + 40 * 86_400_000 + 30 * 86_400_000)).toBe(true);
   });
 
   it("idle cycles are not remembered, busy ones are described plainly", () => {
