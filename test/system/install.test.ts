@@ -127,8 +127,9 @@ describe("seed install (system)", () => {
   });
 
   it("systemd-analyze verify accepts the units; they are hardened with an egress lock", () => {
-    const units = ["seed-libsql.service", "seed.service"].map((u) => path.join(unitDir, u));
-    const r = spawnSync("systemd-analyze", ["verify", "--man=no", ...units], { encoding: "utf8" });
+    const all = ["seed-libsql.service", "seed.service", "seed-backup.service", "seed-backup.timer"].map((u) => path.join(unitDir, u));
+    const r = spawnSync("systemd-analyze", ["verify", "--man=no", ...all], { encoding: "utf8" });
+    const units = all.slice(0, 2);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr.split("\n").filter((l) => l.includes(unitDir))).toEqual([]);
     for (const u of units) {
@@ -226,7 +227,7 @@ describe("seed install (system)", () => {
     for (const c of children) c.kill("SIGTERM");
     const r = runCli(["uninstall", "--home", home, "--json"]);
     expect(r.status, r.stderr).toBe(0);
-    for (const p of [path.join(unitDir, "seed.service"), path.join(unitDir, "seed-libsql.service"), path.join(binDir, "seed"), prefix]) expect(existsSync(p), p).toBe(false);
+    for (const p of [path.join(unitDir, "seed.service"), path.join(unitDir, "seed-libsql.service"), path.join(unitDir, "seed-backup.timer"), path.join(binDir, "seed"), prefix]) expect(existsSync(p), p).toBe(false);
     expect(spawnSync("id", [user]).status).not.toBe(0);
     for (const f of ["db/seed.db", "master.key", "identity/seed.key", "keys/root.key"]) expect(existsSync(path.join(home, f)), f).toBe(true);
     expect(statSync(home).uid).toBe(0);

@@ -198,9 +198,9 @@ export async function seedInstall(o: InstallOptions): Promise<InstallReport> {
   if (built.rootKeyCreated) notes.push(`the installer root key is in ${home.rootKey} (0600, owned by ${o.user}): read it with \`sudo cat ${home.rootKey}\``);
   if (systemdRunning()) {
     run("systemctl", ["daemon-reload"]);
-    run("systemctl", ["enable", "--now", UNIT_NAMES.libsql, UNIT_NAMES.workerd]);
+    run("systemctl", ["enable", "--now", UNIT_NAMES.libsql, UNIT_NAMES.workerd, UNIT_NAMES.backupTimer]);
   } else {
-    notes.push(`systemd is not running here: start the seed where it is with \`systemctl enable --now ${UNIT_NAMES.libsql} ${UNIT_NAMES.workerd}\``);
+    notes.push(`systemd is not running here: start the seed where it is with \`systemctl enable --now ${UNIT_NAMES.libsql} ${UNIT_NAMES.workerd} ${UNIT_NAMES.backupTimer}\``);
   }
   return { dryRun: false, home: home.dir, user: o.user, seedId: built.seedId, files: files.map(({ text: _, ...f }) => f), actions, notes };
 }

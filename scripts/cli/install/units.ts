@@ -90,6 +90,8 @@ After=network.target
 ${service}
 ExecStart=${[node, `${o.home}/run/db-server.mjs`, "--db", `${o.home}/db/seed.db`, "--token-file", `${o.home}/keys/db.token`, "--port", String(o.dbPort), "--listen", o.dbListen].map(q).join(" ")}
 ${pidFile(o, "libsql")}
+# The server re-reads --token-file on SIGHUP (a rotated db token, without a restart).
+ExecReload=/bin/kill -HUP $MAINPID
 MemoryMax=${o.memoryMaxLibsql}
 ${hardening(o, [])}
 
@@ -112,8 +114,35 @@ ${hardening(o, o.egressAllow)}
 [Install]
 WantedBy=multi-user.target
 `;
+  // Scheduled backups (`seed backup schedule`): a oneshot that backs up only when one is due
+  // (and exits at once otherwise), checked hourly; Persistent= catches up after downtime.
+  const backup = `${head("seed: scheduled backup (when one is due, per SEED_HOME/backup.json)")}
+After=${UNIT_NAMES.workerd}
+
+[Service]
+Type=oneshot
+User=${o.user}
+Group=${o.user}
+Environment=${env("SEED_HOME", o.home)}
+ExecStart=${[node, "--no-warnings=ExperimentalWarning", `${o.runtime}/scripts/cli/main.ts`, "backup", "--scheduled", "--home", o.home].map(q).join(" ")}
+Nice=10
+IOSchedulingClass=idle
+${hardening(o, [])}
+`;
+  const timer = `${head("seed: check hourly whether a scheduled backup is due")}
+
+[Timer]
+OnCalendar=hourly
+Persistent=true
+RandomizedDelaySec=300
+
+[Install]
+WantedBy=timers.target
+`;
   return [
     { name: UNIT_NAMES.libsql, text: libsql },
     { name: UNIT_NAMES.workerd, text: worker },
+    { name: UNIT_NAMES.backup, text: backup },
+    { name: UNIT_NAMES.backupTimer, text: timer },
   ];
 }
