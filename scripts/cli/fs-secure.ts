@@ -28,9 +28,24 @@ export function ensureDir(dir: string): boolean {
       if (e.code !== "EEXIST") throw new Error(`cannot create ${dir}: ${WHY[e.code ?? ""] ?? e.message}`);
     }
   }
-  if (!statSync(dir).isDirectory()) throw new Error(`${dir} exists and is not a folder`);
-  if ((statSync(dir).mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
+  const st = statSync(dir);
+  if (!st.isDirectory()) throw new Error(`${dir} exists and is not a folder`);
+  // A shared folder (/tmp: sticky, world-writable) is never made private: it is not the seed's own.
+  if (!created && (st.mode & 0o1002) !== 0) throw new Error(`${dir} is a shared folder (mode ${(st.mode & 0o7777).toString(8)}): give the seed a folder of its own`);
+  if ((st.mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
   return created;
+}
+
+/**
+ * Creates the missing levels of `dir` (0700) but never changes a folder that exists: for places the
+ * seed does not own (/tmp, a backup folder the owner chose, the parent of a new home).
+ */
+export function ensureFolderExists(dir: string): void {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new Error(`${dir} exists and is not a folder`);
+    return;
+  }
+  ensureDir(dir);
 }
 
 /** Writes a new secret file; refuses to replace one that exists (flag `wx`). */

@@ -1,6 +1,7 @@
 // Backup while the seed serves, and restore into a new home: the same organism — identity, keys,
 // memory recall, bus messages and subscriptions, the work ledger, an audit ledger that verifies.
-import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runScheduled } from "../../scripts/cli/backup/seed-backup.ts";
@@ -82,8 +83,11 @@ describe("backup and restore (system)", () => {
     expect(JSON.parse(st.stdout).backup.last.file).toBe(backupFile);
   }, 180_000);
 
-  it("verify: ok with the key; a wrong key and a flipped byte fail clearly", () => {
+  it("verify: ok with the key; a wrong key and a flipped byte fail clearly; the temp folder's mode is left alone", () => {
+    const tmpMode = statSync(os.tmpdir()).mode & 0o7777;
     const ok = runCli(["backup", "verify", backupFile, "--identity", keyFile, "--json"], {}, undefined, 120_000);
+    // Regression: verify's scratch folder lives in the system temp folder, which it once chmod'ed to 0700.
+    expect((statSync(os.tmpdir()).mode & 0o7777).toString(8)).toBe(tmpMode.toString(8));
     expect(ok.status, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, problems: [] });
     const otherKey = path.join(dir, "other key.txt");

@@ -6,7 +6,7 @@ import path from "node:path";
 import { generateX25519Identity, identityToRecipient } from "age-encryption";
 import { VERSION } from "../../../lib/version.ts";
 import { formatVerification, verifyLedger } from "../audit-verify.ts";
-import { ensureDir, writePrivateFile, writeSecretFile } from "../fs-secure.ts";
+import { ensureDir, ensureFolderExists, writePrivateFile, writeSecretFile } from "../fs-secure.ts";
 import { homePaths } from "../home.ts";
 import { readIdentity } from "../identity.ts";
 import { backupDir, lastFile, nextDue, readSchedule, type LastBackup } from "./schedule.ts";
@@ -53,7 +53,7 @@ export type VerifyReport = { ok: boolean; file: string; seedId: string; seedVers
 
 /** Opens a backup in a private temporary folder, checks every file, database and the audit chain. */
 export async function verifyBackup(file: string, opening: Opening, scratchParent: string): Promise<VerifyReport> {
-  ensureDir(scratchParent);
+  ensureFolderExists(scratchParent); // e.g. /tmp: never chmod a folder the seed does not own
   const dir = mkdtempSync(path.join(scratchParent, ".verify-"));
   try {
     const m = await readArchive(file, dir, opening);
@@ -90,7 +90,7 @@ export async function restoreBackup(file: string, homeDir: string, opening: Open
   }
   if (existsSync(homeDir) && readdirSync(homeDir).length > 0) throw new Error(`${homeDir} is not empty: restore into a new or empty folder`);
   const parent = path.dirname(path.resolve(homeDir));
-  ensureDir(parent);
+  ensureFolderExists(parent);
   const stage = mkdtempSync(path.join(parent, `.${path.basename(homeDir)}.restore-`));
   try {
     const m = await readArchive(file, stage, opening);
@@ -124,7 +124,7 @@ export async function runScheduled(homeDir: string, now = Date.now()): Promise<B
   const s = readSchedule(homeDir);
   const due = nextDue(homeDir);
   if (!s || due === null || due > now) return null;
-  ensureDir(s.dir);
+  ensureFolderExists(s.dir);
   const id = readIdentity(homePaths(homeDir));
   const out = path.join(s.dir, `${id!.seedId}-${stamp(new Date(now))}.age`.replace(/^seed-seed-/, "seed-"));
   const r = await createBackup(homeDir, { recipients: s.recipients }, out, true, () => now);
