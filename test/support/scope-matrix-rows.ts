@@ -16,7 +16,7 @@ export type Row = {
   helper?: number; // with `scope` held
 };
 
-export const HELPER_SCOPES = ["status:read", "coherence:read", "work:read", "work:write", "bus:publish:*", "bus:read:*", "memory:read", "audit:read"];
+export const HELPER_SCOPES = ["status:read", "coherence:read", "work:read", "work:write", "bus:publish:*", "bus:read:*", "memory:read", "audit:read", "checkins:write:*"];
 const NONE = "zzzzzzzzzzzzzzzz";
 
 export const ROWS: Row[] = [
@@ -50,6 +50,13 @@ export const ROWS: Row[] = [
   { method: "GET", path: "/v1/work", scope: "work:read", root: 200, agent: 200, helper: 200 },
   { method: "POST", path: "/v1/work", body: {}, scope: "work:write", root: 422, agent: 422, helper: 422 },
   { method: "POST", path: "/v1/owner/mind/mode", body: { mode: "nope" }, scope: null, root: 422, agent: 403 },
+  { method: "POST", path: "/v1/checkins/matrix-run", scope: "checkins:write:*", root: 200, agent: 200, helper: 200 },
+  { method: "GET", path: "/v1/owner/mind/expectations", scope: null, root: 200, agent: 403 },
+  { method: "PUT", path: "/v1/owner/mind/expectations/matrix-x", body: {}, scope: null, root: 422, agent: 403 },
+  { method: "GET", path: "/v1/owner/mind/schedules", scope: null, root: 200, agent: 403 },
+  { method: "PUT", path: "/v1/owner/mind/schedules/matrix-x", body: {}, scope: null, root: 422, agent: 403 },
+  { method: "GET", path: "/v1/owner/mind/notify", scope: null, root: 200, agent: 403 },
+  { method: "GET", path: "/v1/owner/mind/alerts", scope: null, root: 200, agent: 403 },
   // memory
   { method: "GET", path: "/v1/memory/status", scope: "memory:read", root: 200, agent: 403, helper: 200 },
 ];

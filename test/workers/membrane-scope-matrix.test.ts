@@ -27,7 +27,7 @@ beforeAll(async () => {
   for (const s of new Set(ROWS.map((r) => r.scope).filter((s): s is string => s !== null && s !== "public"))) {
     withoutScope.set(s, await grantHelper(HELPER_SCOPES.filter((x) => x !== s), { name: `matrix without ${s.replace(/[^a-z]/g, "-")}` }));
   }
-});
+}, 60_000); // a dozen audited grants in a row: more than the default 10 s on a loaded machine
 
 /** Every call from a fresh address, so the failed-authentication limiter never answers instead. */
 const status = async (row: Row, headers: Record<string, string>) => {
