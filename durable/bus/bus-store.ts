@@ -1,8 +1,11 @@
 // The bus's storage logic on the Bus object's SQLite: topics, messages, subscriptions and leases.
-// Plain code over `SqlStorage` and an injected clock, so tests can drive time.
+// Plain code over `SqlStorage` and an injected clock, so tests can drive time. Subscriptions
+// live in their owner's namespace (`owner` is a key id, or "root" for whoever holds root) and
+// are referred to inside the object by their row id.
 import { randomId } from "../../lib/keys.ts";
+import { ackIdSeq, isExhausted, leaseEnd, makeAckId, nackDue } from "../../lib/bus/lease.ts";
 import type { AckResult, Delivered, Published, PublishInput, SubscriptionInfo, SubscriptionInput, SubscriptionStats } from "../../lib/bus/wire.ts";
-import { MAX_BODY_BYTES } from "../../lib/bus/wire.ts";
+import { INBOX, MAX_BODY_BYTES } from "../../lib/bus/wire.ts";
 import { RpcFailure as BusFailure } from "../../lib/rpc-result.ts";
 
 export { BusFailure };
@@ -10,17 +13,11 @@ export { BusFailure };
 export const DEFAULT_ACK_DEADLINE_MS = 30_000;
 export const DEFAULT_MAX_DELIVERIES = 5;
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
-const BACKOFF_BASE_MS = 1_000;
-const BACKOFF_MAX_MS = 60_000;
 
-/** Extra wait before a delivery that was already attempted n times may be retried. */
-export function redeliveryBackoff(attempts: number): number {
-  return attempts <= 1 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (attempts - 2));
-}
-
-type SubRow = {
-  name: string;
+export type SubRow = {
+  id: number;
   owner: string;
+  name: string;
   topic: string;
   ack_deadline_ms: number;
   max_deliveries: number;
@@ -32,6 +29,10 @@ type SubRow = {
 type MessageRow = { topic: string; seq: number; id: string; sender: string; body: string; headers: string | null; published_at: number };
 
 const encoder = new TextEncoder();
+
+export function inboxTopic(owner: string): string {
+  return `inbox.${owner}`;
+}
 
 export class BusStore {
   readonly sql: SqlStorage;
@@ -77,8 +78,10 @@ export class BusStore {
     let seq = t.last_seq;
     const out: Published[] = [];
     const seenKeys = new Map<string, Published>();
+    let keyed = 0;
     for (const m of encoded) {
       if (m.key !== undefined) {
+        keyed++;
         const dup =
           seenKeys.get(m.key) ??
           this.sql.exec<{ id: string; seq: number }>(
@@ -104,11 +107,23 @@ export class BusStore {
       }
       out.push({ id, seq });
     }
+    // Publishers that use keys also forget expired ones, twice as fast as they add: the table
+    // stays bounded by a day of keys without any timer waking the object.
+    if (keyed > 0) this.forgetExpiredKeys(2 * keyed);
     if (seq !== t.last_seq) {
       this.sql.exec("UPDATE topics SET last_seq = ? WHERE name = ?", seq, topic);
       if (t.max_messages !== null) this.enforceRetention(topic);
     }
     return out;
+  }
+
+  forgetExpiredKeys(limit: number): void {
+    this.sql.exec(
+      `DELETE FROM idempotency_keys WHERE (topic, key) IN
+         (SELECT topic, key FROM idempotency_keys WHERE created_at <= ? ORDER BY created_at LIMIT ?)`,
+      this.now() - IDEMPOTENCY_WINDOW_MS,
+      limit,
+    );
   }
 
   /** Drops messages past a topic's age or count limit. Returns how many were dropped. */
@@ -124,15 +139,14 @@ export class BusStore {
     return dropped;
   }
 
-  /** Retention for every topic with limits, and expired idempotency keys. */
+  /** Retention for every topic with an age limit (count limits are kept on publish). */
   sweep(): void {
-    for (const { name } of this.sql.exec<{ name: string }>("SELECT name FROM topics WHERE max_age_ms IS NOT NULL OR max_messages IS NOT NULL").toArray()) {
+    for (const { name } of this.sql.exec<{ name: string }>("SELECT name FROM topics WHERE max_age_ms IS NOT NULL").toArray()) {
       this.enforceRetention(name);
     }
-    this.sql.exec("DELETE FROM idempotency_keys WHERE created_at <= ?", this.now() - IDEMPOTENCY_WINDOW_MS);
   }
 
-  /** When the oldest message of an age-limited topic expires, if any. */
+  /** When the oldest message of an age-limited topic expires, if any: the sweep always takes it. */
   nextRetentionAt(): number | null {
     const row = this.sql.exec<{ at: number | null }>(
       `SELECT min(m.published_at + t.max_age_ms) AS at FROM topics t
@@ -144,44 +158,57 @@ export class BusStore {
 
   // ---- subscriptions
 
-  #sub(name: string): SubRow | undefined {
-    return this.sql.exec<SubRow>("SELECT * FROM subscriptions WHERE name = ?", name).toArray()[0];
+  find(owner: string, name: string): SubRow | undefined {
+    return this.sql.exec<SubRow>("SELECT * FROM subscriptions WHERE owner = ? AND name = ?", owner, name).toArray()[0];
   }
 
-  /** A subscription the caller owns, or a 404/403 failure. */
-  owned(name: string, owner: string): SubRow {
-    const sub = this.#sub(name);
-    if (!sub) throw new BusFailure(404, "subscription_not_found", `no subscription ${displayName(name)}`);
-    if (sub.owner !== owner) throw new BusFailure(403, "not_your_subscription", `subscription ${displayName(name)} belongs to another agent`);
+  byId(id: number): SubRow | undefined {
+    return this.sql.exec<SubRow>("SELECT * FROM subscriptions WHERE id = ?", id).toArray()[0];
+  }
+
+  /** The owner's subscription of that name, or 404. Nobody sees another owner's names. */
+  owned(owner: string, name: string): SubRow {
+    const sub = this.find(owner, name);
+    if (!sub) throw new BusFailure(404, "subscription_not_found", `no subscription ${name}`);
     return sub;
   }
 
-  exists(name: string): boolean {
-    return this.#sub(name) !== undefined;
+  /** The owner's inbox subscription, made on first use (it reads from the earliest message). */
+  inbox(owner: string): SubRow {
+    const found = this.find(owner, INBOX);
+    if (found) return found;
+    this.#insert(owner, INBOX, { topic: inboxTopic(owner), startAt: "earliest" });
+    return this.find(owner, INBOX)!;
   }
 
-  putSubscription(owner: string, name: string, input: SubscriptionInput): { info: SubscriptionInfo; created: boolean } {
-    const existing = this.#sub(name);
-    if (existing && existing.owner !== owner) {
-      throw new BusFailure(403, "not_your_subscription", `subscription ${displayName(name)} belongs to another agent`);
+  putSubscription(owner: string, name: string, input: SubscriptionInput): { sub: SubRow; created: boolean } {
+    const existing = this.find(owner, name);
+    if (!existing) {
+      this.#insert(owner, name, input);
+      return { sub: this.find(owner, name)!, created: true };
     }
-    if (existing && existing.topic !== input.topic) {
-      throw new BusFailure(409, "topic_mismatch", `subscription ${displayName(name)} is on topic ${existing.topic}; delete it to change topics`);
+    if (existing.topic !== input.topic) {
+      throw new BusFailure(409, "topic_mismatch", `subscription ${name} is on topic ${existing.topic}; delete it to change topics`);
     }
+    const deadline = input.ackDeadlineMs ?? existing.ack_deadline_ms;
+    const maxDeliveries = input.maxDeliveries ?? existing.max_deliveries;
+    this.sql.exec("UPDATE subscriptions SET ack_deadline_ms = ?, max_deliveries = ? WHERE id = ?", deadline, maxDeliveries, existing.id);
+    if (input.startAt !== undefined) this.#moveCursor(existing.id, this.#startSeq(input.topic, input.startAt, this.#topic(input.topic).last_seq));
+    return { sub: this.byId(existing.id)!, created: false };
+  }
+
+  #insert(owner: string, name: string, input: SubscriptionInput): void {
     const t = this.#topic(input.topic);
-    const deadline = input.ackDeadlineMs ?? existing?.ack_deadline_ms ?? DEFAULT_ACK_DEADLINE_MS;
-    const maxDeliveries = input.maxDeliveries ?? existing?.max_deliveries ?? DEFAULT_MAX_DELIVERIES;
-    if (existing) {
-      this.sql.exec("UPDATE subscriptions SET ack_deadline_ms = ?, max_deliveries = ? WHERE name = ?", deadline, maxDeliveries, name);
-      if (input.startAt !== undefined) this.#moveCursor(name, this.#startSeq(input.topic, input.startAt, t.last_seq));
-    } else {
-      const next = this.#startSeq(input.topic, input.startAt ?? "latest", t.last_seq);
-      this.sql.exec(
-        "INSERT INTO subscriptions (name, owner, topic, ack_deadline_ms, max_deliveries, next_seq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        name, owner, input.topic, deadline, maxDeliveries, next, this.now(),
-      );
-    }
-    return { info: this.info(name), created: !existing };
+    this.sql.exec(
+      "INSERT INTO subscriptions (owner, name, topic, ack_deadline_ms, max_deliveries, next_seq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      owner,
+      name,
+      input.topic,
+      input.ackDeadlineMs ?? DEFAULT_ACK_DEADLINE_MS,
+      input.maxDeliveries ?? DEFAULT_MAX_DELIVERIES,
+      this.#startSeq(input.topic, input.startAt ?? "latest", t.last_seq),
+      this.now(),
+    );
   }
 
   #startSeq(topic: string, startAt: "latest" | "earliest" | number, lastSeq: number): number {
@@ -193,45 +220,47 @@ export class BusStore {
     return startAt;
   }
 
-  #moveCursor(name: string, nextSeq: number): void {
-    this.sql.exec("DELETE FROM deliveries WHERE sub = ?", name);
-    this.sql.exec("UPDATE subscriptions SET next_seq = ? WHERE name = ?", nextSeq, name);
+  #moveCursor(id: number, nextSeq: number): void {
+    this.sql.exec("DELETE FROM deliveries WHERE sub = ?", id);
+    this.sql.exec("UPDATE subscriptions SET next_seq = ? WHERE id = ?", nextSeq, id);
   }
 
-  deleteSubscription(owner: string, name: string): void {
-    this.owned(name, owner);
-    this.sql.exec("DELETE FROM deliveries WHERE sub = ?", name);
-    this.sql.exec("DELETE FROM subscriptions WHERE name = ?", name);
+  deleteSubscription(sub: SubRow): void {
+    this.sql.exec("DELETE FROM deliveries WHERE sub = ?", sub.id);
+    this.sql.exec("DELETE FROM subscriptions WHERE id = ?", sub.id);
   }
 
-  info(name: string): SubscriptionInfo {
-    const s = this.#sub(name)!;
-    return { name: displayName(s.name), topic: s.topic, ackDeadlineMs: s.ack_deadline_ms, maxDeliveries: s.max_deliveries, nextSeq: s.next_seq, createdAt: s.created_at };
+  /**
+   * Hands every subscription of `from` to `to` (what a root key made belongs to root). A name
+   * `to` already uses stays with `from`; nothing is lost. Returns how many moved.
+   */
+  adopt(from: string, to: string): number {
+    return this.sql.exec("UPDATE OR IGNORE subscriptions SET owner = ? WHERE owner = ?", to, from).rowsWritten;
+  }
+
+  info(sub: SubRow): SubscriptionInfo {
+    return { name: sub.name, topic: sub.topic, ackDeadlineMs: sub.ack_deadline_ms, maxDeliveries: sub.max_deliveries, nextSeq: sub.next_seq, createdAt: sub.created_at };
   }
 
   listSubscriptions(owner: string): SubscriptionInfo[] {
-    return this.sql
-      .exec<{ name: string }>("SELECT name FROM subscriptions WHERE owner = ? ORDER BY name", owner)
-      .toArray()
-      .map((r) => this.info(r.name));
+    return this.sql.exec<SubRow>("SELECT * FROM subscriptions WHERE owner = ? ORDER BY name", owner).toArray().map((r) => this.info(r));
   }
 
   /** Subscriptions reading a topic (to wake their waiters and sockets after a publish). */
-  subscriptionsOf(topic: string): string[] {
-    return this.sql.exec<{ name: string }>("SELECT name FROM subscriptions WHERE topic = ?", topic).toArray().map((r) => r.name);
+  subscriptionsOf(topic: string): number[] {
+    return this.sql.exec<{ id: number }>("SELECT id FROM subscriptions WHERE topic = ?", topic).toArray().map((r) => r.id);
   }
 
   /** Replays from a sequence number or a time: later messages become undelivered again. */
-  seek(owner: string, name: string, to: { seq: number } | { time: number }): SubscriptionInfo {
-    const sub = this.owned(name, owner);
+  seek(sub: SubRow, to: { seq: number } | { time: number }): SubscriptionInfo {
     let seq: number;
     if ("seq" in to) seq = to.seq;
     else {
       const row = this.sql.exec<{ s: number | null }>("SELECT min(seq) AS s FROM messages WHERE topic = ? AND published_at >= ?", sub.topic, to.time).one();
       seq = row.s ?? this.#topic(sub.topic).last_seq + 1;
     }
-    this.#moveCursor(name, seq);
-    return this.info(name);
+    this.#moveCursor(sub.id, seq);
+    return this.info(this.byId(sub.id)!);
   }
 
   // ---- delivery
@@ -240,20 +269,21 @@ export class BusStore {
    * Leases up to `max` messages: due redeliveries first (moving exhausted ones to the dead-letter
    * topic), then new messages in seq order. Every lease is a row in `deliveries`.
    */
-  pull(name: string, max: number): Delivered[] {
-    const sub = this.#sub(name)!;
+  pull(id: number, max: number): Delivered[] {
+    const sub = this.byId(id);
+    if (!sub) return [];
     const now = this.now();
     const out: Delivered[] = [];
     const due = this.sql
-      .exec<{ seq: number; attempts: number }>("SELECT seq, attempts FROM deliveries WHERE sub = ? AND visible_at <= ? ORDER BY seq LIMIT ?", name, now, max)
+      .exec<{ seq: number; attempts: number }>("SELECT seq, attempts FROM deliveries WHERE sub = ? AND visible_at <= ? ORDER BY seq LIMIT ?", id, now, max)
       .toArray();
     for (const d of due) {
       const msg = this.#message(sub.topic, d.seq);
       if (!msg) {
-        this.sql.exec("DELETE FROM deliveries WHERE sub = ? AND seq = ?", name, d.seq); // dropped by retention
+        this.sql.exec("DELETE FROM deliveries WHERE sub = ? AND seq = ?", id, d.seq); // dropped by retention
         continue;
       }
-      if (d.attempts >= sub.max_deliveries) {
+      if (isExhausted(d.attempts, sub.max_deliveries)) {
         this.#deadLetter(sub, msg, d.attempts);
         continue;
       }
@@ -264,11 +294,7 @@ export class BusStore {
         .exec<MessageRow>("SELECT * FROM messages WHERE topic = ? AND seq >= ? ORDER BY seq LIMIT ?", sub.topic, sub.next_seq, max - out.length)
         .toArray();
       for (const msg of fresh) out.push(this.#lease(sub, msg, 1, now, true));
-      if (fresh.length > 0) {
-        this.sql.exec("UPDATE subscriptions SET next_seq = ? WHERE name = ?", fresh[fresh.length - 1]!.seq + 1, name);
-      } else {
-        // Retention may have dropped messages below the cursor's reach; nothing to do then.
-      }
+      if (fresh.length > 0) this.sql.exec("UPDATE subscriptions SET next_seq = ? WHERE id = ?", fresh[fresh.length - 1]!.seq + 1, id);
     }
     return out;
   }
@@ -278,12 +304,12 @@ export class BusStore {
   }
 
   #lease(sub: SubRow, msg: MessageRow, attempt: number, now: number, insert: boolean): Delivered {
-    const ackId = `${msg.seq}.${attempt}.${randomId(8)}`;
-    const visibleAt = now + sub.ack_deadline_ms + redeliveryBackoff(attempt + 1);
+    const ackId = makeAckId(msg.seq, attempt, randomId(8));
+    const visibleAt = leaseEnd(now, sub.ack_deadline_ms, attempt);
     if (insert) {
-      this.sql.exec("INSERT OR REPLACE INTO deliveries (sub, seq, attempts, visible_at, ack_id) VALUES (?, ?, ?, ?, ?)", sub.name, msg.seq, attempt, visibleAt, ackId);
+      this.sql.exec("INSERT OR REPLACE INTO deliveries (sub, seq, attempts, visible_at, ack_id) VALUES (?, ?, ?, ?, ?)", sub.id, msg.seq, attempt, visibleAt, ackId);
     } else {
-      this.sql.exec("UPDATE deliveries SET attempts = ?, visible_at = ?, ack_id = ? WHERE sub = ? AND seq = ?", attempt, visibleAt, ackId, sub.name, msg.seq);
+      this.sql.exec("UPDATE deliveries SET attempts = ?, visible_at = ?, ack_id = ? WHERE sub = ? AND seq = ?", attempt, visibleAt, ackId, sub.id, msg.seq);
     }
     return {
       id: msg.id,
@@ -302,21 +328,21 @@ export class BusStore {
     const headers = {
       ...(msg.headers ? (JSON.parse(msg.headers) as Record<string, string>) : {}),
       "x-dead-reason": `not acknowledged after ${attempts} deliveries`,
-      "x-dead-subscription": displayName(sub.name),
+      "x-dead-subscription": sub.name,
       "x-original-topic": msg.topic,
       "x-original-seq": String(msg.seq),
       "x-original-id": msg.id,
     };
     this.publish(msg.sender, `${sub.topic}.dead`, [{ body: JSON.parse(msg.body) as never, headers }]);
-    this.sql.exec("DELETE FROM deliveries WHERE sub = ? AND seq = ?", sub.name, msg.seq);
-    this.sql.exec("UPDATE subscriptions SET dead_letters = dead_letters + 1 WHERE name = ?", sub.name);
+    this.sql.exec("DELETE FROM deliveries WHERE sub = ? AND seq = ?", sub.id, msg.seq);
+    this.sql.exec("UPDATE subscriptions SET dead_letters = dead_letters + 1 WHERE id = ?", sub.id);
   }
 
-  #settle(name: string, ackIds: string[], apply: (seq: number) => void, done: AckResult["result"]): AckResult[] {
+  #settle(id: number, ackIds: string[], apply: (seq: number) => void, done: AckResult["result"]): AckResult[] {
     return ackIds.map((ackId) => {
-      const seq = Number(ackId.split(".")[0]);
-      if (!Number.isInteger(seq) || seq < 1) return { ackId, result: "unknown" };
-      const row = this.sql.exec<{ ack_id: string | null }>("SELECT ack_id FROM deliveries WHERE sub = ? AND seq = ?", name, seq).toArray()[0];
+      const seq = ackIdSeq(ackId);
+      if (seq === null) return { ackId, result: "unknown" };
+      const row = this.sql.exec<{ ack_id: string | null }>("SELECT ack_id FROM deliveries WHERE sub = ? AND seq = ?", id, seq).toArray()[0];
       if (!row) return { ackId, result: "unknown" };
       if (row.ack_id !== ackId) return { ackId, result: "expired" };
       apply(seq);
@@ -324,40 +350,34 @@ export class BusStore {
     });
   }
 
-  ack(name: string, ackIds: string[]): AckResult[] {
-    return this.#settle(name, ackIds, (seq) => this.sql.exec("DELETE FROM deliveries WHERE sub = ? AND seq = ?", name, seq), "acked");
+  ack(id: number, ackIds: string[]): AckResult[] {
+    return this.#settle(id, ackIds, (seq) => this.sql.exec("DELETE FROM deliveries WHERE sub = ? AND seq = ?", id, seq), "acked");
   }
 
-  nack(name: string, ackIds: string[], delayMs = 0): AckResult[] {
-    const at = this.now() + delayMs;
-    return this.#settle(
-      name,
-      ackIds,
-      (seq) => this.sql.exec("UPDATE deliveries SET visible_at = ?, ack_id = NULL WHERE sub = ? AND seq = ?", at, name, seq),
-      "nacked",
-    );
+  nack(id: number, ackIds: string[], delayMs = 0): AckResult[] {
+    const at = nackDue(this.now(), delayMs);
+    return this.#settle(id, ackIds, (seq) => this.sql.exec("UPDATE deliveries SET visible_at = ?, ack_id = NULL WHERE sub = ? AND seq = ?", at, id, seq), "nacked");
   }
 
-  /** Earliest time a lease expires (or a nacked message becomes due), if any. */
-  nextDueAt(): number | null {
-    return this.sql.exec<{ at: number | null }>("SELECT min(visible_at) AS at FROM deliveries").one().at;
+  /** The earliest lease end (or nack delay) after `now` on one subscription, if any. */
+  nextLeaseEnd(id: number, now: number): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT min(visible_at) AS at FROM deliveries WHERE sub = ? AND visible_at > ?", id, now).one().at;
   }
 
-  /** Subscriptions with a delivery due now. */
-  dueSubscriptions(): string[] {
-    return this.sql.exec<{ sub: string }>("SELECT DISTINCT sub FROM deliveries WHERE visible_at <= ?", this.now()).toArray().map((r) => r.sub);
+  /** Whether a lease is still held: acked, nacked or redelivered leases are not. */
+  stillLeased(id: number, seq: number, ackId: string): boolean {
+    return this.sql.exec("SELECT 1 FROM deliveries WHERE sub = ? AND seq = ? AND ack_id = ? AND visible_at > ?", id, seq, ackId, this.now()).toArray().length > 0;
   }
 
-  hasAvailable(name: string): boolean {
-    const sub = this.#sub(name);
+  hasAvailable(id: number): boolean {
+    const sub = this.byId(id);
     if (!sub) return false;
     const now = this.now();
-    if (this.sql.exec("SELECT 1 FROM deliveries WHERE sub = ? AND visible_at <= ? LIMIT 1", name, now).toArray().length > 0) return true;
+    if (this.sql.exec("SELECT 1 FROM deliveries WHERE sub = ? AND visible_at <= ? LIMIT 1", id, now).toArray().length > 0) return true;
     return this.sql.exec("SELECT 1 FROM messages WHERE topic = ? AND seq >= ? LIMIT 1", sub.topic, sub.next_seq).toArray().length > 0;
   }
 
-  stats(owner: string, name: string): SubscriptionStats {
-    const sub = this.owned(name, owner);
+  stats(sub: SubRow): SubscriptionStats {
     const now = this.now();
     const undelivered = this.sql.exec<{ n: number; oldest: number | null }>(
       "SELECT count(*) AS n, min(published_at) AS oldest FROM messages WHERE topic = ? AND seq >= ?",
@@ -369,11 +389,11 @@ export class BusStore {
               sum(CASE WHEN d.visible_at > ? AND d.ack_id IS NOT NULL THEN 1 ELSE 0 END) AS inflight,
               min(m.published_at) AS oldest
        FROM deliveries d JOIN messages m ON m.topic = ? AND m.seq = d.seq WHERE d.sub = ?`,
-      now, now, sub.topic, name,
+      now, now, sub.topic, sub.id,
     ).one();
     const oldest = [undelivered.oldest, leased.oldest].filter((x): x is number => x !== null);
     return {
-      subscription: displayName(name),
+      subscription: sub.name,
       topic: sub.topic,
       backlog: undelivered.n + (leased.waiting ?? 0),
       inFlight: leased.inflight ?? 0,
@@ -381,17 +401,4 @@ export class BusStore {
       deadLetters: sub.dead_letters,
     };
   }
-}
-
-/** Inboxes are stored as `inbox:<agentId>`; agents see them as `inbox`. */
-export function inboxSubscription(agentId: string): string {
-  return `inbox:${agentId}`;
-}
-
-export function inboxTopic(agentId: string): string {
-  return `inbox.${agentId}`;
-}
-
-export function displayName(name: string): string {
-  return name.startsWith("inbox:") ? "inbox" : name;
 }

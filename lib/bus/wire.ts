@@ -9,6 +9,8 @@ export const MAX_BATCH = 1000;
 export const MAX_PULL = 1000;
 export const MAX_WAIT_MS = 30_000;
 export const MAX_WINDOW = 1000;
+/** A WebSocket frame, as text; workerd's own limit on a message is 1 MiB. */
+export const MAX_FRAME_BYTES = 1024 * 1024;
 export const INBOX = "inbox";
 
 export const topicName = z.string().regex(TOPIC, "topic names are [a-z0-9][a-z0-9._-]{0,127}");
@@ -38,8 +40,11 @@ export const PullInput = z.object({
   waitMs: z.number().int().min(0).max(MAX_WAIT_MS).optional(),
 });
 
-export const AckInput = z.object({ ackIds: z.array(z.string().min(1).max(200)).min(1).max(MAX_PULL) });
-export const NackInput = AckInput.extend({ delayMs: z.number().int().min(0).max(3_600_000).optional() });
+export const AckIds = z.array(z.string().min(1).max(200)).min(1).max(MAX_PULL);
+export const NackDelay = z.number().int().min(0).max(3_600_000);
+export const PushWindow = z.number().int().min(1).max(MAX_WINDOW);
+export const AckInput = z.object({ ackIds: AckIds });
+export const NackInput = AckInput.extend({ delayMs: NackDelay.optional() });
 export const SeekInput = z.union([
   z.object({ seq: z.number().int().min(1) }).strict(),
   z.object({ time: z.number().int().min(0) }).strict(),
@@ -83,13 +88,13 @@ export type SubscriptionStats = {
   deadLetters: number;
 };
 
-/** Frames an agent sends on its WebSocket. */
+/** Frames an agent sends on its WebSocket: the same named schemas as the HTTP routes. */
 export const ClientFrame = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("subscribe"), subscription: z.string().min(1).max(128), window: z.number().int().min(1).max(MAX_WINDOW).optional() }),
-  z.object({ type: z.literal("unsubscribe"), subscription: z.string().min(1).max(128) }),
-  z.object({ type: z.literal("ack"), subscription: z.string().min(1).max(128), ackIds: z.array(z.string()).min(1).max(MAX_PULL) }),
-  z.object({ type: z.literal("nack"), subscription: z.string().min(1).max(128), ackIds: z.array(z.string()).min(1).max(MAX_PULL), delayMs: z.number().int().min(0).max(3_600_000).optional() }),
-  z.object({ type: z.literal("publish"), ref: z.string().max(64).optional(), topic: z.string(), messages: z.array(PublishInput).min(1).max(MAX_BATCH) }),
+  z.object({ type: z.literal("subscribe"), subscription: subscriptionName, window: PushWindow.optional() }),
+  z.object({ type: z.literal("unsubscribe"), subscription: subscriptionName }),
+  z.object({ type: z.literal("ack"), subscription: subscriptionName, ackIds: AckIds }),
+  z.object({ type: z.literal("nack"), subscription: subscriptionName, ackIds: AckIds, delayMs: NackDelay.optional() }),
+  z.object({ type: z.literal("publish"), ref: z.string().max(64).optional(), topic: topicName, messages: PublishBatch.shape.messages }),
   z.object({ type: z.literal("ping") }),
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
@@ -102,10 +107,16 @@ export type ServerFrame =
   | { type: "acked"; subscription: string; results: AckResult[] }
   | { type: "published"; ref?: string; results: Published[] }
   | { type: "pong" }
-  | { type: "error"; ref?: string; code: string; message: string };
+  | { type: "error"; ref?: string; code: string; message: string; status?: number };
 
 /** Results that cross the Durable Object RPC boundary: errors as data, mapped to HTTP by the Worker. */
 export type { RpcError as BusError, RpcResult as BusResult } from "../rpc-result.ts";
 
 /** Who is calling, as the Worker authenticated them. */
 export type BusCaller = { keyId: string; kind: "root" | "agent" | "helper"; scopes: string[] };
+
+/** Whose namespace a caller's subscriptions live in: root's belong to whoever holds root. */
+export function subscriptionOwner(caller: Pick<BusCaller, "keyId" | "kind">): string {
+  return caller.kind === "root" ? ROOT_OWNER : caller.keyId;
+}
+export const ROOT_OWNER = "root";

@@ -9,6 +9,11 @@ export type RawSocket = {
   /** Resolves with the close code and the time the server's close frame arrived. */
   closeFrame: Promise<{ code: number; at: number }>;
   destroy: () => void;
+  /** Text frames received so far, in order; `onText` is called for each new one. */
+  texts: string[];
+  onText: ((text: string) => void) | null;
+  /** Sends one masked text frame (as a client must). */
+  sendText: (text: string) => void;
 };
 
 export function openRawWebSocket(host: string, port: number, path: string, protocols: string[]): Promise<RawSocket> {
@@ -16,6 +21,7 @@ export function openRawWebSocket(host: string, port: number, path: string, proto
     const sock = net.connect(port, host);
     let buf = Buffer.alloc(0);
     let upgraded = false;
+    let raw: RawSocket | null = null;
     let onClose!: (v: { code: number; at: number }) => void;
     const closeFrame = new Promise<{ code: number; at: number }>((r) => (onClose = r));
     sock.once("error", reject);
@@ -34,7 +40,14 @@ export function openRawWebSocket(host: string, port: number, path: string, proto
         buf = buf.subarray(end + 4);
         if (!/^HTTP\/1\.1 101/.test(head)) return reject(new Error(`no upgrade: ${head.split("\r\n")[0]}`));
         upgraded = true;
-        resolve({ protocol: /sec-websocket-protocol: *([^\r\n]+)/i.exec(head)?.[1] ?? null, closeFrame, destroy: () => sock.destroy() });
+        resolve(raw = {
+          protocol: /sec-websocket-protocol: *([^\r\n]+)/i.exec(head)?.[1] ?? null,
+          closeFrame,
+          destroy: () => sock.destroy(),
+          texts: [],
+          onText: null,
+          sendText: (text) => sock.write(maskedTextFrame(text)),
+        });
       }
       // Server frames are unmasked: opcode, 7-bit (or 16-bit) length, payload.
       while (buf.length >= 2) {
@@ -54,7 +67,27 @@ export function openRawWebSocket(host: string, port: number, path: string, proto
         const payload = buf.subarray(offset, offset + len);
         buf = buf.subarray(offset + len);
         if (opcode === 8) onClose({ code: payload.length >= 2 ? payload.readUInt16BE(0) : 1005, at: Date.now() });
+        if (opcode === 1 && raw) {
+          const text = payload.toString("utf8");
+          raw.texts.push(text);
+          raw.onText?.(text);
+        }
       }
     });
   });
+}
+
+function maskedTextFrame(text: string): Buffer {
+  const payload = Buffer.from(text, "utf8");
+  const mask = randomBytes(4);
+  const head = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.alloc(4);
+  if (payload.length >= 126) {
+    if (payload.length > 0xffff) throw new Error("frame too large for this test client");
+    head[0] = 0x81;
+    head[1] = 0x80 | 126;
+    head.writeUInt16BE(payload.length, 2);
+  }
+  const body = Buffer.alloc(payload.length);
+  for (let i = 0; i < payload.length; i++) body[i] = payload[i]! ^ mask[i % 4]!;
+  return Buffer.concat([head, mask, body]);
 }

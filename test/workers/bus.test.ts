@@ -185,16 +185,27 @@ describe("leases, redelivery and dead letters (driven clock)", () => {
 });
 
 describe("ownership, inboxes, seek, retention", () => {
-  it("another agent gets 403 on a subscription it does not own", async () => {
+  it("subscription names belong to their owner: the same name is another subscription for each caller (issue 9 item 10)", async () => {
     const a = await newAgent();
     const b = await newAgent();
-    const topic = unique("mine");
-    const sub = unique("s");
-    await ok(await subscribe(a, sub, { topic }), 201);
-    await expectError(await call("POST", `/v1/bus/subscriptions/${sub}/pull`, { key: b.token, body: {} }), 403, "not_your_subscription");
-    await expectError(await call("POST", `/v1/bus/subscriptions/${sub}/ack`, { key: b.token, body: { ackIds: ["1.1.x"] } }), 403);
-    await expectError(await call("GET", `/v1/bus/subscriptions/${sub}/stats`, { key: b.token }), 403);
-    await expectError(await subscribe(b, sub, { topic }), 403);
+    const topicA = unique("mine");
+    const topicB = unique("theirs");
+    const sub = unique("mx-bar");
+    await ok(await subscribe(a, sub, { topic: topicA }), 201);
+    // Before: b's PUT of the same name was 403 `not_your_subscription`; the owner's blocked everyone.
+    await ok(await subscribe(b, sub, { topic: topicB }), 201);
+    await ok(await call("PUT", `/v1/bus/subscriptions/${sub}`, { key: bindings.TEST_ROOT_KEY, body: { topic: topicB } }), 201);
+    await ok(await publish(a, topicA, "for a"), 201);
+    await ok(await publish(b, topicB, "for b"), 201);
+    expect((await pull(a, sub)).map((m) => m.body)).toEqual(["for a"]);
+    expect((await pull(b, sub)).map((m) => m.body)).toEqual(["for b"]);
+    // Each sees only its own: deleting b's leaves a's; another owner's name is simply not there.
+    await ok(await call("DELETE", `/v1/bus/subscriptions/${sub}`, { key: b.token }));
+    await expectError(await call("POST", `/v1/bus/subscriptions/${sub}/pull`, { key: b.token, body: {} }), 404, "subscription_not_found");
+    await expectError(await call("GET", `/v1/bus/subscriptions/${sub}/stats`, { key: b.token }), 404);
+    expect((await stats(a, sub)).inFlight).toBe(1);
+    const listed = await ok<{ subscriptions: { name: string; topic: string }[] }>(await call("GET", "/v1/bus/subscriptions", { key: a.token }));
+    expect(listed.subscriptions.filter((x) => x.name === sub)).toEqual([expect.objectContaining({ topic: topicA })]);
     await expectError(await call("POST", `/v1/bus/subscriptions/${unique("nope")}/pull`, { key: a.token, body: {} }), 404, "subscription_not_found");
   });
 

@@ -11,6 +11,7 @@ import { ConflictError, NotFoundError } from "../../lib/errors.ts";
 import { mintKey, sha256Hex } from "../../lib/keys.ts";
 import type { AppEnv, Bindings } from "../app-env.ts";
 import { ownerAction, recordAudit } from "../audit/audit-client.ts";
+import { closeBusSessions } from "../membrane/revoke-key.ts";
 
 export type AgentView = {
   id: string;
@@ -119,7 +120,7 @@ export async function removeAgent(c: Context<AppEnv>, id: string): Promise<{ id:
   const now = Date.now();
   // Revoke first: once this commits, the next request with the token is 401.
   await db.batch([db.update(keys).set({ revokedAt: now }).where(eq(keys.id, id)), db.update(agents).set({ removedAt: now }).where(eq(agents.id, id))]);
-  await bus(c.env).disconnectKey(id);
+  await closeBusSessions(c, [{ id, kind: "agent" }]);
   let released = 0;
   if (row.s) {
     await bus(c.env).watchInbox(id, false);

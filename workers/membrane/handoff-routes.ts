@@ -8,7 +8,7 @@ import { UnavailableError } from "../../lib/errors.ts";
 import { mintKey } from "../../lib/keys.ts";
 import type { AppEnv } from "../app-env.ts";
 import { auditLedger, ownerAction, recordAudit } from "../audit/audit-client.ts";
-import { disconnectKey, keyInfo } from "./revoke-key.ts";
+import { closeBusSessions, keyInfo } from "./revoke-key.ts";
 
 /** The name the owner's root key carries; `installer` is the one `seed init` minted. */
 export const OWNER_ROOT_NAME = "owner";
@@ -36,7 +36,10 @@ export const ownerHandoff = new Hono<AppEnv>()
       db.insert(keys).values({ id: key.id, kind: "root", name: OWNER_ROOT_NAME, secretHash: key.secretHash, createdAt: now }),
       db.update(keys).set({ revokedAt: now }).where(and(eq(keys.kind, "root"), isNull(keys.revokedAt), ne(keys.id, key.id))).returning({ id: keys.id, name: keys.name }),
     ]);
-    for (const r of revoked) await disconnectKey(c, r.id);
+    // The installer's sockets close, and what its root key made on the bus is root's (the owner's).
+    await closeBusSessions(c, revoked.map((r) => ({ id: r.id, kind: "root" as const }))).catch(() => {
+      console.error("handoff: the bus could not confirm the installer's sockets are closed");
+    });
     // The keys have changed hands: from here on the token must reach the caller whatever happens,
     // or the owner would be locked out of their own seed.
     let audit: { recorded: boolean; checkpoint: unknown } = { recorded: false, checkpoint: null };

@@ -3,7 +3,8 @@
 import type { Context } from "hono";
 import { and, eq, isNull } from "drizzle-orm";
 import { keys, type KeyRow } from "../../lib/db/schema.ts";
-import { ConflictError, NotFoundError } from "../../lib/errors.ts";
+import { ConflictError, NotFoundError, UnavailableError } from "../../lib/errors.ts";
+import type { KeyKind } from "../../lib/keys.ts";
 import type { AppEnv } from "../app-env.ts";
 import { ownerAction, recordAudit } from "../audit/audit-client.ts";
 
@@ -16,13 +17,17 @@ export function keyInfo(row: KeyRow, now = Date.now()): PublicKeyInfo {
   return { ...rest, state };
 }
 
-/** Closes the key's open WebSockets; the key is already dead, so a failure here is only logged. */
-export async function disconnectKey(c: Context<AppEnv>, keyId: string): Promise<number> {
+/**
+ * Tells the Bus the keys are revoked: when this returns, none of their sockets can act (they are
+ * closed and refused at every frame) and an upgrade still in flight is refused. A revoke whose
+ * Bus leg failed must not look done: 503, and a retry tells the Bus again (it is idempotent).
+ */
+export async function closeBusSessions(c: Context<AppEnv>, revoked: { id: string; kind: KeyKind }[]): Promise<number> {
   try {
-    return await c.env.BUS.get(c.env.BUS.idFromName("bus")).disconnectKey(keyId);
-  } catch {
-    console.error(`could not ask the bus to close the sockets of a revoked key`);
-    return 0;
+    return (await c.env.BUS.get(c.env.BUS.idFromName("bus")).revokeKeys(revoked)).closed;
+  } catch (cause) {
+    console.error("could not tell the bus that keys were revoked");
+    throw new UnavailableError("the key is revoked, but the bus could not confirm its sockets are closed; retry the revoke", "bus_unavailable", { cause });
   }
 }
 
@@ -30,11 +35,14 @@ export async function revokeKey(c: Context<AppEnv>, id: string, opts: { kind?: K
   const db = c.var.db;
   const row = await db.select().from(keys).where(eq(keys.id, id)).get();
   if (!row || (opts.kind && row.kind !== opts.kind)) throw new NotFoundError(`no ${opts.kind ?? ""} key ${id}`.replace("  ", " "), "key_not_found");
-  if (row.revokedAt !== null) throw new ConflictError(`key ${id} was revoked at ${new Date(row.revokedAt).toISOString()}`, "already_revoked");
+  if (row.revokedAt !== null) {
+    await closeBusSessions(c, [{ id, kind: row.kind }]); // a retry after a failed Bus leg completes it
+    throw new ConflictError(`key ${id} was revoked at ${new Date(row.revokedAt).toISOString()}`, "already_revoked");
+  }
   const now = Date.now();
   const [revoked] = await db.update(keys).set({ revokedAt: now }).where(and(eq(keys.id, id), isNull(keys.revokedAt))).returning();
   if (!revoked) throw new ConflictError(`key ${id} was revoked concurrently`, "already_revoked");
-  const disconnected = await disconnectKey(c, id);
+  const disconnected = await closeBusSessions(c, [{ id, kind: row.kind }]);
   await recordAudit(c.env, [ownerAction(c, opts.action, { id, kind: row.kind, name: row.name, disconnected })]);
   return { ...keyInfo(revoked, now), disconnected };
 }

@@ -1,0 +1,12 @@
+// One mapping from a zod failure to the text of a 422: where (the part of the request or frame,
+// then the field path) and what. `body.ttl: between 1 minute and 366 days`, `path.topic: …`.
+import type { z } from "zod";
+
+export type InputPart = "body" | "path" | "query" | "header" | "frame";
+
+export function issueMessage(part: InputPart, error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return `${part}: invalid`;
+  const where = [part, ...issue.path.map(String)].join(".");
+  return `${where}: ${issue.message}`;
+}
