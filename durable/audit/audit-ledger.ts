@@ -4,19 +4,17 @@ import { insertRecords, lastCheckpoint, readHead } from "../../lib/audit/audit-s
 import { signCheckpoint, type Checkpoint, type CheckpointReason } from "../../lib/audit/checkpoint.ts";
 import { importSigningKey, type Ed25519Key } from "../../lib/audit/ed25519.ts";
 import { identity } from "../../lib/db/schema.ts";
+import { AlarmPointer } from "../../lib/do-alarm.ts";
+import { GroupCommit, type Outcome } from "../../lib/group-commit.ts";
 import type { Bindings, Db } from "../../workers/app-env.ts";
 import { openDb } from "../../workers/db.ts";
 
 export type AppendResult = { first: number; last: number; head: ChainHead; checkpoint: Checkpoint | null };
 
-type Waiter = {
-  entries: AuditEntry[];
-  checkpoint?: CheckpointReason;
-  resolve: (r: AppendResult) => void;
-  reject: (err: unknown) => void;
-};
+type Append = { entries: AuditEntry[]; checkpoint?: CheckpointReason };
 
-type LedgerState = { head: ChainHead; seedId: string; checkpointedSeq: number };
+/** `checkpointDue`: when the periodic checkpoint of rows not yet signed is due (the alarm's row). */
+type LedgerState = { head: ChainHead; seedId: string; checkpointedSeq: number; checkpointDue: number | null };
 
 /** A checkpoint is signed at least this often while rows keep arriving … */
 export const CHECKPOINT_EVERY_MS = 10 * 60_000;
@@ -29,21 +27,18 @@ const MAX_ATTEMPTS = 5;
  * row depends on the hash of the row before it, so appends must be serialised; a Worker cannot
  * do that across requests (workerd cancels a request that waits on another request's promise),
  * a Durable Object can. Appends that arrive while a write is in flight are committed together in
- * the next transaction (group commit), so concurrent helper requests share one fsync.
+ * the next transaction (lib/group-commit.ts), so concurrent helper requests share one fsync.
  */
 export class AuditLedger extends DurableObject<Env> {
-  #pending: Waiter[] = [];
-  #flushing = false;
+  readonly #commits = new GroupCommit<Append, AppendResult>((batch) => this.#flush(batch));
+  readonly #alarm = new AlarmPointer(this.ctx.storage);
   #state: LedgerState | null = null;
   #db: Db | null = null;
   #signingKey: Promise<Ed25519Key | null> | null = null;
 
   /** Appends entries in order; resolves once they are committed. */
   append(entries: AuditEntry[], opts: { checkpoint?: CheckpointReason } = {}): Promise<AppendResult> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ entries, checkpoint: opts.checkpoint, resolve, reject });
-      if (!this.#flushing) void this.#flushLoop();
-    });
+    return this.#commits.submit({ entries, checkpoint: opts.checkpoint });
   }
 
   /** Whether this seed can sign checkpoints (SEED_IDENTITY_KEY reached workerd). */
@@ -57,7 +52,9 @@ export class AuditLedger extends DurableObject<Env> {
 
   /** Periodic checkpoint: signs the head if rows were added since the last one. */
   async alarm(): Promise<void> {
+    this.#alarm.fired();
     const state = (this.#state ??= await this.#load());
+    state.checkpointDue = null; // this alarm takes the row it pointed at
     if (state.head.seq > state.checkpointedSeq) await this.append([], { checkpoint: "periodic" });
   }
 
@@ -75,19 +72,11 @@ export class AuditLedger extends DurableObject<Env> {
     const db = (this.#db ??= openDb(this.#bindings()));
     const [head, cp, id] = await Promise.all([readHead(db), lastCheckpoint(db), db.select({ seedId: identity.seedId }).from(identity).get()]);
     if (!id) throw new Error("no identity row: run `seed init`");
-    return { head, seedId: id.seedId, checkpointedSeq: cp?.seq ?? 0 };
+    return { head, seedId: id.seedId, checkpointedSeq: cp?.seq ?? 0, checkpointDue: await this.ctx.storage.getAlarm() };
   }
 
-  async #flushLoop(): Promise<void> {
-    this.#flushing = true;
-    try {
-      while (this.#pending.length > 0) await this.#flush(this.#pending.splice(0));
-    } finally {
-      this.#flushing = false;
-    }
-  }
-
-  async #flush(batch: Waiter[]): Promise<void> {
+  /** One group-commit round; a round that fails after its retries rejects every append in it. */
+  async #flush(batch: Append[]): Promise<Outcome<AppendResult>[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#commit(batch);
@@ -97,13 +86,12 @@ export class AuditLedger extends DurableObject<Env> {
         // Another writer took the next seq (a second ledger object on the same database, as
         // parallel test runtimes have): re-chain after its rows. Anything else fails the batch.
         if (attempt < MAX_ATTEMPTS && /UNIQUE|constraint/i.test(String((err as Error)?.message ?? err))) continue;
-        for (const w of batch) w.reject(err);
-        return;
+        throw err;
       }
     }
   }
 
-  async #commit(batch: Waiter[]): Promise<void> {
+  async #commit(batch: Append[]): Promise<Outcome<AppendResult>[]> {
     const state = (this.#state ??= await this.#load());
     const records = await chainEntries(state.head, batch.flatMap((w) => w.entries));
     const head = records.length ? { seq: records.at(-1)!.seq, hash: records.at(-1)!.hash } : state.head;
@@ -113,15 +101,17 @@ export class AuditLedger extends DurableObject<Env> {
     await insertRecords(this.#db!, records, checkpoint ?? undefined);
     state.head = head;
     if (checkpoint) state.checkpointedSeq = checkpoint.seq;
+    // The periodic checkpoint is due CHECKPOINT_EVERY_MS after the first row it will cover; a
+    // seed that cannot sign has nothing for the alarm to do.
+    const now = Date.now();
+    if (head.seq <= state.checkpointedSeq || (await this.#key()) === null) state.checkpointDue = null;
+    else state.checkpointDue ??= now + CHECKPOINT_EVERY_MS;
+    await this.#alarm.arm(state.checkpointDue, now).catch(() => console.error("could not arm the audit checkpoint alarm"));
     let next = records[0]?.seq ?? head.seq + 1;
-    for (const w of batch) {
-      w.resolve({ first: next, last: next + w.entries.length - 1, head, checkpoint });
+    return batch.map((w) => {
+      const first = next;
       next += w.entries.length;
-    }
-    if (records.length > 0 && head.seq > state.checkpointedSeq && (await this.ctx.storage.getAlarm().catch(() => 0)) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + CHECKPOINT_EVERY_MS).catch(() => {
-        console.error("could not arm the audit checkpoint alarm");
-      });
-    }
+      return { ok: true as const, value: { first, last: first + w.entries.length - 1, head, checkpoint } };
+    });
   }
 }

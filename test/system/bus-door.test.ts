@@ -1,13 +1,19 @@
 // The bus's door on a real `seed up` (issue 9): a revoke while WebSocket upgrades are in flight
 // leaves no socket that can act, and a resting seed does nothing in any awkward bus state.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { usageOf, usageSince } from "../support/proc-usage.ts";
 import { openRawWebSocket, type RawSocket } from "../support/raw-websocket.ts";
 import { startSeed, type SeedProcess } from "../support/seed-process.ts";
 
 type Frame = { type: string; code?: string; ref?: string };
 
+/** A resting period: the measurement itself is what passes in it. */
+const REST_MS = 3000;
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 describe("the bus's door (system)", () => {
   let seed: SeedProcess;
+  let ownerKey: string | undefined;
   const api = async (method: string, p: string, body?: unknown, key = seed.rootKey()) => {
     const res = await fetch(`${seed.url}${p}`, {
       method,
@@ -75,4 +81,54 @@ describe("the bus's door (system)", () => {
     const pulled = await api("POST", "/v1/bus/subscriptions/door-reader/pull", { max: 1000 }, reader.token);
     expect(pulled.json<{ messages: { from: string }[] }>().messages.filter((m) => revoked.includes(m.from))).toEqual([]);
   }, 120_000);
+
+  it("the owner's key takes over what the installer's root key made on the bus (handoff)", async () => {
+    const installer = seed.rootKey();
+    expect((await api("PUT", "/v1/bus/subscriptions/mx-bar", { topic: "door.orders", startAt: "earliest" }, installer)).status).toBe(201);
+    expect((await api("POST", "/v1/bus/topics/door.orders/messages", { body: "before the handoff" }, installer)).status).toBe(201);
+    const handoff = await api("POST", "/v1/owner/handoff", {}, installer);
+    expect(handoff.status).toBe(201);
+    const owner = handoff.json<{ token: string }>().token;
+    ownerKey = owner;
+    const pulled = await api("POST", "/v1/bus/subscriptions/mx-bar/pull", { max: 10 }, owner);
+    expect(pulled.status).toBe(200);
+    expect(pulled.json<{ messages: { body: unknown }[] }>().messages.map((m) => m.body)).toEqual(["before the handoff"]);
+    expect((await api("DELETE", "/v1/bus/subscriptions/mx-bar", undefined, owner)).status).toBe(200);
+    expect((await api("GET", "/v1/bus/subscriptions", undefined, installer)).status).toBe(401);
+  });
+
+  it("a resting seed in every awkward bus state makes no wake-ups and no writes", async () => {
+    const key = ownerKey ?? seed.rootKey();
+    const a = (await api("POST", "/v1/owner/agents", { name: "rester", capabilities: [] }, key)).json<{ id: string; token: string }>();
+    const call = (method: string, p: string, body?: unknown) => api(method, p, body, a.token);
+    // An expired lease (the issue's reproduction, with the shortest deadline), an unacked inbox,
+    // a dead letter, a nack waiting to be retried.
+    expect((await call("PUT", "/v1/bus/subscriptions/lapsed", { topic: "rest.jobs", ackDeadlineMs: 100 })).status).toBe(201);
+    expect((await call("PUT", "/v1/bus/subscriptions/fragile", { topic: "rest.fragile", ackDeadlineMs: 100, maxDeliveries: 1 })).status).toBe(201);
+    expect((await call("PUT", "/v1/bus/subscriptions/later", { topic: "rest.later" })).status).toBe(201);
+    for (const t of ["rest.jobs", "rest.fragile", "rest.later"]) expect((await call("POST", `/v1/bus/topics/${t}/messages`, { body: t })).status).toBe(201);
+    expect((await api("POST", `/v1/bus/agents/${a.id}/inbox`, { body: "unread" }, key)).status).toBe(201);
+    const pull = async (sub: string) => (await call("POST", `/v1/bus/subscriptions/${sub}/pull`, { max: 10 })).json<{ messages: { ackId: string }[] }>().messages;
+    expect(await pull("lapsed")).toHaveLength(1);
+    expect(await pull("inbox")).toHaveLength(1);
+    const [fragile] = await pull("fragile");
+    expect((await call("POST", "/v1/bus/subscriptions/fragile/nack", { ackIds: [fragile!.ackId] })).status).toBe(200);
+    expect(await pull("fragile")).toEqual([]); // its second delivery would exceed maxDeliveries: dead letter
+    const [later] = await pull("later");
+    expect((await call("POST", "/v1/bus/subscriptions/later/nack", { ackIds: [later!.ackId], delayMs: 600_000 })).status).toBe(200);
+    const stats = (await call("GET", "/v1/bus/subscriptions/fragile/stats")).json<{ deadLetters: number }>();
+    expect(stats.deadLetters).toBe(1);
+    // The lapsed lease ends 1.1 s after the pull (deadline + first backoff); rest past it.
+    await pause(1500);
+    const pids = { workerd: seed.pidOf("workerd"), libsql: seed.pidOf("libsql") };
+    const before = { workerd: usageOf(pids.workerd), libsql: usageOf(pids.libsql) };
+    await pause(REST_MS);
+    const used = { workerd: usageSince(pids.workerd, before.workerd), libsql: usageSince(pids.libsql, before.libsql) };
+    console.log(JSON.stringify({ restMs: REST_MS, used }));
+    // A spinning bus burned ~23% of a core (~70 ticks in 3 s) and ~470 fsyncs/s.
+    expect(used.workerd.writes).toBe(0);
+    expect(used.libsql.writes).toBe(0);
+    expect(used.workerd.ticks).toBeLessThanOrEqual(1);
+    expect(used.libsql.ticks).toBeLessThanOrEqual(1);
+  }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Bus } from "../../durable/bus/bus.ts";
-import type { ServerFrame } from "../../lib/bus/wire.ts";
+import { connect } from "../support/bus-socket.ts";
 import { asRoot, bindings, call, expectError, newAgent, unique } from "../support/worker-fetch.ts";
 
 const busStub = () => bindings.BUS.get(bindings.BUS.idFromName("bus"));
@@ -9,46 +9,6 @@ const setClock = (ms: number | null) =>
   runInDurableObject(busStub(), (bus: Bus) => {
     bus.clock.now = ms === null ? () => Date.now() : () => ms;
   });
-
-/** Opens a bus WebSocket through the Worker and collects the frames it receives. */
-async function connect(headers: Record<string, string>) {
-  const res = await call("GET", "/v1/bus/connect", { headers: { Upgrade: "websocket", ...headers } });
-  expect(res.status).toBe(101);
-  const ws = res.webSocket!;
-  ws.accept();
-  const frames: ServerFrame[] = [];
-  const waiters: { pred: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }[] = [];
-  let closed: { code: number; reason: string } | null = null;
-  const closeWaiters: ((c: { code: number; reason: string }) => void)[] = [];
-  ws.addEventListener("message", (e) => {
-    const f = JSON.parse(e.data as string) as ServerFrame;
-    frames.push(f);
-    for (const w of [...waiters]) if (w.pred(f)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(f);
-    }
-  });
-  ws.addEventListener("close", (e) => {
-    closed = { code: e.code, reason: e.reason };
-    for (const w of closeWaiters) w(closed);
-  });
-  return {
-    res,
-    ws,
-    frames,
-    send: (f: unknown) => ws.send(JSON.stringify(f)),
-    next: <T extends ServerFrame["type"]>(type: T, pred: (f: Extract<ServerFrame, { type: T }>) => boolean = () => true) =>
-      new Promise<Extract<ServerFrame, { type: T }>>((resolve) => {
-        const hit = frames.find((f) => f.type === type && pred(f as Extract<ServerFrame, { type: T }>));
-        if (hit) {
-          frames.splice(frames.indexOf(hit), 1);
-          return resolve(hit as Extract<ServerFrame, { type: T }>);
-        }
-        waiters.push({ pred: (f) => f.type === type && pred(f as Extract<ServerFrame, { type: T }>), resolve: (f) => { frames.splice(frames.indexOf(f), 1); resolve(f as Extract<ServerFrame, { type: T }>); } });
-      }),
-    closed: () => new Promise<{ code: number; reason: string }>((resolve) => (closed ? resolve(closed) : closeWaiters.push(resolve))),
-  };
-}
 
 describe("bus WebSocket push", () => {
   it("pushes messages of a followed subscription and takes acks on the same socket", async () => {

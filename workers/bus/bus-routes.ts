@@ -27,6 +27,8 @@ const topicParam = (c: Context<AppEnv>) => parseWith(z.string().regex(TOPIC, "to
 // Subscriptions are owned: the Bus checks the topic scope when a helper creates one and ownership
 // on every later call, so here a helper needs only to hold some bus:read scope.
 const anyRead = (c: Context<AppEnv>) => c.var.caller.scopes.find((s) => s.startsWith("bus:read:")) ?? "bus:read:";
+// A socket may publish or read: any bus scope opens it, and the Bus checks each frame's topic.
+const anyBus = (c: Context<AppEnv>) => c.var.caller.scopes.find((s) => s.startsWith("bus:")) ?? "bus:read:";
 
 const offeredProtocols = (c: Context<AppEnv>) =>
   (c.req.header("Sec-WebSocket-Protocol") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
@@ -106,7 +108,7 @@ export const busRoutes = new Hono<AppEnv>()
   .get("/subscriptions/:name/stats", access({ owner: true, agent: true, helper: anyRead }), async (c) => {
     return c.json(unwrap(await bus(c).stats(caller(c), subParam(c))));
   })
-  .get("/connect", access({ owner: true, agent: true, helper: anyRead, authorization: keyFromSubprotocol }), async (c) => {
+  .get("/connect", access({ owner: true, agent: true, helper: anyBus, authorization: keyFromSubprotocol }), async (c) => {
     if (c.req.header("Upgrade") !== "websocket") throw new HttpError(426, "upgrade_required", "GET /v1/bus/connect upgrades to a WebSocket");
     const offered = offeredProtocols(c);
     const headers = new Headers({ Upgrade: "websocket", "x-seed-caller": JSON.stringify(caller(c)) });
