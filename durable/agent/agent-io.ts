@@ -49,7 +49,7 @@ export function liveAgentIo(env: Bindings): AgentIo {
       if (ackIds.length > 0) await bus().ack(agentCaller(agentId), "inbox", ackIds);
     },
     publish: (agentId, topic, message) => bus().publish(agentCaller(agentId), topic, [message]),
-    transition: (agentId, taskId, action, input) => mind().transition(agentId, taskId, action as "claim", input),
+    transition: (agentId, taskId, action, input) => mind().transition(agentId, taskId, action, input),
     getTask: (taskId) => mind().getTask(taskId),
     async loadAgent(agentId) {
       const row = await dbOf()

@@ -24,7 +24,10 @@ describe("approvals", () => {
     expect(more).toEqual([]);
     expect(a).toMatchObject({ agentId: agent.id, agentName: agent.name, taskId: task.id, tool: "bus_publish", state: "pending" });
     expect(JSON.parse(a!.arguments)).toEqual({ topic, body: { pay: 100 } });
-    expect((await taskView(task.id)).state).toBe("claimed");
+    // The mind expects no heartbeat meanwhile: claimed, no lease, a `waiting` event naming the approval.
+    const waiting = await taskView(task.id);
+    expect(waiting).toMatchObject({ state: "claimed", leaseUntil: null });
+    expect(waiting.history.at(-1)).toMatchObject({ state: "waiting", actor: agent.id, note: `waiting for the owner's approval of bus_publish (${a!.id})` });
     expect(await agentStub(agent.id).status()).toMatchObject({ state: "waiting_approval" });
     expect((await listed(agent.id)).pendingApprovals).toBe(1);
     // Waiting costs nothing: no alarm, and the model was asked once.
