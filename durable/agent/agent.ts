@@ -7,8 +7,6 @@ import { advance, decide, end, MAX_FAILURES, mirrorUsage, type AgentParts } from
 import { AGENT_MIGRATIONS, migrate } from "./agent-schema.ts";
 import { AgentStore, utcDay, type RunRow } from "./agent-store.ts";
 
-/** While a loop runs, the alarm stays armed this far ahead: a crash (kill -9) resumes the work. */
-export const GUARD_MS = 5_000;
 /** One alarm works at most this long, then yields to a fresh alarm. */
 export const SLICE_MS = 30_000;
 const INTAKE_RETRY_MS = 5_000;
@@ -62,7 +60,6 @@ export class Agent extends DurableObject<Env> {
   readonly store: AgentStore;
   #running = false;
   #inboxDirty = false;
-  #guardUntil = 0;
   readonly #pending = { note: null as string | null, mirroredAt: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -128,11 +125,9 @@ export class Agent extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const p = this.#parts();
     if (!p) return;
-    if (this.#running) {
-      // A loop is at work in this very object: keep the crash guard ahead of it.
-      await this.ctx.storage.setAlarm(this.clock.now() + GUARD_MS);
-      return;
-    }
+    // workerd keeps an alarm until its handler returns: a crash (kill -9) mid-loop runs it again
+    // after the restart, and the loop resumes at the first step without a recorded result.
+    if (this.#running) return; // a loop at work in this object re-arms when it ends
     this.#running = true;
     const sliceEnd = this.clock.now() + SLICE_MS;
     this.#inboxDirty = true; // a lost wake-up is found on the next alarm
@@ -141,12 +136,10 @@ export class Agent extends DurableObject<Env> {
         if (this.#inboxDirty) await this.#intake(p);
         const run = this.store.nextRunnable(this.clock.now());
         if (!run || this.clock.now() > sliceEnd) break;
-        await this.#guard();
         await this.#step(p, run);
       }
     } finally {
       this.#running = false;
-      this.#guardUntil = 0;
       await this.arm();
     }
   }
@@ -214,13 +207,6 @@ export class Agent extends DurableObject<Env> {
       console.error(`agent ${p.agentId}: could not read its inbox (${err instanceof Error ? err.name : "error"}); trying again`);
       this.store.setSetting("intakeRetryAt", this.clock.now() + INTAKE_RETRY_MS);
     }
-  }
-
-  async #guard(): Promise<void> {
-    const now = this.clock.now();
-    if (now + GUARD_MS / 2 < this.#guardUntil) return;
-    this.#guardUntil = now + GUARD_MS;
-    await this.ctx.storage.setAlarm(this.#guardUntil);
   }
 
   #bind(agentId: string): void {

@@ -1,11 +1,9 @@
 // What the seed's agents have used: tokens, steps, tool calls, tasks done and failed, and cost
 // when the owner set a price — per agent, today (UTC) and in total. Read from libSQL, where each
 // Agent object writes its counts; shown by `seed agents list`, /v1/status and the coherence report.
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
-import { agents } from "../db/schema.ts";
-import { agentSpecs, agentUsage } from "../db/schema-agents.ts";
-import type { AgentUsage, UsageCounters } from "./wire.ts";
+import type { AgentSpec, AgentUsage, UsageCounters } from "./wire.ts";
 
 type AnyDb = LibSQLDatabase<Record<string, unknown>>;
 
@@ -13,50 +11,44 @@ export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 const ZERO: UsageCounters = { tokensIn: 0, tokensOut: 0, steps: 0, toolCalls: 0, tasksDone: 0, tasksFailed: 0, cost: null };
 
-type Sums = { agentId: string; tokensIn: number; tokensOut: number; steps: number; toolCalls: number; tasksDone: number; tasksFailed: number; cost: number | null };
+type Row = {
+  id: string;
+  name: string;
+  spec: string | null;
+  tIn: number | null; tOut: number | null; tSteps: number | null; tTools: number | null; tDone: number | null; tFailed: number | null; tCost: number | null;
+  aIn: number | null; aOut: number | null; aSteps: number | null; aTools: number | null; aDone: number | null; aFailed: number | null; aCost: number | null;
+};
 
-const counters = (r: Sums | undefined): UsageCounters =>
-  r ? { tokensIn: Number(r.tokensIn), tokensOut: Number(r.tokensOut), steps: Number(r.steps), toolCalls: Number(r.toolCalls), tasksDone: Number(r.tasksDone), tasksFailed: Number(r.tasksFailed), cost: r.cost === null ? null : Number(r.cost) } : ZERO;
+const n = (v: number | null) => Number(v ?? 0);
+const counters = (r: Row, p: "t" | "a"): UsageCounters => ({
+  tokensIn: n(r[`${p}In`]),
+  tokensOut: n(r[`${p}Out`]),
+  steps: n(r[`${p}Steps`]),
+  toolCalls: n(r[`${p}Tools`]),
+  tasksDone: n(r[`${p}Done`]),
+  tasksFailed: n(r[`${p}Failed`]),
+  cost: r[`${p}Cost`] === null ? null : Number(r[`${p}Cost`]),
+});
 
-/** Every live agent with its usage (outside agents show zeros: their model is not the seed's). */
+/** Every live agent with its usage, in one query (outside agents show zeros: their model is not the seed's). */
 export async function agentUsageList(db: AnyDb, now = Date.now(), agentId?: string): Promise<AgentUsage[]> {
-  const where = agentId ? and(isNull(agents.removedAt), eq(agents.id, agentId)) : isNull(agents.removedAt);
-  const rows = await db
-    .select({ id: agents.id, name: agents.name, spec: agentSpecs.spec })
-    .from(agents)
-    .leftJoin(agentSpecs, eq(agentSpecs.agentId, agents.id))
-    .where(where)
-    .orderBy(agents.createdAt)
-    .all();
-  const sums = (dayOnly: boolean) =>
-    db
-      .select({
-        agentId: agentUsage.agentId,
-        tokensIn: sql<number>`sum(${agentUsage.tokensIn})`,
-        tokensOut: sql<number>`sum(${agentUsage.tokensOut})`,
-        steps: sql<number>`sum(${agentUsage.steps})`,
-        toolCalls: sql<number>`sum(${agentUsage.toolCalls})`,
-        tasksDone: sql<number>`sum(${agentUsage.tasksDone})`,
-        tasksFailed: sql<number>`sum(${agentUsage.tasksFailed})`,
-        cost: sql<number | null>`sum(${agentUsage.cost})`,
-      })
-      .from(agentUsage)
-      .where(dayOnly ? eq(agentUsage.day, utcDay(now)) : sql`1`)
-      .groupBy(agentUsage.agentId)
-      .all();
-  const [today, total] = await Promise.all([sums(true), sums(false)]);
-  const byId = (list: Sums[]) => new Map(list.map((r) => [r.agentId, r]));
-  const t = byId(today);
-  const a = byId(total);
-  return rows.map((r) => ({
-    agentId: r.id,
-    name: r.name,
-    kind: r.spec ? "own" : "outside",
-    model: r.spec?.model ?? null,
-    today: counters(t.get(r.id)),
-    total: counters(a.get(r.id)),
-    budgetTokensPerDay: r.spec?.budgetTokensPerDay ?? null,
-  }));
+  const day = utcDay(now);
+  const today = (col: string) => sql`sum(case when u.day = ${day} then u.${sql.raw(col)} end)`;
+  const rows = await db.all<Row>(sql`
+    select a.id as id, a.name as name, s.spec as spec,
+      ${today("tokens_in")} as tIn, ${today("tokens_out")} as tOut, ${today("steps")} as tSteps, ${today("tool_calls")} as tTools,
+      ${today("tasks_done")} as tDone, ${today("tasks_failed")} as tFailed, ${today("cost")} as tCost,
+      sum(u.tokens_in) as aIn, sum(u.tokens_out) as aOut, sum(u.steps) as aSteps, sum(u.tool_calls) as aTools,
+      sum(u.tasks_done) as aDone, sum(u.tasks_failed) as aFailed, sum(u.cost) as aCost
+    from agents a
+      left join agent_specs s on s.agent_id = a.id
+      left join agent_usage u on u.agent_id = a.id
+    where a.removed_at is null ${agentId ? sql`and a.id = ${agentId}` : sql``}
+    group by a.id order by a.created_at`);
+  return rows.map((r) => {
+    const spec = r.spec ? (JSON.parse(r.spec) as AgentSpec) : null;
+    return { agentId: r.id, name: r.name, kind: spec ? "own" : "outside", model: spec?.model ?? null, today: counters(r, "t"), total: counters(r, "a"), budgetTokensPerDay: spec?.budgetTokensPerDay ?? null };
+  });
 }
 
 /** The seed-wide sum, for summaries. */

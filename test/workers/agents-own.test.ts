@@ -49,6 +49,12 @@ describe("the seed's own agents", () => {
     // The agent's clock is T0 (year 2100): its usage is in that day, so read the total.
     const usage = (await listed(agent.id)).usage!;
     expect(usage.total).toMatchObject({ tokensIn: 300, tokensOut: 30, steps: 3, toolCalls: 2, tasksDone: 1, tasksFailed: 0, cost: null });
+    // The same usage in the coherence report and in /v1/status.
+    type WithAgents = { agents: { agentId: string; kind: string; total: { tasksDone: number } }[] };
+    for (const path of ["/v1/mind/coherence", "/v1/status"]) {
+      const listedThere = (await ok<WithAgents>(await asRoot("GET", path))).agents.find((a) => a.agentId === agent.id);
+      expect(listedThere, path).toMatchObject({ kind: "own", total: { tasksDone: 1, tokensIn: 300 } });
+    }
     // At rest: no alarm is left armed.
     expect(await agentStub(agent.id).status()).toMatchObject({ state: "idle", runs: [] });
   });

@@ -1,5 +1,6 @@
 // GET /v1/status: the seed's health for the owner and for a helper holding `status:read`.
 import { Hono } from "hono";
+import { agentUsageList } from "../../lib/agents/usage.ts";
 import { identity } from "../../lib/db/schema.ts";
 import type { AppEnv } from "../app-env.ts";
 import { mindReady } from "../mind/mind-ready.ts";
@@ -24,5 +25,7 @@ export const statusRoutes = new Hono<AppEnv>().get("/", access({ owner: true, he
     check(() => mindReady(c.env)),
   ]);
   const checks = { libsql, bus, mind };
-  return c.json({ seedId, ok: Object.values(checks).every((v) => v === "ok"), checks, at: Date.now() });
+  // Each agent's usage today and in total (issue 13); null when libSQL cannot say.
+  const agents = libsql === "ok" ? await agentUsageList(c.var.db as never).catch(() => null) : null;
+  return c.json({ seedId, ok: Object.values(checks).every((v) => v === "ok"), checks, agents, at: Date.now() });
 });

@@ -1,6 +1,7 @@
 // /v1/mind: the mind's state and its coherence signal.
 import { Hono } from "hono";
 import { z } from "zod";
+import { agentUsageList } from "../../lib/agents/usage.ts";
 import { parseDuration } from "../../lib/mind/duration.ts";
 import type { AppEnv } from "../app-env.ts";
 import { access } from "../auth/access.ts";
@@ -27,5 +28,7 @@ export const mindRoutes = new Hono<AppEnv>()
   .get("/", access({ owner: true, agent: true, helper: "status:read" }), async (c) => c.json(await mind(c).status()))
   .get("/coherence", access({ owner: true, agent: true, helper: "coherence:read" }), async (c) => {
     const { window } = parseWith(Window, c.req.query());
-    return c.json(await mind(c).coherenceReport(window));
+    // The agents' usage (tokens, steps, tasks, cost) beside the pulse (issue 13; from libSQL).
+    const [report, agents] = await Promise.all([mind(c).coherenceReport(window), agentUsageList(c.var.db as never).catch(() => null)]);
+    return c.json({ ...report, agents });
   });
