@@ -44,5 +44,7 @@ export default defineConfig({
     include: ["test/workers/**/*.test.ts"],
     globalSetup: ["test/workers/global-setup.ts"],
     testTimeout: 30_000,
+    // A shared 2-core machine under load can take more than the default 10 s for a beforeAll.
+    hookTimeout: 60_000,
   },
 });

@@ -1,9 +1,12 @@
-// Named errors that carry an HTTP status and a stable code. One onError handler maps them to
-// `{ error: { code, message } }`; anything else becomes a 500 whose details stay in the server.
+// The one error class of the seed's HTTP surface. A named subclass carries a status and a stable
+// code; one onError (workers/http/on-error.ts) maps it to `{ error: { code, message } }`; anything
+// else becomes a 500 whose details stay in the server.
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
 export class HttpError extends Error {
-  readonly status: number;
+  readonly status: ContentfulStatusCode;
   readonly code: string;
-  constructor(status: number, code: string, message: string, options?: { cause?: unknown }) {
+  constructor(status: ContentfulStatusCode, code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.status = status;
@@ -50,6 +53,14 @@ export class PayloadTooLargeError extends HttpError {
 export class UnprocessableError extends HttpError {
   constructor(message: string, code = "unprocessable") {
     super(422, code, message);
+  }
+}
+
+export class TooManyRequestsError extends HttpError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number, message = `too many failed authentication attempts; retry in ${retryAfterSeconds} s`, code = "too_many_failures") {
+    super(429, code, message);
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

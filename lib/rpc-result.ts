@@ -1,6 +1,7 @@
 // Errors thrown inside a Durable Object carry a status and a code; RPC hands them back as data
-// (an error class does not survive the RPC boundary) and the Worker's route turns them into the
-// JSON error shape. Shared by the Bus and the Mind.
+// (an error class does not survive the RPC boundary) and the Worker's route turns them back into
+// an HttpError with `unwrap`. Shared by every Durable Object.
+import { HttpError } from "./errors.ts";
 
 export type RpcError = { status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 503; code: string; message: string };
 export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: RpcError };
@@ -31,4 +32,10 @@ export async function runAsync<T>(fn: () => Promise<T>): Promise<RpcResult<T>> {
     if (err instanceof RpcFailure) return { ok: false, error: err.error };
     throw err;
   }
+}
+
+/** The value of an RPC result, or its error thrown as the HttpError the route answers with. */
+export function unwrap<T>(r: RpcResult<T>): T {
+  if (r.ok) return r.value;
+  throw new HttpError(r.error.status, r.error.code, r.error.message);
 }

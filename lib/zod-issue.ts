@@ -4,7 +4,8 @@ import type { z } from "zod";
 
 export type InputPart = "body" | "path" | "query" | "header" | "frame";
 
-export function issueMessage(part: InputPart, error: z.ZodError): string {
+/** `part` is where the value sits: `body`, or a path inside the request like `body.tasks.3`. */
+export function issueMessage(part: InputPart | `${InputPart}.${string}`, error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return `${part}: invalid`;
   const where = [part, ...issue.path.map(String)].join(".");

@@ -10,8 +10,7 @@ import { declaredServices, type DeclaredService } from "../../lib/agents/declare
 import type { AgentSpec, ApprovalState, UsageCounters } from "../../lib/agents/wire.ts";
 import type { AnyDb, MemoryEnv } from "../../lib/memory/memory-types.ts";
 import type { MindResult, Task } from "../../lib/mind/wire.ts";
-import type { Bindings } from "../../workers/app-env.ts";
-import { openDb } from "../../workers/db.ts";
+import { openDb } from "../../lib/db/client.ts";
 
 export type AgentRecord = { name: string; capabilities: string[]; spec: AgentSpec; version: number };
 export type MindAction = "claim" | "progress" | "complete" | "fail" | "wait";
@@ -37,7 +36,7 @@ export type AgentIo = {
 
 const agentCaller = (agentId: string): BusCaller => ({ keyId: agentId, kind: "agent", scopes: [] });
 
-export function liveAgentIo(env: Bindings): AgentIo {
+export function liveAgentIo(env: Env): AgentIo {
   const bus = () => env.BUS.get(env.BUS.idFromName("bus"));
   const mind = () => env.MIND.get(env.MIND.idFromName("mind"));
   let db: AnyDb | null = null;

@@ -1,7 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { AgentSpec, UsageCounters } from "../../lib/agents/wire.ts";
 import type { Task } from "../../lib/mind/wire.ts";
-import type { Bindings } from "../../workers/app-env.ts";
 import { liveAgentIo, type AgentIo } from "./agent-io.ts";
 import { advance, decide, end, MAX_FAILURES, mirrorUsage, type AgentParts } from "./agent-loop.ts";
 import { AGENT_MIGRATIONS, migrate } from "./agent-schema.ts";
@@ -66,7 +65,7 @@ export class Agent extends DurableObject<Env> {
     super(ctx, env);
     migrate(ctx.storage, AGENT_MIGRATIONS);
     this.store = new AgentStore(ctx.storage.sql);
-    this.io = liveAgentIo(env as unknown as Bindings);
+    this.io = liveAgentIo(env);
   }
 
   // ---- RPC

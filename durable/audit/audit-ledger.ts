@@ -6,8 +6,7 @@ import { importSigningKey, type Ed25519Key } from "../../lib/audit/ed25519.ts";
 import { identity } from "../../lib/db/schema.ts";
 import { AlarmPointer } from "../../lib/do-alarm.ts";
 import { GroupCommit, type Outcome } from "../../lib/group-commit.ts";
-import type { Bindings, Db } from "../../workers/app-env.ts";
-import { openDb } from "../../workers/db.ts";
+import { openDb, type Db } from "../../lib/db/client.ts";
 
 export type AppendResult = { first: number; last: number; head: ChainHead; checkpoint: Checkpoint | null };
 
@@ -58,18 +57,14 @@ export class AuditLedger extends DurableObject<Env> {
     if (state.head.seq > state.checkpointedSeq) await this.append([], { checkpoint: "periodic" });
   }
 
-  #bindings(): Bindings {
-    return this.env as unknown as Bindings;
-  }
-
   #key(): Promise<Ed25519Key | null> {
-    const secret = this.#bindings().SEED_IDENTITY_KEY;
+    const secret = this.env.SEED_IDENTITY_KEY;
     this.#signingKey ??= secret ? importSigningKey(secret) : Promise.resolve(null);
     return this.#signingKey;
   }
 
   async #load(): Promise<LedgerState> {
-    const db = (this.#db ??= openDb(this.#bindings()));
+    const db = (this.#db ??= openDb(this.env));
     const [head, cp, id] = await Promise.all([readHead(db), lastCheckpoint(db), db.select({ seedId: identity.seedId }).from(identity).get()]);
     if (!id) throw new Error("no identity row: run `seed init`");
     return { head, seedId: id.seedId, checkpointedSeq: cp?.seq ?? 0, checkpointDue: await this.ctx.storage.getAlarm() };

@@ -3,7 +3,6 @@
 // measure coherence (evaluate what changed) → tell (alerts). The caller (the alarm) records the
 // cycle, consumes its schedule rows and re-arms.
 import type { Mode, Pulse, TaskInput } from "../../lib/mind/wire.ts";
-import type { Bindings } from "../../workers/app-env.ts";
 import { deliverAlerts } from "./alert-delivery.ts";
 import { ALERT_REMIND, type Alerts } from "./alerts.ts";
 import type { Coherence } from "./coherence.ts";
@@ -22,7 +21,7 @@ import type { Settings } from "./settings.ts";
 import { flaggedSubsystems } from "./subsystem-store.ts";
 
 export type CycleDeps = {
-  env: Bindings;
+  env: Env;
   storage: DurableObjectStorage;
   ledger: Ledger;
   events: EventStore;

@@ -3,8 +3,7 @@
 // default, `memoryDays` in the mind's settings) and are tagged `cycle`, so recall leaves them out
 // unless asked for them (issue 10).
 import { remember } from "../../lib/memory/remember.ts";
-import type { Bindings } from "../../workers/app-env.ts";
-import { openDb } from "../../workers/db.ts";
+import { openDb } from "../../lib/db/client.ts";
 
 export const DEFAULT_MEMORY_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -41,7 +40,7 @@ export function describeCycle(s: CycleSummary): string {
  * Memory is an organ of its own: if it cannot take the memory (libSQL down, embedder failing),
  * the cycle's work still stands, so this never throws.
  */
-export async function recordCycleMemory(env: Bindings, summary: CycleSummary): Promise<void> {
+export async function recordCycleMemory(env: Env, summary: CycleSummary): Promise<void> {
   if (!worthRemembering(summary)) return;
   try {
     await remember(

@@ -1,6 +1,5 @@
 // The alarm: the only thing that runs a cycle. Idempotent (nothing due → no cycle), records every
 // cycle in the cycle log, retries a cycle that threw with backoff, and re-arms in `finally`.
-import type { Bindings } from "../../workers/app-env.ts";
 import type { Alerts } from "./alerts.ts";
 import type { Coherence } from "./coherence.ts";
 import type { CronSchedules } from "./cron-schedules.ts";
@@ -15,7 +14,7 @@ import type { Settings } from "./settings.ts";
 /** The Mind object's parts, as its alarm and views use them. */
 export type MindParts = {
   storage: DurableObjectStorage;
-  env: Bindings;
+  env: Env;
   /** Read on each use: tests replace the Mind's io and clock. */
   readonly io: MindIo;
   now(): number;

@@ -5,8 +5,7 @@ import { isNull } from "drizzle-orm";
 import { agents } from "../../lib/db/schema.ts";
 import type { BusResult, Published, PublishInput } from "../../lib/bus/wire.ts";
 import { getCredential, masterKeyFromHex } from "../../lib/credentials.ts";
-import type { Bindings } from "../../workers/app-env.ts";
-import { openDb } from "../../workers/db.ts";
+import { openDb } from "../../lib/db/client.ts";
 
 export const ALERT_TOPIC = "seed.alerts";
 /** The mind speaks on the bus as an organ, not as any agent's key. */
@@ -25,7 +24,7 @@ export type MindIo = {
   masterKey(): Uint8Array;
 };
 
-export function liveIo(env: Bindings): MindIo {
+export function liveIo(env: Env): MindIo {
   const bus = () => env.BUS.get(env.BUS.idFromName("bus"));
   let master: Uint8Array | null = null;
   return {

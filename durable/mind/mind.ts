@@ -4,7 +4,6 @@ import type {
   AlertInfo, CheckinInput, CoherenceReport, CycleRecord, ExpectationInfo, ExpectationInput, ImportLine, MindResult, MindStatus, Mode, NotifyInfo, NotifyInput,
   PlannerConfig, Rule, RuleInput, ScheduleInfo, ScheduleInput, SourceInfo, SubsystemKind, Task, TaskChange, TaskInput, TaskState, Watch, WebhookScheme,
 } from "../../lib/mind/wire.ts";
-import type { Bindings } from "../../workers/app-env.ts";
 import { sealNotifySecret } from "./alert-delivery.ts";
 import { Alerts } from "./alerts.ts";
 import { checkin, type CheckinResult } from "./checkins.ts";
@@ -61,7 +60,7 @@ export class Mind extends DurableObject<Env> {
     migrate(ctx.storage, MIND_MIGRATIONS);
     const now = () => this.clock.now();
     const sql = ctx.storage.sql;
-    this.io = liveIo(env as unknown as Bindings);
+    this.io = liveIo(env);
     this.schedule = new Schedule(sql);
     this.settings = new Settings(sql);
     this.ledger = new Ledger(sql, now, this.schedule);
@@ -74,7 +73,7 @@ export class Mind extends DurableObject<Env> {
     const self = this;
     this.parts = {
       storage: ctx.storage,
-      env: env as unknown as Bindings,
+      env: env,
       get io() {
         return self.io;
       },

@@ -164,3 +164,12 @@ export type UsageCounters = {
   /** Currency units, when the owner set a price; null otherwise. */
   cost: number | null;
 };
+
+/** An agent id in the path; any text is accepted here, an id that is not an agent's is 404. */
+export const AgentIdParams = z.object({ id: z.string().max(200) });
+export const ApprovalIdParams = z.object({ id: z.string().max(200) });
+export const ApprovalListQuery = z.object({
+  state: z.enum([...APPROVAL_STATES, "all"]).default("pending"),
+  agent: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});

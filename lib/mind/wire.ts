@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { CREDENTIAL_NAME } from "../credentials.ts";
 import { checkCron, CronError } from "./cron.ts";
+import { parseDuration } from "./duration.ts";
 import type { OutcomeCounts } from "./failing.ts";
 import type { Pace } from "./stall.ts";
 
@@ -340,3 +341,48 @@ export type NotifyInfo = { service: string; url: string; createdAt: number };
 export type AlertInfo = { key: string; type: string; condition: string; subsystem: { kind: SubsystemKind; name: string } | null; since: number | null; openedAt: number; closedAt: number | null; sends: number; nextReminderAt: number | null };
 
 export type { RpcError as MindError, RpcResult as MindResult } from "../rpc-result.ts";
+
+// ---- HTTP request shapes (workers/work, workers/mind, workers/hooks)
+
+export const WorkListQuery = z.object({
+  state: z.enum(TASK_STATES).optional(),
+  capability: z.string().regex(CAPABILITY).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: z.coerce.number().int().min(0).optional(),
+});
+
+/** A task id in the path; one that is not a task id is answered 404 by the route, like any unknown task. */
+export const TaskIdParams = z.object({ id: z.string() });
+export const EmptyInput = z.object({}).strict();
+
+export const HookSourceParams = z.object({ source: z.string().regex(HOOK_SOURCE, "webhook sources are [a-z0-9][a-z0-9._-]{0,63}") });
+/** The path of POST /v1/hooks/:source: an unknown or malformed name is simply not a source (404). */
+export const HookDeliveryParams = z.object({ source: z.string() });
+export const RuleIdParams = z.object({ id: z.string() });
+/** A subsystem's name: a capability or source name, or an agent id (same alphabet). */
+export const SubsystemParams = z.object({ name: z.string().regex(SOURCE_NAME, "subsystem names are [a-z0-9][a-z0-9._:-]{0,63}") });
+export const ExpectationRemoveQuery = z.object({ kind: z.enum(SUBSYSTEM_KINDS).default("capability") });
+export const ScheduleParams = z.object({ name: z.string().regex(CAPABILITY, "schedule names are [a-z0-9][a-z0-9._:-]{0,63}") });
+/** PUT /v1/owner/mind/schedules/:name: a schedule without its name (the path's). */
+export const ScheduleBody = z.record(z.string(), z.unknown());
+export const CheckinParams = z.object({ name: z.string().regex(CAPABILITY, "check-in names are [a-z0-9][a-z0-9._:-]{0,63}") });
+
+const Limit = z.coerce.number().int().min(1).max(1000).default(100);
+export const EventsQuery = z.object({ state: z.enum(["pending", "handled", "quarantined"]).optional(), limit: Limit });
+export const LimitQuery = z.object({ limit: Limit });
+
+const MAX_WINDOW_MS = 366 * 86_400_000;
+export const CoherenceQuery = z.object({
+  window: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined) return 24 * 3_600_000;
+      const ms = parseDuration(s);
+      if (ms === null || ms > MAX_WINDOW_MS) {
+        ctx.addIssue({ code: "custom", message: "a duration like 1h, 24h, 7d or milliseconds, at most 366d" });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+});

@@ -1,9 +1,8 @@
 // For Worker tests: requests to the Worker's real default export, as workerd calls it.
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import type { Bindings } from "../../workers/app-env.ts";
 
-export const bindings = env as unknown as Bindings & { TEST_ROOT_KEY: string };
+export const bindings = env as Env & { TEST_ROOT_KEY: string };
 const worker = (exports as unknown as { default: Fetcher }).default;
 
 export function call(method: string, path: string, opts: { key?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { Delivered } from "../../lib/bus/wire.ts";
 import { masterKeyFromHex, setCredential } from "../../lib/credentials.ts";
-import { openDb } from "../../workers/db.ts";
+import { openDb } from "../../lib/db/client.ts";
 import { asRoot, bindings, call, newAgent, unique } from "../support/worker-fetch.ts";
 import { ok } from "./mind-support.ts";
 import { agentStub, defineAgent, giveTask, listed, modelCalls, taskView, work } from "./agents-support.ts";

@@ -5,10 +5,9 @@ import { describe, expect, it } from "vitest";
 import { keys } from "../../lib/db/schema.ts";
 import { mintKey } from "../../lib/keys.ts";
 import { app } from "../../workers/app.ts";
-import type { Bindings } from "../../workers/app-env.ts";
-import { openDb } from "../../workers/db.ts";
+import { openDb } from "../../lib/db/client.ts";
 
-const bindings = env as unknown as Bindings & { TEST_ROOT_KEY: string };
+const bindings = env as Env & { TEST_ROOT_KEY: string };
 
 // The Worker's real default export, as workerd calls it.
 const worker = (exports as unknown as { default: Fetcher }).default;

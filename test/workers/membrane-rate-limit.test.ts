@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { mintKey } from "../../lib/keys.ts";
-import { FailedAuthLimiter, FailureBuckets, TooManyRequestsError, clientAddress, failedAuth } from "../../workers/membrane/failed-auth-limiter.ts";
+import { TooManyRequestsError } from "../../lib/errors.ts";
+import { FailedAuthLimiter, FailureBuckets, clientAddress, failedAuth } from "../../workers/auth/failed-auth-limiter.ts";
 import { callFrom, freshAddress, grantHelper } from "../support/membrane.ts";
 import { bindings } from "../support/worker-fetch.ts";
 

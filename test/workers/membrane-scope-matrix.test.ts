@@ -5,7 +5,7 @@
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { keys } from "../../lib/db/schema.ts";
-import { openDb } from "../../workers/db.ts";
+import { openDb } from "../../lib/db/client.ts";
 import { callFrom, freshAddress, grantHelper, type Helper } from "../support/membrane.ts";
 import { HELPER_SCOPES, ROWS, type Row } from "../support/scope-matrix-rows.ts";
 import { bindings, newAgent, type TestAgent } from "../support/worker-fetch.ts";

@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { keys } from "../../lib/db/schema.ts";
 import { mintKey } from "../../lib/keys.ts";
-import { openDb } from "../../workers/db.ts";
+import { openDb } from "../../lib/db/client.ts";
 import { grantHelper } from "../support/membrane.ts";
 import { asRoot, bindings, call, expectError, newAgent } from "../support/worker-fetch.ts";
 

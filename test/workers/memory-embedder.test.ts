@@ -8,7 +8,7 @@ import { randomId } from "../../lib/keys.ts";
 import { resolveEmbedder } from "../../lib/memory/embedders.ts";
 import type { AnyDb } from "../../lib/memory/memory-types.ts";
 import { embedOffline } from "../../lib/memory/offline-embedder.ts";
-import { openDb } from "../../workers/db.ts";
+import { openDb } from "../../lib/db/client.ts";
 import { asRoot, bindings, expectError } from "../support/worker-fetch.ts";
 
 const env = bindings as unknown as typeof bindings & { TEST_EMBEDDINGS_HOST: string; TEST_EMBEDDINGS_TOKEN: string };

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { keys } from "../../lib/db/schema.ts";
 import { mintKey, randomId } from "../../lib/keys.ts";
 import { embedOffline } from "../../lib/memory/offline-embedder.ts";
-import { openDb } from "../../workers/db.ts";
+import { openDb } from "../../lib/db/client.ts";
 import { asRoot, bindings, call, expectError } from "../support/worker-fetch.ts";
 
 type Agent = { id: string; name: string; token: string };

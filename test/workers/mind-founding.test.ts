@@ -124,11 +124,11 @@ describe("the founding scenario", () => {
   it("refuses a bad history line with 422 naming the line", async () => {
     const res = await asRoot("POST", "/v1/owner/mind/import", { tasks: [history()[0], { title: "x", capability: "invoices", state: "done", createdAt: T0 }] });
     expect(res.status).toBe(422);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^tasks\.1\.finishedAt: /);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^body\.tasks\.1\.finishedAt: /);
     // A payload too big for one stored value is refused with the line named, before anything is written.
     const big = await asRoot("POST", "/v1/owner/mind/import", { tasks: [{ ...history()[0], id: "huge-1" }, { ...history()[0], id: "huge-2", payload: "x".repeat(300 * 1024) }] });
     expect(big.status).toBe(413);
-    expect(((await big.json()) as { error: { message: string } }).error.message).toBe("tasks.1.payload: larger than 256 KiB");
+    expect(((await big.json()) as { error: { message: string } }).error.message).toBe("body.tasks.1.payload: larger than 256 KiB");
     expect((await asRoot("GET", "/v1/work/huge-1")).status).toBe(404);
   });
 });

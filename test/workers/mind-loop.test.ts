@@ -6,7 +6,6 @@ import type { EventInfo } from "../../durable/mind/event-store.ts";
 import { liveIo } from "../../durable/mind/mind-io.ts";
 import type { Mind } from "../../durable/mind/mind.ts";
 import type { CycleRecord, Task } from "../../lib/mind/wire.ts";
-import type { Bindings } from "../../workers/app-env.ts";
 import { asRoot, call, newAgent, unique } from "../support/worker-fetch.ts";
 import { addStandardSource, alarmAt, coherence, DAY, fireAlarm, mindStub, ok, postHook, scheduled, setClock, settle, standardHeaders, status, T0 } from "./mind-support.ts";
 
@@ -125,7 +124,7 @@ describe("failures of the loop itself", () => {
     expect(await scheduled("wake")).toBe(t + 1000 + 2000);
 
     await runInDurableObject(mindStub(), (m: Mind) => {
-      m.io = liveIo(env as unknown as Bindings);
+      m.io = liveIo(env);
     });
     await setClock(t + 3000);
     await fireAlarm();

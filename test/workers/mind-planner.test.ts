@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { EventInfo } from "../../durable/mind/event-store.ts";
 import { masterKeyFromHex, setCredential } from "../../lib/credentials.ts";
 import type { Task } from "../../lib/mind/wire.ts";
-import { openDb } from "../../workers/db.ts";
+import { openDb } from "../../lib/db/client.ts";
 import { asRoot, bindings, expectError, newAgent, unique } from "../support/worker-fetch.ts";
 import { addStandardSource, fireAlarm, ok, postHook, setClock, standardHeaders, status, T0 } from "./mind-support.ts";
 

@@ -5,7 +5,6 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { liveIo } from "../../durable/mind/mind-io.ts";
 import type { Mind } from "../../durable/mind/mind.ts";
-import type { Bindings } from "../../workers/app-env.ts";
 import { asRoot, call, unique } from "../support/worker-fetch.ts";
 import { coherence, fireAlarm, mindStub, ok, setClock, status, T0 } from "./mind-support.ts";
 
@@ -62,7 +61,7 @@ describe("the watcher is watched", () => {
     expect((await status()).watch).toMatchObject({ late: true, reason: "cycles_failing", failedCycles: 3, lateByMs: 5000 });
     expect((await readyz()).status).toBe(503);
     await runInDurableObject(mindStub(), (m: Mind) => {
-      m.io = liveIo(env as unknown as Bindings);
+      m.io = liveIo(env);
     });
     await setClock(t + 7000);
     await fireAlarm();

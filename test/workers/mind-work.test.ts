@@ -5,7 +5,7 @@ import type { Delivered } from "../../lib/bus/wire.ts";
 import { keys } from "../../lib/db/schema.ts";
 import { mintKey } from "../../lib/keys.ts";
 import type { Task, TaskChange } from "../../lib/mind/wire.ts";
-import { openDb } from "../../workers/db.ts";
+import { openDb } from "../../lib/db/client.ts";
 import { asRoot, bindings, call, expectError, newAgent, unique, type TestAgent } from "../support/worker-fetch.ts";
 import { alarmAt, coherence, fireAlarm, ok, scheduled, setClock, T0 } from "./mind-support.ts";
 

@@ -9,9 +9,9 @@ import { agents, keys } from "../../lib/db/schema.ts";
 import { agentApprovals, agentSpecs } from "../../lib/db/schema-agents.ts";
 import { ConflictError, NotFoundError } from "../../lib/errors.ts";
 import { mintKey, sha256Hex } from "../../lib/keys.ts";
-import type { AppEnv, Bindings } from "../app-env.ts";
+import type { AppEnv } from "../app-env.ts";
 import { ownerAction, recordAudit } from "../audit/audit-client.ts";
-import { closeBusSessions } from "../membrane/revoke-key.ts";
+import { revokeKeys } from "../auth/revoke-keys.ts";
 
 export type AgentView = {
   id: string;
@@ -24,8 +24,8 @@ export type AgentView = {
   pendingApprovals: number;
 };
 
-export const agentObject = (env: Bindings, id: string) => env.AGENT.get(env.AGENT.idFromName(id));
-const bus = (env: Bindings) => env.BUS.get(env.BUS.idFromName("bus"));
+export const agentObject = (env: Env, id: string) => env.AGENT.get(env.AGENT.idFromName(id));
+const bus = (env: Env) => env.BUS.get(env.BUS.idFromName("bus"));
 
 /** What the audit ledger records about a definition: everything but the instructions' text (its hash). */
 async function specDetail(spec: AgentSpec): Promise<Record<string, unknown>> {
@@ -117,10 +117,9 @@ export async function removeAgent(c: Context<AppEnv>, id: string): Promise<{ id:
   const db = c.var.db;
   const row = await db.select({ a: agents, s: agentSpecs.agentId }).from(agents).leftJoin(agentSpecs, eq(agentSpecs.agentId, agents.id)).where(and(eq(agents.id, id), isNull(agents.removedAt))).get();
   if (!row) throw new NotFoundError(`no agent ${id}`, "agent_not_found");
-  const now = Date.now();
-  // Revoke first: once this commits, the next request with the token is 401.
-  await db.batch([db.update(keys).set({ revokedAt: now }).where(eq(keys.id, id)), db.update(agents).set({ removedAt: now }).where(eq(agents.id, id))]);
-  await closeBusSessions(c, [{ id, kind: "agent" }]);
+  // Revoke first, with the removal in the same transaction: the next request with the token is
+  // 401, and the key's live sessions (bus sockets, MCP) are closed before this goes on.
+  await revokeKeys(c, [id], { action: "key.revoke", alongside: [db.update(agents).set({ removedAt: Date.now() }).where(eq(agents.id, id))] });
   let released = 0;
   if (row.s) {
     await bus(c.env).watchInbox(id, false);

@@ -1,19 +1,24 @@
 // /v1/owner/agents: the owner registers outside agents (a token, shown once) and defines the
 // seed's own agents (they run inside the seed). Logic in agent-registry.ts.
-import { Hono } from "hono";
-import { AgentInput, AgentPatch } from "../../lib/agents/wire.ts";
-import type { AppEnv } from "../app-env.ts";
-import { readJson } from "../read-json.ts";
+import { createRoute } from "@hono/zod-openapi";
+import { AgentIdParams, AgentInput, AgentPatch } from "../../lib/agents/wire.ts";
+import { jsonBody } from "../http/json-body.ts";
+import { openApp } from "../http/open-app.ts";
+import { described, json } from "../http/route-parts.ts";
 import { addAgent, getAgent, listAgents, removeAgent, updateAgent } from "./agent-registry.ts";
-
-export { AgentInput };
 
 const MAX_DEFINITION_BODY = 256 * 1024;
 
+const add = createRoute({ method: "post", path: "/", middleware: [jsonBody(MAX_DEFINITION_BODY)], request: { body: json(AgentInput) }, responses: { 201: described("the agent; an outside agent's token is shown only here") } });
+const list = createRoute({ method: "get", path: "/", responses: { 200: described("live agents") } });
+const get = createRoute({ method: "get", path: "/{id}", request: { params: AgentIdParams }, responses: { 200: described("the agent") } });
+const update = createRoute({ method: "patch", path: "/{id}", middleware: [jsonBody(MAX_DEFINITION_BODY)], request: { params: AgentIdParams, body: json(AgentPatch) }, responses: { 200: described("the agent") } });
+const remove = createRoute({ method: "delete", path: "/{id}", request: { params: AgentIdParams }, responses: { 200: described("removed: its key is revoked and its sessions closed") } });
+
 /** Mounted under /v1/owner/agents, behind the owner's root key. */
-export const ownerAgents = new Hono<AppEnv>()
-  .post("/", async (c) => c.json(await addAgent(c, await readJson(c, AgentInput, MAX_DEFINITION_BODY)), 201))
-  .get("/", async (c) => c.json({ agents: await listAgents(c) }))
-  .get("/:id", async (c) => c.json(await getAgent(c, c.req.param("id"))))
-  .patch("/:id", async (c) => c.json(await updateAgent(c, c.req.param("id"), await readJson(c, AgentPatch, MAX_DEFINITION_BODY))))
-  .delete("/:id", async (c) => c.json(await removeAgent(c, c.req.param("id"))));
+export const ownerAgents = openApp()
+  .openapi(add, async (c) => c.json(await addAgent(c, c.req.valid("json")), 201))
+  .openapi(list, async (c) => c.json({ agents: await listAgents(c) }, 200))
+  .openapi(get, async (c) => c.json(await getAgent(c, c.req.valid("param").id), 200))
+  .openapi(update, async (c) => c.json(await updateAgent(c, c.req.valid("param").id, c.req.valid("json")), 200))
+  .openapi(remove, async (c) => c.json(await removeAgent(c, c.req.valid("param").id), 200));

@@ -1,28 +1,20 @@
 // /v1/owner/approvals: gated tool calls of the seed's own agents, and the owner's decisions.
-import { Hono } from "hono";
-import { z } from "zod";
-import { APPROVAL_STATES, ApprovalDecision } from "../../lib/agents/wire.ts";
-import type { AppEnv } from "../app-env.ts";
-import { parseWith, readJson } from "../read-json.ts";
+import { createRoute } from "@hono/zod-openapi";
+import { ApprovalDecision, ApprovalIdParams, ApprovalListQuery } from "../../lib/agents/wire.ts";
+import { jsonBody } from "../http/json-body.ts";
+import { openApp } from "../http/open-app.ts";
+import { described, optionalJson } from "../http/route-parts.ts";
 import { decideApproval, listApprovals } from "./approvals.ts";
 
-const ListQuery = z.object({
-  state: z.enum([...APPROVAL_STATES, "all"]).default("pending"),
-  agent: z.string().max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
+const list = createRoute({ method: "get", path: "/", request: { query: ApprovalListQuery }, responses: { 200: described("approvals") } });
+const approve = createRoute({ method: "post", path: "/{id}/approve", middleware: [jsonBody()], request: { params: ApprovalIdParams, body: optionalJson(ApprovalDecision) }, responses: { 200: described("the approval, approved") } });
+const deny = createRoute({ method: "post", path: "/{id}/deny", middleware: [jsonBody()], request: { params: ApprovalIdParams, body: optionalJson(ApprovalDecision) }, responses: { 200: described("the approval, denied") } });
 
 /** Mounted under /v1/owner/approvals, behind the owner's root key. */
-export const ownerApprovals = new Hono<AppEnv>()
-  .get("/", async (c) => {
-    const q = parseWith(ListQuery, c.req.query());
-    return c.json({ approvals: await listApprovals(c, { state: q.state, agentId: q.agent, limit: q.limit }) });
+export const ownerApprovals = openApp()
+  .openapi(list, async (c) => {
+    const q = c.req.valid("query");
+    return c.json({ approvals: await listApprovals(c, { state: q.state, agentId: q.agent, limit: q.limit }) }, 200);
   })
-  .post("/:id/approve", async (c) => {
-    const body = (await readJson(c, ApprovalDecision.optional())) ?? {};
-    return c.json(await decideApproval(c, c.req.param("id"), true, body.reason ?? null));
-  })
-  .post("/:id/deny", async (c) => {
-    const body = (await readJson(c, ApprovalDecision.optional())) ?? {};
-    return c.json(await decideApproval(c, c.req.param("id"), false, body.reason ?? null));
-  });
+  .openapi(approve, async (c) => c.json(await decideApproval(c, c.req.valid("param").id, true, c.req.valid("json").reason ?? null), 200))
+  .openapi(deny, async (c) => c.json(await decideApproval(c, c.req.valid("param").id, false, c.req.valid("json").reason ?? null), 200));

@@ -4,12 +4,12 @@ import type { AppendResult } from "../../durable/audit/audit-ledger.ts";
 import { canonicalDetail, type AuditEntry } from "../../lib/audit/audit-chain.ts";
 import type { CheckpointReason } from "../../lib/audit/checkpoint.ts";
 import { UnavailableError } from "../../lib/errors.ts";
-import type { AppEnv, Bindings } from "../app-env.ts";
+import type { AppEnv } from "../app-env.ts";
 
-export const auditLedger = (env: Bindings) => env.AUDIT.get(env.AUDIT.idFromName("ledger"));
+export const auditLedger = (env: Env) => env.AUDIT.get(env.AUDIT.idFromName("ledger"));
 
 /** Appends and waits for the commit; a ledger that cannot write fails the request closed (503). */
-export async function recordAudit(env: Bindings, entries: AuditEntry[], opts: { checkpoint?: CheckpointReason } = {}): Promise<AppendResult> {
+export async function recordAudit(env: Env, entries: AuditEntry[], opts: { checkpoint?: CheckpointReason } = {}): Promise<AppendResult> {
   try {
     return await auditLedger(env).append(entries, opts);
   } catch (cause) {

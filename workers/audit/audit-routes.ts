@@ -1,38 +1,37 @@
 // Reading the audit ledger: the owner at /v1/owner/audit, a helper holding `audit:read` at
 // /v1/audit. Read only: no route updates or deletes a row (and the database refuses to).
-import { Hono } from "hono";
-import { z } from "zod";
+import { createRoute } from "@hono/zod-openapi";
 import { allRecords, readCheckpoints, readHead, readRecords } from "../../lib/audit/audit-store.ts";
 import { importVerifyKey } from "../../lib/audit/ed25519.ts";
 import { verifyChain } from "../../lib/audit/verify-chain.ts";
+import { AuditLogQuery } from "../../lib/audit/wire.ts";
 import { identity } from "../../lib/db/schema.ts";
 import { UnavailableError } from "../../lib/errors.ts";
-import type { AppEnv } from "../app-env.ts";
 import { access } from "../auth/access.ts";
-import { parseWith } from "../read-json.ts";
+import { openApp } from "../http/open-app.ts";
+import { described } from "../http/route-parts.ts";
 
-const LogQuery = z.object({
-  after: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  keyId: z.string().regex(/^[a-z0-9]{16}$/, "a key id").optional(),
-  action: z.string().regex(/^[a-z][a-z0-9.-]{0,63}$/, "an action name").optional(),
-});
+const log = createRoute({ method: "get", path: "/", request: { query: AuditLogQuery }, responses: { 200: described("ledger rows, oldest first, with the next page and the head") } });
+const checkpoints = createRoute({ method: "get", path: "/checkpoints", responses: { 200: described("the signed checkpoints") } });
+const verify = createRoute({ method: "get", path: "/verify", responses: { 200: described("the chain and checkpoint verification report") } });
 
 /** The ledger's read routes; mount behind an access policy. */
-export const auditRoutes = new Hono<AppEnv>()
-  .get("/", async (c) => {
-    const q = parseWith(LogQuery, c.req.query());
+export const auditRoutes = openApp()
+  .openapi(log, async (c) => {
+    const q = c.req.valid("query");
     const [rows, head] = await Promise.all([readRecords(c.var.db, q), readHead(c.var.db)]);
     const next = rows.length === q.limit ? rows[rows.length - 1]!.seq : null;
-    return c.json({ rows, next, head });
+    return c.json({ rows, next, head }, 200);
   })
-  .get("/checkpoints", async (c) => c.json({ checkpoints: await readCheckpoints(c.var.db) }))
-  .get("/verify", async (c) => {
+  .openapi(checkpoints, async (c) => c.json({ checkpoints: await readCheckpoints(c.var.db) }, 200))
+  .openapi(verify, async (c) => {
     const id = await c.var.db.select().from(identity).get();
     if (!id) throw new UnavailableError("this seed has no identity yet", "no_identity");
     const report = await verifyChain(allRecords(c.var.db), await readCheckpoints(c.var.db), await importVerifyKey(id.publicKey), id.seedId);
-    return c.json(report);
+    return c.json(report, 200);
   });
 
 /** /v1/audit: the same reads for a helper holding `audit:read` (and the owner). */
-export const auditReadRoutes = new Hono<AppEnv>().use(access({ owner: true, helper: "audit:read" })).route("/", auditRoutes);
+const helperReads = openApp();
+helperReads.use(access({ owner: true, helper: "audit:read" }));
+export const auditReadRoutes = helperReads.route("/", auditRoutes);

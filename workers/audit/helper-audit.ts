@@ -4,34 +4,22 @@
 // from a key that was verified or a failure the rate limiter counted: a made-up token cannot
 // write rows for free. Requests shed by the limiter (429) are not written, or a flood would.
 import { createMiddleware } from "hono/factory";
-import type { Context } from "hono";
 import { canonicalDetail } from "../../lib/audit/audit-chain.ts";
 import { errorBody, HttpError } from "../../lib/errors.ts";
 import type { AppEnv } from "../app-env.ts";
-import { authenticateGuarded, authenticationAttempted } from "../membrane/guarded-authenticate.ts";
+import { authenticateGuarded } from "../auth/guarded-authenticate.ts";
+import { presentedKey } from "../auth/presented-key.ts";
 import { recordAudit } from "./audit-client.ts";
 
-const HELPER_TOKEN = /^seed_helper_([a-z0-9]{16})_/;
-
-/** The helper key the request presents (Authorization, or the bus's WebSocket subprotocol). */
-export function presentedHelperKey(c: Context<AppEnv>): { keyId: string; header: string } | null {
-  const auth = c.req.header("Authorization");
-  const token = auth
-    ? auth.replace(/^Bearer\s+/, "")
-    : (c.req.header("Sec-WebSocket-Protocol") ?? "").split(",").map((s) => s.trim()).find((p) => p.startsWith("seed.key."))?.slice("seed.key.".length);
-  const keyId = token ? HELPER_TOKEN.exec(token)?.[1] : undefined;
-  return keyId ? { keyId, header: auth ?? `Bearer ${token}` } : null;
-}
-
 export const helperAudit = createMiddleware<AppEnv>(async (c, next) => {
-  const presented = presentedHelperKey(c);
-  if (presented === null) return next();
+  const { claimed } = presentedKey(c);
+  if (claimed?.kind !== "helper") return next();
   const at = Date.now();
   await next();
   let detail: string | null = null;
-  if (!authenticationAttempted(c.req.raw)) {
+  if (!c.var.authAttempted) {
     try {
-      await authenticateGuarded(c, presented.header);
+      await authenticateGuarded(c);
     } catch (err) {
       if (err instanceof HttpError && err.status === 429) return; // shed, not written
       // The route answered without a key; the row says this one was not good.
@@ -42,7 +30,7 @@ export const helperAudit = createMiddleware<AppEnv>(async (c, next) => {
   if (status === 429) return;
   try {
     await recordAudit(c.env, [
-      { at, actor: "helper", keyId: presented.keyId, action: "request", method: c.req.method, route: c.req.path, scope: c.get("membraneScope") ?? null, status, detail },
+      { at, actor: "helper", keyId: claimed.id, action: "request", method: c.req.method, route: c.req.path, scope: c.get("membraneScope") ?? null, status, detail },
     ]);
   } catch {
     // Fail closed: a helper request that cannot be audited is not answered as if it were.

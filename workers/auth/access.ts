@@ -1,13 +1,11 @@
-// Who may call a route. Every route class declares its policy once; the caller's key is checked
-// against libSQL on every request (authenticate), then against the policy.
+// Who may call a route. Every route declares its policy once; the presented key is checked
+// against libSQL on every request (authenticateGuarded), then against the policy.
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ForbiddenError } from "../../lib/errors.ts";
 import { scopeGrants } from "../../lib/scopes.ts";
 import type { AppEnv } from "../app-env.ts";
-import { authenticateGuarded } from "../membrane/guarded-authenticate.ts";
-
-export { scopeGrants };
+import { authenticateGuarded } from "./guarded-authenticate.ts";
 
 export type AccessPolicy = {
   /** The owner's root key. */
@@ -16,15 +14,12 @@ export type AccessPolicy = {
   agent?: boolean;
   /** A helper (membrane) key holding this scope; a function derives it from the request. */
   helper?: string | ((c: Context<AppEnv>) => string);
-  /** Where the key comes from when not the Authorization header (WebSocket subprotocol). */
-  authorization?: (c: Context<AppEnv>) => string | undefined;
 };
 
 export function access(policy: AccessPolicy) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const header = policy.authorization?.(c) ?? c.req.header("Authorization");
-    // Rate-limited on failure (per address and key id): workers/membrane/failed-auth-limiter.ts.
-    const caller = await authenticateGuarded(c, header);
+    // Rate-limited on failure (per address and key id): workers/auth/failed-auth-limiter.ts.
+    const caller = await authenticateGuarded(c);
     c.set("caller", caller);
     if (caller.kind === "root" && policy.owner) return next();
     if (caller.kind === "agent" && policy.agent) return next();

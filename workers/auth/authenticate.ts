@@ -2,7 +2,8 @@ import { and, eq, isNull } from "drizzle-orm";
 import { keys } from "../../lib/db/schema.ts";
 import { BadRequestError, UnauthorizedError, UnavailableError } from "../../lib/errors.ts";
 import { digestsEqual, parseKey, sha256Hex } from "../../lib/keys.ts";
-import type { Caller, Db } from "../app-env.ts";
+import type { Db } from "../../lib/db/client.ts";
+import type { Caller } from "./caller.ts";
 
 const BEARER = /^Bearer ([^\s]+)$/;
 
@@ -33,5 +34,5 @@ export async function authenticate(db: Db, header: string | undefined, now: numb
   const matches = digestsEqual(presented, expected);
   if (!row || !matches || row.kind !== parsed.kind) throw new UnauthorizedError();
   if (row.expiresAt !== null && row.expiresAt <= now) throw new UnauthorizedError();
-  return { kind: row.kind, keyId: row.id, name: row.name, scopes: row.scopes };
+  return { kind: row.kind, keyId: row.id, name: row.name, scopes: row.scopes, expiresAt: row.expiresAt };
 }

@@ -3,12 +3,15 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { agents } from "../../lib/db/schema.ts";
-import type { BusCaller, BusResult } from "../../lib/bus/wire.ts";
+import type { BusCaller } from "../../lib/bus/wire.ts";
+import { unwrap } from "../../lib/rpc-result.ts";
 import { AckInput, MAX_BATCH, MAX_BODY_BYTES, NackInput, PublishBatch, PublishInput, PullInput, SeekInput, SubscriptionInput, SUBSCRIPTION, TOPIC, TopicInput } from "../../lib/bus/wire.ts";
 import { HttpError, NotFoundError } from "../../lib/errors.ts";
 import type { AppEnv } from "../app-env.ts";
 import { access } from "../auth/access.ts";
-import { parseWith, readJson } from "../read-json.ts";
+import { offeredProtocols } from "../auth/presented-key.ts";
+import { parseWith } from "../http/parse-with.ts";
+import { readJson } from "../read-json.ts";
 import { and, eq, isNull } from "drizzle-orm";
 
 const bus = (c: Context<AppEnv>) => c.env.BUS.get(c.env.BUS.idFromName("bus"));
@@ -18,30 +21,16 @@ const caller = (c: Context<AppEnv>): BusCaller => ({ keyId: c.var.caller.keyId, 
 const MESSAGE_LIMIT = MAX_BODY_BYTES + 16 * 1024;
 const BATCH_LIMIT = 32 * 1024 * 1024;
 
-function unwrap<T>(r: BusResult<T>): T {
-  if (r.ok) return r.value;
-  throw new HttpError(r.error.status, r.error.code, r.error.message);
-}
 
-const topicParam = (c: Context<AppEnv>) => parseWith(z.string().regex(TOPIC, "topic names are [a-z0-9][a-z0-9._-]{0,127}"), c.req.param("topic"));
+const topicParam = (c: Context<AppEnv>) => parseWith(z.string().regex(TOPIC, "topic names are [a-z0-9][a-z0-9._-]{0,127}"), c.req.param("topic"), "path");
 // Subscriptions are owned: the Bus checks the topic scope when a helper creates one and ownership
 // on every later call, so here a helper needs only to hold some bus:read scope.
 const anyRead = (c: Context<AppEnv>) => c.var.caller.scopes.find((s) => s.startsWith("bus:read:")) ?? "bus:read:";
 // A socket may publish or read: any bus scope opens it, and the Bus checks each frame's topic.
 const anyBus = (c: Context<AppEnv>) => c.var.caller.scopes.find((s) => s.startsWith("bus:")) ?? "bus:read:";
 
-const offeredProtocols = (c: Context<AppEnv>) =>
-  (c.req.header("Sec-WebSocket-Protocol") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 
-// Browsers cannot set Authorization on a WebSocket: the key may come as the subprotocol
-// `seed.key.<key>` next to `seed.bus.v1`. Never in the URL.
-function keyFromSubprotocol(c: Context<AppEnv>): string | undefined {
-  if (c.req.header("Authorization")) return undefined;
-  const p = offeredProtocols(c).find((x) => x.startsWith("seed.key."));
-  return p ? `Bearer ${p.slice("seed.key.".length)}` : undefined;
-}
-
-const subParam = (c: Context<AppEnv>) => parseWith(z.string().regex(SUBSCRIPTION, "subscription names are [a-z0-9][a-z0-9._-]{0,127}"), c.req.param("name"));
+const subParam = (c: Context<AppEnv>) => parseWith(z.string().regex(SUBSCRIPTION, "subscription names are [a-z0-9][a-z0-9._-]{0,127}"), c.req.param("name"), "path");
 
 export const busRoutes = new Hono<AppEnv>()
   .get("/whoami", access({ agent: true }), (c) => {
@@ -108,7 +97,7 @@ export const busRoutes = new Hono<AppEnv>()
   .get("/subscriptions/:name/stats", access({ owner: true, agent: true, helper: anyRead }), async (c) => {
     return c.json(unwrap(await bus(c).stats(caller(c), subParam(c))));
   })
-  .get("/connect", access({ owner: true, agent: true, helper: anyBus, authorization: keyFromSubprotocol }), async (c) => {
+  .get("/connect", access({ owner: true, agent: true, helper: anyBus }), async (c) => {
     if (c.req.header("Upgrade") !== "websocket") throw new HttpError(426, "upgrade_required", "GET /v1/bus/connect upgrades to a WebSocket");
     const offered = offeredProtocols(c);
     const headers = new Headers({ Upgrade: "websocket", "x-seed-caller": JSON.stringify(caller(c)) });

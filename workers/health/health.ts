@@ -1,35 +1,25 @@
-import { Hono } from "hono";
-import { identity } from "../../lib/db/schema.ts";
+// Public health: /healthz (the Worker answers) and /readyz (every organ answers). A stranger
+// learns only which part is not ready — never an error message, SQL text or a path.
+import { createRoute } from "@hono/zod-openapi";
 import { VERSION } from "../../lib/version.ts";
-import type { AppEnv } from "../app-env.ts";
-import { mindReady } from "../mind/mind-ready.ts";
+import { openApp } from "../http/open-app.ts";
+import { described } from "../http/route-parts.ts";
+import { checkOrgans, ORGANS } from "./organ-checks.ts";
 
-type Check = "ok" | string;
+const healthz = createRoute({ method: "get", path: "/healthz", responses: { 200: described("the Worker answers, with the seed's version") } });
+const readyz = createRoute({ method: "get", path: "/readyz", responses: { 200: described("every organ answers"), 503: described("which organs are not ready") } });
 
-async function check(fn: () => Promise<unknown>): Promise<Check> {
-  try {
-    await fn();
-    return "ok";
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  }
-}
-
-export const health = new Hono<AppEnv>()
-  .get("/healthz", (c) => c.json({ ok: true, version: VERSION }))
-  // Ready means every organ answers: libSQL through the binding, and both Durable Objects.
-  .get("/readyz", async (c) => {
-    const [libsql, bus, mind] = await Promise.all([
-      check(async () => {
-        const row = await c.var.db.select({ seedId: identity.seedId }).from(identity).get();
-        if (!row) throw new Error("no identity: run `seed init`");
-      }),
-      check(() => c.env.BUS.get(c.env.BUS.idFromName("bus")).ping()),
-      check(() => mindReady(c.env)),
-    ]);
-    const checks = { libsql, bus, mind };
-    const failing = Object.entries(checks).filter(([, v]) => v !== "ok");
-    if (failing.length === 0) return c.json({ ok: true, checks });
-    const message = failing.map(([k, v]) => `${k}: ${v}`).join("; ");
-    return c.json({ error: { code: "not_ready", message }, checks }, 503);
+export const health = openApp()
+  .openapi(healthz, (c) => c.json({ ok: true, version: VERSION }, 200))
+  .openapi(readyz, async (c) => {
+    const organs = await checkOrgans(c);
+    const checks = Object.fromEntries(ORGANS.map((o) => { const r = organs[o]; return [o, r.ok ? "ok" : (r.late ?? "not ready")]; }));
+    const failing = ORGANS.filter((o) => !organs[o].ok);
+    if (failing.length === 0) return c.json({ ok: true, checks }, 200);
+    for (const o of failing) {
+      const check = organs[o];
+      // The reason goes to the log by organ name and error class only: its text may carry SQL.
+      if (!check.ok) console.error(`readyz: ${o} is not ready`);
+    }
+    return c.json({ error: { code: "not_ready", message: `not ready: ${failing.join(", ")}` }, checks }, 503);
   });

@@ -1,26 +1,38 @@
 // /v1/owner/keys: every key of every kind (root, agent, helper), never a secret or its hash.
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { and, asc, eq, isNull, ne } from "drizzle-orm";
-import { z } from "zod";
 import { keys } from "../../lib/db/schema.ts";
 import { ConflictError } from "../../lib/errors.ts";
-import type { AppEnv } from "../app-env.ts";
-import { keyInfo, revokeKey } from "../membrane/revoke-key.ts";
-import { parseWith } from "../read-json.ts";
+import { KeyIdParams, KeyListQuery } from "../../lib/membrane/wire.ts";
+import { keyInfo } from "../auth/key-info.ts";
+import { openApp } from "../http/open-app.ts";
+import { described } from "../http/route-parts.ts";
+import { revokeOne } from "../membrane/revoke-one.ts";
 
-const ListQuery = z.object({ kind: z.enum(["root", "agent", "helper"]).optional(), state: z.enum(["live", "expired", "revoked", "all"]).default("all") });
+const list = createRoute({
+  method: "get",
+  path: "/",
+  request: { query: KeyListQuery },
+  responses: { 200: described("keys of every kind, never a secret or its hash") },
+});
+
+const revoke = createRoute({
+  method: "delete",
+  path: "/{id}",
+  request: { params: KeyIdParams },
+  responses: { 200: described("the revoked key; its sessions are closed") },
+});
 
 /** Mounted under /v1/owner/keys, behind the owner's root key. */
-export const ownerKeys = new Hono<AppEnv>()
-  .get("/", async (c) => {
-    const q = parseWith(ListQuery, c.req.query());
+export const ownerKeys = openApp()
+  .openapi(list, async (c) => {
+    const q = c.req.valid("query");
     const rows = await c.var.db.select().from(keys).where(q.kind ? eq(keys.kind, q.kind) : undefined).orderBy(asc(keys.createdAt)).all();
     const now = Date.now();
-    const list = rows.map((r) => keyInfo(r, now)).filter((k) => q.state === "all" || k.state === q.state);
-    return c.json({ keys: list });
+    return c.json({ keys: rows.map((r) => keyInfo(r, now)).filter((k) => q.state === "all" || k.state === q.state) }, 200);
   })
-  .delete("/:id", async (c) => {
-    const id = c.req.param("id");
+  .openapi(revoke, async (c) => {
+    const { id } = c.req.valid("param");
     const db = c.var.db;
     const target = await db.select({ kind: keys.kind }).from(keys).where(eq(keys.id, id)).get();
     if (target?.kind === "root") {
@@ -28,5 +40,5 @@ export const ownerKeys = new Hono<AppEnv>()
       const other = await db.select({ id: keys.id }).from(keys).where(and(eq(keys.kind, "root"), isNull(keys.revokedAt), ne(keys.id, id))).get();
       if (!other) throw new ConflictError("this is the last live root key: use `seed handoff` to replace it", "last_root_key");
     }
-    return c.json(await revokeKey(c, id, { action: "key.revoke" }));
+    return c.json(await revokeOne(c, id, { action: "key.revoke" }), 200);
   });

@@ -1,31 +1,24 @@
-// GET /v1/status: the seed's health for the owner and for a helper holding `status:read`.
-import { Hono } from "hono";
+// GET /v1/status: the seed's health for the owner and for a helper holding `status:read`. The
+// owner sees why an organ is not ready; a helper sees only which one.
+import { createRoute } from "@hono/zod-openapi";
 import { agentUsageList } from "../../lib/agents/usage.ts";
-import { identity } from "../../lib/db/schema.ts";
-import type { AppEnv } from "../app-env.ts";
-import { mindReady } from "../mind/mind-ready.ts";
 import { access } from "../auth/access.ts";
+import { checkOrgans, ORGANS } from "../health/organ-checks.ts";
+import { openApp } from "../http/open-app.ts";
+import { described } from "../http/route-parts.ts";
 
-async function check(fn: () => Promise<unknown>): Promise<string> {
-  try {
-    await fn();
-    return "ok";
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  }
-}
+const status = createRoute({
+  method: "get",
+  path: "/",
+  middleware: [access({ owner: true, helper: "status:read" })],
+  responses: { 200: described("{seedId, ok, checks: {libsql, bus, mind}, at}") },
+});
 
-export const statusRoutes = new Hono<AppEnv>().get("/", access({ owner: true, helper: "status:read" }), async (c) => {
-  let seedId: string | null = null;
-  const [libsql, bus, mind] = await Promise.all([
-    check(async () => {
-      seedId = (await c.var.db.select({ seedId: identity.seedId }).from(identity).get())?.seedId ?? null;
-    }),
-    check(() => c.env.BUS.get(c.env.BUS.idFromName("bus")).ping()),
-    check(() => mindReady(c.env)),
-  ]);
-  const checks = { libsql, bus, mind };
+export const statusRoutes = openApp().openapi(status, async (c) => {
+  const organs = await checkOrgans(c);
+  const owner = c.var.caller.kind === "root";
+  const checks = Object.fromEntries(ORGANS.map((o) => { const r = organs[o]; return [o, r.ok ? "ok" : owner ? r.reason : "not ready"]; }));
   // Each agent's usage today and in total (issue 13); null when libSQL cannot say.
-  const agents = libsql === "ok" ? await agentUsageList(c.var.db as never).catch(() => null) : null;
-  return c.json({ seedId, ok: Object.values(checks).every((v) => v === "ok"), checks, agents, at: Date.now() });
+  const agents = organs.libsql.ok ? await agentUsageList(c.var.db).catch(() => null) : null;
+  return c.json({ seedId: organs.seedId, ok: ORGANS.every((o) => organs[o].ok), checks, agents, at: Date.now() }, 200);
 });

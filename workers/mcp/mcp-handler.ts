@@ -10,7 +10,8 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import { BadRequestError, NotFoundError } from "../../lib/errors.ts";
-import type { AppEnv, Caller } from "../app-env.ts";
+import type { AppEnv } from "../app-env.ts";
+import type { Caller } from "../auth/caller.ts";
 import { mcpSessions } from "./mcp-sessions.ts";
 import { inputSchema, MCP_TOOLS, offered, toolNamed, type Call } from "./mcp-tools.ts";
 

@@ -1,27 +1,33 @@
 // /mcp: the MCP door, for every kind of key. Which tools a key gets is decided per tool
 // (mcp-tools.ts); opening the door only needs a live key.
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import type { AppEnv } from "../app-env.ts";
-import { authenticateGuarded } from "../membrane/guarded-authenticate.ts";
-import { readJson } from "../read-json.ts";
+import { authenticateGuarded } from "../auth/guarded-authenticate.ts";
+import { jsonBody } from "../http/json-body.ts";
+import { openApp } from "../http/open-app.ts";
+import { described, json } from "../http/route-parts.ts";
 import { mcpDelete, mcpPost, type Dispatch } from "./mcp-handler.ts";
 
 /** A JSON-RPC message or batch; the SDK checks its shape. */
 const MAX_MCP_BODY = 1024 * 1024;
+const JsonRpcBody = z.union([z.record(z.string(), z.unknown()), z.array(z.unknown()).max(100)]);
 
 const anyKey = createMiddleware<AppEnv>(async (c, next) => {
-  const caller = await authenticateGuarded(c, c.req.header("Authorization"));
+  const caller = await authenticateGuarded(c);
   c.set("caller", caller);
   if (caller.kind === "helper") c.set("membraneScope", "mcp");
   await next();
 });
 
+const post = createRoute({ method: "post", path: "/", middleware: [anyKey, jsonBody(MAX_MCP_BODY)], request: { body: json(JsonRpcBody) }, responses: { 200: described("the JSON-RPC answer") } });
+const end = createRoute({ method: "delete", path: "/", middleware: [anyKey], responses: { 200: described("the session is ended") } });
+const stream = createRoute({ method: "get", path: "/", middleware: [anyKey], responses: { 405: described("no event stream: POST with JSON") } });
+
 export function mcpRoutes(dispatch: Dispatch) {
-  return new Hono<AppEnv>()
-    .use(anyKey)
-    .post("/", async (c) => mcpPost(c, await readJson(c, z.union([z.record(z.string(), z.unknown()), z.array(z.unknown()).max(100)]), MAX_MCP_BODY), dispatch))
-    .delete("/", (c) => mcpDelete(c))
-    .get("/", (c) => c.json({ error: { code: "method_not_allowed", message: "this MCP server answers POST with JSON and opens no event stream" } }, 405, { Allow: "POST, DELETE" }));
+  return openApp()
+    .openapi(post, async (c) => mcpPost(c, c.req.valid("json"), dispatch))
+    .openapi(end, (c) => mcpDelete(c))
+    .openapi(stream, (c) => c.json({ error: { code: "method_not_allowed", message: "this MCP server answers POST with JSON and opens no event stream" } }, 405, { Allow: "POST, DELETE" }));
 }

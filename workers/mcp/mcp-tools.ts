@@ -5,7 +5,7 @@
 // mode) are not tools, whatever the key.
 import { z } from "zod";
 import { APPROVAL_STATES } from "../../lib/agents/wire.ts";
-import type { Caller } from "../app-env.ts";
+import type { Caller } from "../auth/caller.ts";
 
 export type Call = { method: "GET" | "POST" | "PUT" | "DELETE"; path: string; body?: unknown };
 

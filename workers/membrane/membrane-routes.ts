@@ -1,35 +1,44 @@
 // /v1/owner/membrane: the provider's door. The owner mints helper keys with explicit scopes and
 // an optional lifetime, lists them, and revokes them; every step is written to the audit ledger.
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { asc, eq } from "drizzle-orm";
-import { z } from "zod";
 import { keys } from "../../lib/db/schema.ts";
 import { mintKey } from "../../lib/keys.ts";
-import type { AppEnv } from "../app-env.ts";
+import { parseTtl } from "../../lib/membrane/helper-scopes.ts";
+import { GrantInput, HelperListQuery, KeyIdParams } from "../../lib/membrane/wire.ts";
 import { ownerAction, recordAudit } from "../audit/audit-client.ts";
-import { parseWith, readJson } from "../read-json.ts";
-import { HELPER_SCOPES, isHelperScope, MAX_TTL_MS, parseTtl } from "./helper-scopes.ts";
-import { keyInfo, revokeKey } from "./revoke-key.ts";
+import { keyInfo } from "../auth/key-info.ts";
+import { jsonBody } from "../http/json-body.ts";
+import { openApp } from "../http/open-app.ts";
+import { described, json } from "../http/route-parts.ts";
+import { revokeOne } from "./revoke-one.ts";
 
-export const GrantInput = z.object({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/, "1-64 letters, digits, spaces, . _ @ -"),
-  scopes: z
-    .array(z.string().refine(isHelperScope, { message: `not a helper scope (one of: ${HELPER_SCOPES.map((s) => s.example).join(", ")})` }))
-    .min(1, "at least one scope")
-    .max(32),
-  ttl: z
-    .string()
-    .refine((t) => parseTtl(t) !== null, { message: "a lifetime like 90m, 12h or 30d" })
-    .refine((t) => (parseTtl(t) ?? 0) >= 60_000 && (parseTtl(t) ?? Infinity) <= MAX_TTL_MS, { message: "between 1 minute and 366 days" })
-    .optional(),
+const grant = createRoute({
+  method: "post",
+  path: "/",
+  middleware: [jsonBody()],
+  request: { body: json(GrantInput) },
+  responses: { 201: described("the helper key; its token is shown only here") },
 });
 
-const ListQuery = z.object({ state: z.enum(["live", "expired", "revoked", "all"]).default("live") });
+const list = createRoute({
+  method: "get",
+  path: "/",
+  request: { query: HelperListQuery },
+  responses: { 200: described("helper keys, never a secret or its hash") },
+});
+
+const revoke = createRoute({
+  method: "delete",
+  path: "/{id}",
+  request: { params: KeyIdParams },
+  responses: { 200: described("the revoked key; its sessions are closed") },
+});
 
 /** Mounted under /v1/owner/membrane, behind the owner's root key. */
-export const ownerMembrane = new Hono<AppEnv>()
-  .post("/", async (c) => {
-    const input = await readJson(c, GrantInput);
+export const ownerMembrane = openApp()
+  .openapi(grant, async (c) => {
+    const input = c.req.valid("json");
     const key = await mintKey("helper");
     const now = Date.now();
     const scopes = [...new Set(input.scopes)];
@@ -44,10 +53,10 @@ export const ownerMembrane = new Hono<AppEnv>()
     }
     return c.json({ id: key.id, name: input.name, scopes, createdAt: now, expiresAt, token: key.token }, 201);
   })
-  .get("/", async (c) => {
-    const q = parseWith(ListQuery, c.req.query());
+  .openapi(list, async (c) => {
+    const { state } = c.req.valid("query");
     const rows = await c.var.db.select().from(keys).where(eq(keys.kind, "helper")).orderBy(asc(keys.createdAt)).all();
     const now = Date.now();
-    return c.json({ helpers: rows.map((r) => keyInfo(r, now)).filter((k) => q.state === "all" || k.state === q.state) });
+    return c.json({ helpers: rows.map((r) => keyInfo(r, now)).filter((k) => state === "all" || k.state === state) }, 200);
   })
-  .delete("/:id", async (c) => c.json(await revokeKey(c, c.req.param("id"), { kind: "helper", action: "membrane.revoke" })));
+  .openapi(revoke, async (c) => c.json(await revokeOne(c, c.req.valid("param").id, { kind: "helper", action: "membrane.revoke" }), 200));

@@ -1,40 +1,34 @@
 // The owner's side of memory: which embedder, switching it (reembed), export and import.
 // Mounted inside /v1/memory before `/:id`, so these names are never taken for memory ids.
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import { memoryStatus } from "../../lib/memory/memory-status.ts";
 import { MAX_MEMORY_BODY } from "../../lib/memory/memory-input.ts";
-import { DEFAULT_REEMBED_BATCH, MAX_REEMBED_BATCH, reembedStep, setEmbedder } from "../../lib/memory/memory-reembed.ts";
-import { exportPage, importMemories, ImportBody, MAX_EXPORT_PAGE } from "../../lib/memory/memory-transfer.ts";
-import type { AppEnv } from "../app-env.ts";
+import { memoryStatus } from "../../lib/memory/memory-status.ts";
+import { reembedStep, setEmbedder } from "../../lib/memory/memory-reembed.ts";
+import { exportPage, importMemories, ImportBody } from "../../lib/memory/memory-transfer.ts";
+import { ExportQuery, ReembedInput } from "../../lib/memory/wire.ts";
 import { access } from "../auth/access.ts";
-import { parseWith, readJson } from "../read-json.ts";
+import { jsonBody } from "../http/json-body.ts";
+import { openApp } from "../http/open-app.ts";
+import { described, json, optionalJson } from "../http/route-parts.ts";
 import { dbOf } from "./memory-context.ts";
 
 const owner = access({ owner: true });
 const ownerOrReader = access({ owner: true, helper: "memory:read" });
 
-const ExportQuery = z.object({
-  after: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(MAX_EXPORT_PAGE).default(1000),
-});
-const ReembedBody = z.object({ batch: z.number().int().min(1).max(MAX_REEMBED_BATCH).default(DEFAULT_REEMBED_BATCH) }).default({ batch: DEFAULT_REEMBED_BATCH });
+const status = createRoute({ method: "get", path: "/status", middleware: [ownerOrReader], responses: { 200: described("memory's counts and embedder") } });
+// The embedder's settings are checked by setEmbedder (lib/memory/memory-reembed.ts).
+const embedder = createRoute({ method: "put", path: "/embedder", middleware: [owner, jsonBody()], request: { body: json(z.unknown()) }, responses: { 200: described("the active and pending embedder") } });
+const reembed = createRoute({ method: "post", path: "/reembed", middleware: [owner, jsonBody()], request: { body: optionalJson(ReembedInput) }, responses: { 200: described("re-embedding progress") } });
+const exportRoute = createRoute({ method: "get", path: "/export", middleware: [owner], request: { query: ExportQuery }, responses: { 200: described("a page of memories") } });
+const importRoute = createRoute({ method: "post", path: "/import", middleware: [owner, jsonBody(MAX_MEMORY_BODY)], request: { body: json(ImportBody) }, responses: { 200: described("how many were imported") } });
 
-export const memoryAdmin = new Hono<AppEnv>()
-  .get("/status", ownerOrReader, async (c) => c.json(await memoryStatus(dbOf(c))))
-  .put("/embedder", owner, async (c) => {
-    const body = await readJson(c, z.unknown());
-    return c.json(await setEmbedder(dbOf(c), body));
+export const memoryAdmin = openApp()
+  .openapi(status, async (c) => c.json(await memoryStatus(dbOf(c)), 200))
+  .openapi(embedder, async (c) => c.json(await setEmbedder(dbOf(c), c.req.valid("json")), 200))
+  .openapi(reembed, async (c) => c.json(await reembedStep(dbOf(c), c.env, c.req.valid("json").batch), 200))
+  .openapi(exportRoute, async (c) => {
+    const q = c.req.valid("query");
+    return c.json(await exportPage(dbOf(c), q.after, q.limit), 200);
   })
-  .post("/reembed", owner, async (c) => {
-    const { batch } = await readJson(c, ReembedBody);
-    return c.json(await reembedStep(dbOf(c), c.env, batch));
-  })
-  .get("/export", owner, async (c) => {
-    const q = parseWith(ExportQuery, c.req.query());
-    return c.json(await exportPage(dbOf(c), q.after, q.limit));
-  })
-  .post("/import", owner, async (c) => {
-    const body = await readJson(c, ImportBody, MAX_MEMORY_BODY);
-    return c.json(await importMemories(dbOf(c), body, { env: c.env }));
-  });
+  .openapi(importRoute, async (c) => c.json(await importMemories(dbOf(c), c.req.valid("json"), { env: c.env }), 200));

@@ -1,27 +1,35 @@
 // /v1/memory: agents and the owner remember; agents, the owner and helpers holding memory:read
 // recall. An agent reaches its own memories and the shared ones; the owner and helpers reach all.
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { ForbiddenError } from "../../lib/errors.ts";
-import { MAX_BATCH, MAX_MEMORY_BODY, MemoryInput, RecallBody } from "../../lib/memory/memory-input.ts";
+import { MAX_MEMORY_BODY, MemoryInput, RecallBody } from "../../lib/memory/memory-input.ts";
 import { forgetMemory, getMemory } from "../../lib/memory/memory-store.ts";
 import { recall } from "../../lib/memory/recall.ts";
 import { insertMemories, prepareMemories } from "../../lib/memory/remember.ts";
-import type { AppEnv } from "../app-env.ts";
+import { BatchBody, MemoryIdParams } from "../../lib/memory/wire.ts";
 import { access } from "../auth/access.ts";
-import { parseWith, readJson } from "../read-json.ts";
+import { jsonBody } from "../http/json-body.ts";
+import { openApp } from "../http/open-app.ts";
+import { described, json } from "../http/route-parts.ts";
+import { parseWith } from "../http/parse-with.ts";
 import { memoryAdmin } from "./memory-admin-routes.ts";
 import { dbOf, scopeOf } from "./memory-context.ts";
 
 const write = access({ owner: true, agent: true });
 const read = access({ owner: true, agent: true, helper: "memory:read" });
 
-const BatchBody = z.object({ memories: z.array(z.unknown()).min(1).max(MAX_BATCH, `at most ${MAX_BATCH} memories per request`) });
+// One memory or `{memories: […]}`: each item is checked on its own so that a 422 names it
+// (`memories.3.text: …`) instead of a union's "invalid input".
+const remember = createRoute({ method: "post", path: "/", middleware: [write, jsonBody(MAX_MEMORY_BODY)], request: { body: json(z.unknown()) }, responses: { 201: described("the new memories' ids") } });
+const recallRoute = createRoute({ method: "post", path: "/recall", middleware: [read, jsonBody()], request: { body: json(RecallBody) }, responses: { 200: described("ranked memories") } });
+const get = createRoute({ method: "get", path: "/{id}", middleware: [read], request: { params: MemoryIdParams }, responses: { 200: described("the memory") } });
+const forget = createRoute({ method: "delete", path: "/{id}", middleware: [write], request: { params: MemoryIdParams }, responses: { 200: described("deleted") } });
 
-export const memoryRoutes = new Hono<AppEnv>()
+export const memoryRoutes = openApp()
   .route("/", memoryAdmin)
-  .post("/", write, async (c) => {
-    const body = await readJson(c, z.unknown(), MAX_MEMORY_BODY);
+  .openapi(remember, async (c) => {
+    const body = c.req.valid("json");
     const isBatch = typeof body === "object" && body !== null && "memories" in body;
     const raw = isBatch ? parseWith(BatchBody, body).memories : [body];
     const caller = c.var.caller;
@@ -43,14 +51,14 @@ export const memoryRoutes = new Hono<AppEnv>()
     const ids = items.map((m) => m.id);
     return c.json(isBatch ? { ids } : { id: ids[0], ids }, 201);
   })
-  .post("/recall", read, async (c) => {
-    const input = await readJson(c, RecallBody);
+  .openapi(recallRoute, async (c) => {
+    const input = c.req.valid("json");
     if (input.exact && c.var.caller.kind !== "root") throw new ForbiddenError("exact: only the owner may ask for an exact scan", "exact_owner_only");
-    return c.json(await recall(dbOf(c), input, { scope: scopeOf(c), env: c.env }));
+    return c.json(await recall(dbOf(c), input, { scope: scopeOf(c), env: c.env }), 200);
   })
-  .get("/:id", read, async (c) => c.json(await getMemory(dbOf(c), c.req.param("id"), scopeOf(c))))
-  .delete("/:id", write, async (c) => {
-    const id = c.req.param("id");
+  .openapi(get, async (c) => c.json(await getMemory(dbOf(c), c.req.valid("param").id, scopeOf(c)), 200))
+  .openapi(forget, async (c) => {
+    const { id } = c.req.valid("param");
     await forgetMemory(dbOf(c), id, scopeOf(c));
-    return c.json({ id, deleted: true });
+    return c.json({ id, deleted: true }, 200);
   });

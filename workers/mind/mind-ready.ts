@@ -2,7 +2,6 @@
 // fired when due, it is armed while work is due, its cycles are not failing). Throws a short
 // reason when not — "late by 5m (alarm_late)" — and nothing more about the inside.
 import { formatDuration } from "../../lib/mind/duration.ts";
-import type { Bindings } from "../app-env.ts";
 import { mindOf } from "./mind-stub.ts";
 
 export class MindLateError extends Error {
@@ -12,7 +11,7 @@ export class MindLateError extends Error {
   }
 }
 
-export async function mindReady(env: Bindings): Promise<void> {
+export async function mindReady(env: Env): Promise<void> {
   const p = await mindOf(env).ping();
   if (p.ok) return;
   const by = p.late?.lateByMs ?? null;

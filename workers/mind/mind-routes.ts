@@ -1,34 +1,25 @@
 // /v1/mind: the mind's state and its coherence signal.
-import { Hono } from "hono";
-import { z } from "zod";
+import { createRoute } from "@hono/zod-openapi";
 import { agentUsageList } from "../../lib/agents/usage.ts";
-import { parseDuration } from "../../lib/mind/duration.ts";
-import type { AppEnv } from "../app-env.ts";
+import { CoherenceQuery } from "../../lib/mind/wire.ts";
 import { access } from "../auth/access.ts";
-import { parseWith } from "../read-json.ts";
+import { openApp } from "../http/open-app.ts";
+import { described } from "../http/route-parts.ts";
 import { mind } from "./mind-stub.ts";
 
-const MAX_WINDOW_MS = 366 * 86_400_000;
-const Window = z.object({
-  window: z
-    .string()
-    .optional()
-    .transform((s, ctx) => {
-      if (s === undefined) return 24 * 3_600_000;
-      const ms = parseDuration(s);
-      if (ms === null || ms > MAX_WINDOW_MS) {
-        ctx.addIssue({ code: "custom", message: "a duration like 1h, 24h, 7d or milliseconds, at most 366d" });
-        return z.NEVER;
-      }
-      return ms;
-    }),
+const status = createRoute({ method: "get", path: "/", middleware: [access({ owner: true, agent: true, helper: "status:read" })], responses: { 200: described("the mind's state") } });
+const coherence = createRoute({
+  method: "get",
+  path: "/coherence",
+  middleware: [access({ owner: true, agent: true, helper: "coherence:read" })],
+  request: { query: CoherenceQuery },
+  responses: { 200: described("the coherence report over the window") },
 });
 
-export const mindRoutes = new Hono<AppEnv>()
-  .get("/", access({ owner: true, agent: true, helper: "status:read" }), async (c) => c.json(await mind(c).status()))
-  .get("/coherence", access({ owner: true, agent: true, helper: "coherence:read" }), async (c) => {
-    const { window } = parseWith(Window, c.req.query());
+export const mindRoutes = openApp()
+  .openapi(status, async (c) => c.json(await mind(c).status(), 200))
+  .openapi(coherence, async (c) => {
     // The agents' usage (tokens, steps, tasks, cost) beside the pulse (issue 13; from libSQL).
-    const [report, agents] = await Promise.all([mind(c).coherenceReport(window), agentUsageList(c.var.db as never).catch(() => null)]);
-    return c.json({ ...report, agents });
+    const [report, agents] = await Promise.all([mind(c).coherenceReport(c.req.valid("query").window), agentUsageList(c.var.db).catch(() => null)]);
+    return c.json({ ...report, agents }, 200);
   });

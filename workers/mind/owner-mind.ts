@@ -1,128 +1,164 @@
 // /v1/owner/mind: what only the owner configures — the mode, webhook sources and their secrets,
 // rules, the LLM planner, expectations, recurring schedules, the notification webhook — plus bulk
 // import of task history and the logs to look into (events, cycles, alerts).
-import { Hono } from "hono";
-import { z } from "zod";
-import { NotFoundError, PayloadTooLargeError, UnprocessableError } from "../../lib/errors.ts";
-import type { ImportLine as ImportLineT, MindResult, ScheduleInfo } from "../../lib/mind/wire.ts";
-import { CAPABILITY, ExpectationInput, HOOK_SOURCE, ImportBatch, ImportLine, ModeInput, NotifyInput, PlannerInput, RuleInput, ScheduleInput, SOURCE_NAME, SourceInput, SUBSYSTEM_KINDS } from "../../lib/mind/wire.ts";
-import type { AppEnv } from "../app-env.ts";
-import { parseWith, readJson } from "../read-json.ts";
-import { mind, unwrap } from "./mind-stub.ts";
+import { createRoute } from "@hono/zod-openapi";
+import { NotFoundError, PayloadTooLargeError } from "../../lib/errors.ts";
+import type { MindResult, ScheduleInfo } from "../../lib/mind/wire.ts";
+import {
+  EventsQuery,
+  ExpectationInput,
+  ExpectationRemoveQuery,
+  HookSourceParams,
+  ImportBatch,
+  ImportLine,
+  LimitQuery,
+  ModeInput,
+  NotifyInput,
+  PlannerInput,
+  RuleIdParams,
+  RuleInput,
+  ScheduleBody,
+  ScheduleInput,
+  ScheduleParams,
+  SourceInput,
+  SubsystemParams,
+} from "../../lib/mind/wire.ts";
+import { unwrap } from "../../lib/rpc-result.ts";
+import { jsonBody } from "../http/json-body.ts";
+import { openApp } from "../http/open-app.ts";
+import { parseWith } from "../http/parse-with.ts";
+import { described, json } from "../http/route-parts.ts";
+import { mind } from "./mind-stub.ts";
 
 /** A batch of up to 20,000 history lines; the CLI splits bigger files. */
 const IMPORT_LIMIT = 16 * 1024 * 1024;
 /** A history line's payload or result, as JSON. */
 const MAX_LINE_VALUE = 256 * 1024;
 
-const sourceParam = (name: string | undefined) => parseWith(z.string().regex(HOOK_SOURCE, "webhook sources are [a-z0-9][a-z0-9._-]{0,63}"), name);
-/** A subsystem's name: a capability or source name, or an agent id (same alphabet). */
-const subsystemParam = (name: string | undefined) => parseWith(z.string().regex(SOURCE_NAME, "subsystem names are [a-z0-9][a-z0-9._:-]{0,63}"), name);
-const scheduleParam = (name: string | undefined) => parseWith(z.string().regex(CAPABILITY, "schedule names are [a-z0-9][a-z0-9._:-]{0,63}"), name);
-const Limit = z.coerce.number().int().min(1).max(1000).default(100);
+const ok = described("done");
+const setMode = createRoute({ method: "post", path: "/mode", middleware: [jsonBody()], request: { body: json(ModeInput) }, responses: { 200: described("the mode") } });
+const listHooks = createRoute({ method: "get", path: "/hooks", responses: { 200: described("webhook sources, never their secrets") } });
+const putHook = createRoute({
+  method: "put",
+  path: "/hooks/{source}",
+  middleware: [jsonBody()],
+  request: { params: HookSourceParams, body: json(SourceInput) },
+  responses: { 200: described("the source, replaced"), 201: described("the source; a generated secret is shown only here") },
+});
+const deleteHook = createRoute({ method: "delete", path: "/hooks/{source}", request: { params: HookSourceParams }, responses: { 200: ok } });
+const listRules = createRoute({ method: "get", path: "/rules", responses: { 200: described("rules") } });
+const addRule = createRoute({ method: "post", path: "/rules", middleware: [jsonBody()], request: { body: json(RuleInput) }, responses: { 201: described("the rule") } });
+const deleteRule = createRoute({ method: "delete", path: "/rules/{id}", request: { params: RuleIdParams }, responses: { 200: ok } });
+const getPlanner = createRoute({ method: "get", path: "/planner", responses: { 200: described("the planner's settings") } });
+const putPlanner = createRoute({ method: "put", path: "/planner", middleware: [jsonBody()], request: { body: json(PlannerInput) }, responses: { 200: described("the planner's settings") } });
+const deletePlanner = createRoute({ method: "delete", path: "/planner", responses: { 200: described("the planner is off") } });
+// Each history line is checked on its own, so that a 422 names the line: `body.tasks.3.title: …`.
+const importTasks = createRoute({ method: "post", path: "/import", middleware: [jsonBody(IMPORT_LIMIT)], request: { body: json(ImportBatch) }, responses: { 201: described("the import's report") } });
+const listExpectations = createRoute({ method: "get", path: "/expectations", responses: { 200: described("expectations") } });
+const putExpectation = createRoute({
+  method: "put",
+  path: "/expectations/{name}",
+  middleware: [jsonBody()],
+  request: { params: SubsystemParams, body: json(ExpectationInput) },
+  responses: { 200: described("the expectation, replaced"), 201: described("the expectation") },
+});
+const deleteExpectation = createRoute({ method: "delete", path: "/expectations/{name}", request: { params: SubsystemParams, query: ExpectationRemoveQuery }, responses: { 200: ok } });
+const listSchedules = createRoute({ method: "get", path: "/schedules", responses: { 200: described("recurring schedules") } });
+// The name is the path's; the body holds the rest (a `name` in it is overridden).
+const putSchedule = createRoute({
+  method: "put",
+  path: "/schedules/{name}",
+  middleware: [jsonBody()],
+  request: { params: ScheduleParams, body: json(ScheduleBody) },
+  responses: { 200: described("the schedule, replaced"), 201: described("the schedule") },
+});
+const deleteSchedule = createRoute({ method: "delete", path: "/schedules/{name}", request: { params: ScheduleParams }, responses: { 200: ok } });
+const getNotify = createRoute({ method: "get", path: "/notify", responses: { 200: described("the notification webhook") } });
+const putNotify = createRoute({ method: "put", path: "/notify", middleware: [jsonBody()], request: { body: json(NotifyInput) }, responses: { 200: described("the notification webhook; a generated secret is shown only here") } });
+const deleteNotify = createRoute({ method: "delete", path: "/notify", responses: { 200: ok } });
+const alerts = createRoute({ method: "get", path: "/alerts", request: { query: LimitQuery }, responses: { 200: described("alerts") } });
+const events = createRoute({ method: "get", path: "/events", request: { query: EventsQuery }, responses: { 200: described("webhook events") } });
+const cycles = createRoute({ method: "get", path: "/cycles", request: { query: LimitQuery }, responses: { 200: described("the cycle log") } });
 
 /** Mounted under /v1/owner/mind, behind the owner's root key. */
-export const ownerMind = new Hono<AppEnv>()
-  .post("/mode", async (c) => {
-    const { mode } = await readJson(c, ModeInput);
-    return c.json(await mind(c).setMode(mode));
-  })
-  .get("/hooks", async (c) => c.json({ sources: await mind(c).listSources() }))
-  .put("/hooks/:source", async (c) => {
-    const name = sourceParam(c.req.param("source"));
-    const input = await readJson(c, SourceInput);
-    const r = unwrap(await mind(c).putSource(name, input.scheme, input.secret));
+export const ownerMind = openApp()
+  .openapi(setMode, async (c) => c.json(await mind(c).setMode(c.req.valid("json").mode), 200))
+  .openapi(listHooks, async (c) => c.json({ sources: await mind(c).listSources() }, 200))
+  .openapi(putHook, async (c) => {
+    const { source } = c.req.valid("param");
+    const input = c.req.valid("json");
+    const r = unwrap(await mind(c).putSource(source, input.scheme, input.secret));
     // A generated secret is shown here once; a given one is never echoed.
-    return c.json({ ...r.source, ...(r.secret ? { secret: r.secret } : {}) }, r.created ? 201 : 200);
+    const body = { ...r.source, ...(r.secret ? { secret: r.secret } : {}) };
+    return r.created ? c.json(body, 201) : c.json(body, 200);
   })
-  .delete("/hooks/:source", async (c) => {
-    const name = sourceParam(c.req.param("source"));
-    if (!(await mind(c).deleteSource(name))) throw new NotFoundError(`no webhook source ${name}`, "unknown_source");
-    return c.json({ name, removed: true });
+  .openapi(deleteHook, async (c) => {
+    const { source } = c.req.valid("param");
+    if (!(await mind(c).deleteSource(source))) throw new NotFoundError(`no webhook source ${source}`, "unknown_source");
+    return c.json({ name: source, removed: true }, 200);
   })
-  .get("/rules", async (c) => c.json({ rules: await mind(c).listRules() }))
-  .post("/rules", async (c) => {
-    const input = await readJson(c, RuleInput);
-    return c.json(unwrap(await mind(c).addRule(input)), 201);
-  })
-  .delete("/rules/:id", async (c) => {
-    const id = c.req.param("id");
+  .openapi(listRules, async (c) => c.json({ rules: await mind(c).listRules() }, 200))
+  .openapi(addRule, async (c) => c.json(unwrap(await mind(c).addRule(c.req.valid("json"))), 201))
+  .openapi(deleteRule, async (c) => {
+    const { id } = c.req.valid("param");
     if (!(await mind(c).deleteRule(id))) throw new NotFoundError(`no rule ${id}`, "rule_not_found");
-    return c.json({ id, removed: true });
+    return c.json({ id, removed: true }, 200);
   })
-  .get("/planner", async (c) => c.json({ planner: await mind(c).getPlanner() }))
-  .put("/planner", async (c) => {
-    const input = await readJson(c, PlannerInput);
-    return c.json({ planner: await mind(c).setPlanner(input) });
-  })
-  .delete("/planner", async (c) => {
+  .openapi(getPlanner, async (c) => c.json({ planner: await mind(c).getPlanner() }, 200))
+  .openapi(putPlanner, async (c) => c.json({ planner: await mind(c).setPlanner(c.req.valid("json")) }, 200))
+  .openapi(deletePlanner, async (c) => {
     await mind(c).setPlanner(null);
-    return c.json({ planner: null });
+    return c.json({ planner: null }, 200);
   })
-  .post("/import", async (c) => {
-    const batch = await readJson(c, ImportBatch, IMPORT_LIMIT);
-    const lines: ImportLineT[] = batch.tasks.map((raw, i) => {
-      const r = ImportLine.safeParse(raw);
-      if (r.success) {
-        // One stored value stays far under the 2 MB a SQLite value may have in a Durable Object.
-        for (const field of ["payload", "result"] as const) {
-          const v = r.data[field];
-          if (v !== undefined && JSON.stringify(v).length > MAX_LINE_VALUE) throw new PayloadTooLargeError(`tasks.${i}.${field}: larger than ${MAX_LINE_VALUE / 1024} KiB`);
-        }
-        return r.data;
+  .openapi(importTasks, async (c) => {
+    const batch = c.req.valid("json");
+    const lines = batch.tasks.map((raw, i) => {
+      const line = parseWith(ImportLine, raw, `body.tasks.${i}`);
+      // One stored value stays far under the 2 MB a SQLite value may have in a Durable Object.
+      for (const field of ["payload", "result"] as const) {
+        const v = line[field];
+        if (v !== undefined && JSON.stringify(v).length > MAX_LINE_VALUE) throw new PayloadTooLargeError(`body.tasks.${i}.${field}: larger than ${MAX_LINE_VALUE / 1024} KiB`);
       }
-      const issue = r.error.issues[0]!;
-      throw new UnprocessableError(`tasks.${i}${issue.path.length ? `.${issue.path.join(".")}` : ""}: ${issue.message}`, "invalid_input");
+      return line;
     });
-    const report = await mind(c).importTasks(lines, batch.importId, batch.final);
-    return c.json(report, 201);
+    return c.json(await mind(c).importTasks(lines, batch.importId, batch.final), 201);
   })
-  .get("/expectations", async (c) => c.json({ expectations: await mind(c).listExpectations() }))
-  .put("/expectations/:name", async (c) => {
-    const name = subsystemParam(c.req.param("name"));
-    const input = await readJson(c, ExpectationInput);
-    const r = unwrap(await mind(c).putExpectation(name, input));
-    return c.json(r.expectation, r.created ? 201 : 200);
+  .openapi(listExpectations, async (c) => c.json({ expectations: await mind(c).listExpectations() }, 200))
+  .openapi(putExpectation, async (c) => {
+    const r = unwrap(await mind(c).putExpectation(c.req.valid("param").name, c.req.valid("json")));
+    return r.created ? c.json(r.expectation, 201) : c.json(r.expectation, 200);
   })
-  .delete("/expectations/:name", async (c) => {
-    const name = subsystemParam(c.req.param("name"));
-    const { kind } = parseWith(z.object({ kind: z.enum(SUBSYSTEM_KINDS).default("capability") }), c.req.query());
+  .openapi(deleteExpectation, async (c) => {
+    const { name } = c.req.valid("param");
+    const { kind } = c.req.valid("query");
     if (!(await mind(c).removeExpectation(kind, name))) throw new NotFoundError(`no expectation for ${kind} ${name}`, "expectation_not_found");
-    return c.json({ kind, name, removed: true });
+    return c.json({ kind, name, removed: true }, 200);
   })
-  .get("/schedules", async (c) => c.json({ schedules: await mind(c).listSchedules() }))
-  .put("/schedules/:name", async (c) => {
-    const name = scheduleParam(c.req.param("name"));
-    // The name is the path's; the body holds the rest (a `name` in it is overridden).
-    const body = await readJson(c, z.record(z.string(), z.unknown()));
-    const r: { schedule: ScheduleInfo; created: boolean } = unwrap((await mind(c).putSchedule(parseWith(ScheduleInput, { ...body, name }))) as MindResult<{ schedule: ScheduleInfo; created: boolean }>);
-    return c.json(r.schedule, r.created ? 201 : 200);
+  .openapi(listSchedules, async (c) => c.json({ schedules: await mind(c).listSchedules() }, 200))
+  .openapi(putSchedule, async (c) => {
+    const { name } = c.req.valid("param");
+    const input = parseWith(ScheduleInput, { ...c.req.valid("json"), name });
+    const r: { schedule: ScheduleInfo; created: boolean } = unwrap((await mind(c).putSchedule(input)) as MindResult<{ schedule: ScheduleInfo; created: boolean }>);
+    return r.created ? c.json(r.schedule, 201) : c.json(r.schedule, 200);
   })
-  .delete("/schedules/:name", async (c) => {
-    const name = scheduleParam(c.req.param("name"));
+  .openapi(deleteSchedule, async (c) => {
+    const { name } = c.req.valid("param");
     if (!(await mind(c).removeSchedule(name))) throw new NotFoundError(`no schedule ${name}`, "schedule_not_found");
-    return c.json({ name, removed: true });
+    return c.json({ name, removed: true }, 200);
   })
-  .get("/notify", async (c) => c.json({ notify: await mind(c).getNotify() }))
-  .put("/notify", async (c) => {
-    const input = await readJson(c, NotifyInput);
-    const r = unwrap(await mind(c).setNotify(input));
+  .openapi(getNotify, async (c) => c.json({ notify: await mind(c).getNotify() }, 200))
+  .openapi(putNotify, async (c) => {
+    const r = unwrap(await mind(c).setNotify(c.req.valid("json")));
     // A generated signing secret is shown here once; a given one is never echoed.
-    return c.json({ notify: r.notify, ...(r.secret ? { secret: r.secret } : {}) });
+    return c.json({ notify: r.notify, ...(r.secret ? { secret: r.secret } : {}) }, 200);
   })
-  .delete("/notify", async (c) => {
+  .openapi(deleteNotify, async (c) => {
     unwrap(await mind(c).setNotify(null));
-    return c.json({ notify: null });
+    return c.json({ notify: null }, 200);
   })
-  .get("/alerts", async (c) => {
-    const q = parseWith(z.object({ limit: Limit }), c.req.query());
-    return c.json(await mind(c).listAlerts(q.limit));
+  .openapi(alerts, async (c) => c.json(await mind(c).listAlerts(c.req.valid("query").limit), 200))
+  .openapi(events, async (c) => {
+    const q = c.req.valid("query");
+    return c.json({ events: await mind(c).listEvents(q.state, q.limit) }, 200);
   })
-  .get("/events", async (c) => {
-    const q = parseWith(z.object({ state: z.enum(["pending", "handled", "quarantined"]).optional(), limit: Limit }), c.req.query());
-    return c.json({ events: await mind(c).listEvents(q.state, q.limit) });
-  })
-  .get("/cycles", async (c) => {
-    const q = parseWith(z.object({ limit: Limit }), c.req.query());
-    return c.json({ cycles: await mind(c).cycles(q.limit) });
-  });
+  .openapi(cycles, async (c) => c.json({ cycles: await mind(c).cycles(c.req.valid("query").limit) }, 200));

@@ -1,58 +1,42 @@
 // /v1/work: the work ledger over HTTP. The owner, agents and helpers with work:write create tasks;
 // only the agent a task was handed to claims it, reports progress, completes or fails it.
-import { Hono, type Context } from "hono";
-import { z } from "zod";
+import { createRoute } from "@hono/zod-openapi";
 import { NotFoundError } from "../../lib/errors.ts";
-import { CAPABILITY, CompleteInput, FailInput, ProgressInput, TASK_ID, TASK_STATES, TaskInput } from "../../lib/mind/wire.ts";
-import type { AppEnv } from "../app-env.ts";
+import { CompleteInput, EmptyInput, FailInput, ProgressInput, TASK_ID, TaskIdParams, TaskInput, WorkListQuery } from "../../lib/mind/wire.ts";
+import { unwrap } from "../../lib/rpc-result.ts";
 import { access } from "../auth/access.ts";
-import { mind, unwrap } from "../mind/mind-stub.ts";
-import { parseWith, readJson } from "../read-json.ts";
+import { jsonBody } from "../http/json-body.ts";
+import { openApp } from "../http/open-app.ts";
+import { described, json, optionalJson } from "../http/route-parts.ts";
+import { mind } from "../mind/mind-stub.ts";
 
-const ListQuery = z.object({
-  state: z.enum(TASK_STATES).optional(),
-  capability: z.string().regex(CAPABILITY).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  before: z.coerce.number().int().min(0).optional(),
-});
+const writer = access({ owner: true, agent: true, helper: "work:write" });
+const reader = access({ owner: true, agent: true, helper: "work:read" });
+const assigned = access({ agent: true });
 
-const taskId = (c: Context<AppEnv>) => {
-  const id = c.req.param("id") ?? "";
+const taskId = (id: string) => {
   if (!TASK_ID.test(id)) throw new NotFoundError(`no task ${id}`, "task_not_found");
   return id;
 };
 
-const reader = access({ owner: true, agent: true, helper: "work:read" });
-const assigned = access({ agent: true });
+const create = createRoute({ method: "post", path: "/", middleware: [writer, jsonBody()], request: { body: json(TaskInput) }, responses: { 201: described("the task") } });
+const list = createRoute({ method: "get", path: "/", middleware: [reader], request: { query: WorkListQuery }, responses: { 200: described("tasks, newest first") } });
+const get = createRoute({ method: "get", path: "/{id}", middleware: [reader], request: { params: TaskIdParams }, responses: { 200: described("the task and its history") } });
+const claim = createRoute({ method: "post", path: "/{id}/claim", middleware: [assigned, jsonBody()], request: { params: TaskIdParams, body: optionalJson(EmptyInput) }, responses: { 200: described("the claimed task") } });
+const progress = createRoute({ method: "post", path: "/{id}/progress", middleware: [assigned, jsonBody()], request: { params: TaskIdParams, body: optionalJson(ProgressInput) }, responses: { 200: described("the task") } });
+const wait = createRoute({ method: "post", path: "/{id}/wait", middleware: [assigned, jsonBody()], request: { params: TaskIdParams, body: optionalJson(ProgressInput) }, responses: { 200: described("the task, waiting") } });
+const complete = createRoute({ method: "post", path: "/{id}/complete", middleware: [assigned, jsonBody()], request: { params: TaskIdParams, body: optionalJson(CompleteInput) }, responses: { 200: described("the done task") } });
+const fail = createRoute({ method: "post", path: "/{id}/fail", middleware: [assigned, jsonBody()], request: { params: TaskIdParams, body: json(FailInput) }, responses: { 200: described("the failed (or retried) task") } });
 
-export const workRoutes = new Hono<AppEnv>()
-  .post("/", access({ owner: true, agent: true, helper: "work:write" }), async (c) => {
-    const input = await readJson(c, TaskInput);
+export const workRoutes = openApp()
+  .openapi(create, async (c) => {
     const { kind, keyId } = c.var.caller;
-    return c.json(unwrap(await mind(c).createTask({ kind, keyId }, input)), 201);
+    return c.json(unwrap(await mind(c).createTask({ kind, keyId }, c.req.valid("json"))), 201);
   })
-  .get("/", reader, async (c) => {
-    const q = parseWith(ListQuery, c.req.query());
-    return c.json({ tasks: await mind(c).listTasks(q) });
-  })
-  .get("/:id", reader, async (c) => c.json(unwrap(await mind(c).getTask(taskId(c)))))
-  .post("/:id/claim", assigned, async (c) => {
-    await readJson(c, z.object({}).strict().optional());
-    return c.json(unwrap(await mind(c).transition(c.var.caller.keyId, taskId(c), "claim", {})));
-  })
-  .post("/:id/progress", assigned, async (c) => {
-    const input = (await readJson(c, ProgressInput.optional())) ?? {};
-    return c.json(unwrap(await mind(c).transition(c.var.caller.keyId, taskId(c), "progress", input)));
-  })
-  .post("/:id/wait", assigned, async (c) => {
-    const input = (await readJson(c, ProgressInput.optional())) ?? {};
-    return c.json(unwrap(await mind(c).transition(c.var.caller.keyId, taskId(c), "wait", input)));
-  })
-  .post("/:id/complete", assigned, async (c) => {
-    const input = (await readJson(c, CompleteInput.optional())) ?? {};
-    return c.json(unwrap(await mind(c).transition(c.var.caller.keyId, taskId(c), "complete", input)));
-  })
-  .post("/:id/fail", assigned, async (c) => {
-    const input = await readJson(c, FailInput);
-    return c.json(unwrap(await mind(c).transition(c.var.caller.keyId, taskId(c), "fail", input)));
-  });
+  .openapi(list, async (c) => c.json({ tasks: await mind(c).listTasks(c.req.valid("query")) }, 200))
+  .openapi(get, async (c) => c.json(unwrap(await mind(c).getTask(taskId(c.req.valid("param").id))), 200))
+  .openapi(claim, async (c) => c.json(unwrap(await mind(c).transition(c.var.caller.keyId, taskId(c.req.valid("param").id), "claim", {})), 200))
+  .openapi(progress, async (c) => c.json(unwrap(await mind(c).transition(c.var.caller.keyId, taskId(c.req.valid("param").id), "progress", c.req.valid("json"))), 200))
+  .openapi(wait, async (c) => c.json(unwrap(await mind(c).transition(c.var.caller.keyId, taskId(c.req.valid("param").id), "wait", c.req.valid("json"))), 200))
+  .openapi(complete, async (c) => c.json(unwrap(await mind(c).transition(c.var.caller.keyId, taskId(c.req.valid("param").id), "complete", c.req.valid("json"))), 200))
+  .openapi(fail, async (c) => c.json(unwrap(await mind(c).transition(c.var.caller.keyId, taskId(c.req.valid("param").id), "fail", c.req.valid("json"))), 200));

@@ -2,32 +2,23 @@
 import type { Context } from "hono";
 import { eq } from "drizzle-orm";
 import { keys } from "../../lib/db/schema.ts";
-import { HttpError } from "../../lib/errors.ts";
-import type { AppEnv, Caller } from "../app-env.ts";
-import { authenticate } from "../auth/authenticate.ts";
-import { clientAddress, failedAuth, TooManyRequestsError } from "./failed-auth-limiter.ts";
+import { HttpError, TooManyRequestsError } from "../../lib/errors.ts";
+import type { AppEnv } from "../app-env.ts";
+import { authenticate } from "./authenticate.ts";
+import type { Caller } from "./caller.ts";
+import { clientAddress, failedAuth } from "./failed-auth-limiter.ts";
+import { presentedKey } from "./presented-key.ts";
 
-const CLAIMED_ID = /^Bearer seed_(?:root|agent|helper)_([a-z0-9]{16})_/;
 const TOUCH_EVERY_MS = 60_000;
 const touched = new Map<string, number>();
-/** Requests whose key went through authenticateGuarded (the helper audit needs to know). */
-const attempted = new WeakSet<Request>();
-
-export function authenticationAttempted(req: Request): boolean {
-  return attempted.has(req);
-}
-
-/** The key id a header claims, unverified: only for rate limiting and auditing. */
-export function claimedKeyId(header: string | undefined): string | null {
-  return header ? (CLAIMED_ID.exec(header)?.[1] ?? null) : null;
-}
-
-export async function authenticateGuarded(c: Context<AppEnv>, header: string | undefined): Promise<Caller> {
-  attempted.add(c.req.raw);
+/** Verifies the key this request presents (workers/auth/presented-key.ts) or throws 400/401/429/503. */
+export async function authenticateGuarded(c: Context<AppEnv>): Promise<Caller> {
+  c.set("authAttempted", true); // the helper audit checks a key no route checked
+  const { authorization, claimed } = presentedKey(c);
   const now = Date.now();
   const limiterNow = failedAuth.clock();
   const address = clientAddress(c.req.raw);
-  const keyId = claimedKeyId(header);
+  const keyId = claimed?.id ?? null;
   try {
     failedAuth.check(address, keyId, limiterNow);
   } catch (err) {
@@ -36,7 +27,7 @@ export async function authenticateGuarded(c: Context<AppEnv>, header: string | u
   }
   let caller: Caller;
   try {
-    caller = await authenticate(c.var.db, header, now);
+    caller = await authenticate(c.var.db, authorization, now);
   } catch (err) {
     if (err instanceof HttpError && (err.status === 401 || err.status === 400)) failedAuth.fail(address, keyId, limiterNow);
     throw err;

@@ -1,15 +1,7 @@
 // Failed authentication is rate-limited per client address and per key id. One module-level
 // limiter is enough: workerd runs the seed's Worker in one isolate, so every request sees it.
 // (Under a multi-isolate runtime each isolate would limit on its own: looser, never wrong.)
-import { HttpError } from "../../lib/errors.ts";
-
-export class TooManyRequestsError extends HttpError {
-  readonly retryAfterSeconds: number;
-  constructor(retryAfterSeconds: number) {
-    super(429, "too_many_failures", `too many failed authentication attempts; retry in ${retryAfterSeconds} s`);
-    this.retryAfterSeconds = retryAfterSeconds;
-  }
-}
+import { TooManyRequestsError } from "../../lib/errors.ts";
 
 export type BucketPolicy = { burst: number; refillPerSecond: number };
 

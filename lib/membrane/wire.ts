@@ -1,0 +1,26 @@
+// The membrane's and the key registry's request shapes (workers/membrane, workers/identity).
+import { z } from "zod";
+import { HELPER_SCOPES, isHelperScope, MAX_TTL_MS, parseTtl } from "./helper-scopes.ts";
+
+export const KEY_ID = /^[a-z0-9]{16}$/;
+
+export const GrantInput = z.object({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/, "1-64 letters, digits, spaces, . _ @ -"),
+  scopes: z
+    .array(z.string().refine(isHelperScope, { message: `not a helper scope (one of: ${HELPER_SCOPES.map((s) => s.example).join(", ")})` }))
+    .min(1, "at least one scope")
+    .max(32),
+  ttl: z
+    .string()
+    .refine((t) => parseTtl(t) !== null, { message: "a lifetime like 90m, 12h or 30d" })
+    .refine((t) => (parseTtl(t) ?? 0) >= 60_000 && (parseTtl(t) ?? Infinity) <= MAX_TTL_MS, { message: "between 1 minute and 366 days" })
+    .optional(),
+});
+
+const KeyState = z.enum(["live", "expired", "revoked", "all"]);
+
+export const HelperListQuery = z.object({ state: KeyState.default("live") });
+export const KeyListQuery = z.object({ kind: z.enum(["root", "agent", "helper"]).optional(), state: KeyState.default("all") });
+
+/** A key id in the path. Any text is accepted here: an id that is not one is simply not found (404). */
+export const KeyIdParams = z.object({ id: z.string().max(200) });

@@ -1,0 +1,19 @@
+// Every router of the Worker is an OpenAPIHono made here, so that routes declared with
+// createRoute validate with the same zod schemas the OpenAPI document describes, and every
+// validation failure becomes one error: 422 `invalid_input` naming where — `path.topic: …`,
+// `query.limit: …`, `body.ttl: …`.
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { z } from "zod";
+import { UnprocessableError } from "../../lib/errors.ts";
+import { issueMessage, type InputPart } from "../../lib/zod-issue.ts";
+import type { AppEnv } from "../app-env.ts";
+
+const PARTS: Record<string, InputPart> = { json: "body", form: "body", param: "path", query: "query", header: "header", cookie: "header" };
+
+export function openApp() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw new UnprocessableError(issueMessage(PARTS[result.target] ?? "body", result.error as z.ZodError), "invalid_input");
+    },
+  });
+}
