@@ -16,6 +16,7 @@ export const PUBLIC_ROUTES: string[] = [
   "/v1/mind/",
   "/v1/work",
   "/v1/work/",
+  "/v1/checkins/",
   "/v1/bus/",
   "/v1/memory",
   "/v1/memory/",
