@@ -2,6 +2,8 @@
 // capabilities of the running workerd config, stored credentials and their hosts, key files, and
 // the live TCP connections of the seed's processes (from /proc) — and whether any of it points at
 // something that is not the seed's own. Signed with the seed's Ed25519 key.
+import { VERSION } from "../../lib/version.ts";
+import { backupFreshness } from "./backup/schedule.ts";
 import { lookup } from "node:dns/promises";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { canonicalDetail } from "../../lib/audit/audit-chain.ts";
@@ -20,6 +22,8 @@ export type Connection = { process: string; local: string; remote: string; state
 
 export type SovereigntyReport = {
   seedId: string | null;
+  /** The seed's version (issue 11). */
+  version: string;
   at: string;
   home: string;
   running: boolean;
@@ -29,6 +33,8 @@ export type SovereigntyReport = {
   problems: string[];
   clean: boolean;
   summary: string;
+  /** Backup freshness (issue 11): shown, not part of "clean". */
+  backup: { lastAt: string | null; stale: boolean; summary: string };
 };
 
 export type SignedReport = SovereigntyReport & { signature: { algorithm: "Ed25519"; seedId: string; publicKey: string; value: string } };
@@ -163,6 +169,7 @@ export async function sovereigntyReport(homeDir: string, opts: { now?: Date; pro
       : `NOT clean: ${problems.length} problem${problems.length === 1 ? "" : "s"}; ${unexplained} unexplained outbound connections, egress: ${egressText}`;
   const report: SovereigntyReport = {
     seedId: identity?.seedId ?? null,
+    version: VERSION,
     at: now.toISOString(),
     home: home.dir,
     running,
@@ -172,6 +179,7 @@ export async function sovereigntyReport(homeDir: string, opts: { now?: Date; pro
     problems,
     clean: problems.length === 0,
     summary,
+    backup: (({ last, stale, summary: text }) => ({ lastAt: last?.at ?? null, stale, summary: text }))(backupFreshness(home.dir, now.getTime())),
   };
   return signReport(home, report);
 }
@@ -194,7 +202,7 @@ export function formatReport(r: SignedReport): string {
   const b = r.egress.bindings.map((x) => `${x.binding} → ${x.address}${x.tls ? " (https)" : ""}: ${x.owner === "seed" ? "the seed's own" : x.owner === "owner" ? "configured by the owner" : "UNKNOWN"}`);
   const c = r.connections;
   const lines = [
-    `sovereignty report of ${r.seedId ?? "(no identity)"} at ${r.at}`,
+    `sovereignty report of ${r.seedId ?? "(no identity)"} (seed ${r.version}) at ${r.at}`,
     `egress:      ${r.egress.closed ? "closed" : "OPEN"} (globalOutbound ${JSON.stringify(r.egress.globalOutbound)})`,
     ...b.map((x, i) => `${i === 0 ? "bindings:    " : "             "}${x}`),
     ...(r.credentials.length ? r.credentials.map((x, i) => `${i === 0 ? "credentials: " : "             "}${x.name} → ${x.host}${x.service ? ` (service ${x.service})` : " (NO SERVICE)"}`) : ["credentials: none"]),
@@ -205,6 +213,7 @@ export function formatReport(r: SignedReport): string {
     ...c.outbound.map((o) => `  out: ${o.process} ${o.local} → ${o.remote} ${o.state}${o.via ? ` via ${o.via}` : ""}`),
     ...c.inbound.map((o) => `  in:  ${o.process} ${o.local} ← ${o.remote} ${o.state}`),
     ...(r.problems.length ? r.problems.map((p, i) => `${i === 0 ? "problems:    " : "             "}${p}`) : ["problems:    none"]),
+    `backup:      ${r.backup.summary}`,
     r.summary,
     `signed by ${r.signature.seedId} (Ed25519): ${r.signature.value}`,
   ];
