@@ -127,6 +127,12 @@ export async function seedStatus(dir: string): Promise<Status> {
   };
 }
 
+/** The mind's own word when it is not simply "ok" (e.g. "late by 5m (alarm_late)"), from /readyz. */
+function mindLine(readiness: unknown): string | null {
+  const mind = (readiness as { checks?: { mind?: unknown } } | null)?.checks?.mind;
+  return typeof mind === "string" && mind !== "ok" ? mind : null;
+}
+
 export function formatStatus(s: Status): string {
   const lines = [
     `state:    ${s.state.replace("_", " ")}${s.problem ? ` — ${s.problem}` : ""}`,
@@ -138,6 +144,7 @@ export function formatStatus(s: Status): string {
     `libsql:   ${s.dbUrl ?? "-"}`,
     `database: ${(s.databaseBytes / 1024).toFixed(1)} KiB`,
     `ready:    ${s.ready ? "yes" : "no"}`,
+    ...(mindLine(s.readiness) ? [`mind:     ${mindLine(s.readiness)}`] : []),
     ...(s.backup ? [`backup:   ${s.backup.summary}`] : []),
   ];
   return lines.join("\n");
