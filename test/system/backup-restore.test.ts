@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runScheduled } from "../../scripts/cli/backup/seed-backup.ts";
-import { runCli } from "../support/cli.ts";
+import { runCli, spawnCli } from "../support/cli.ts";
 import { tempDir } from "../support/seed-home.ts";
 import { addAgent, startSeed, type SeedProcess } from "../support/seed-process.ts";
 
@@ -68,7 +68,14 @@ describe("backup and restore (system)", () => {
         else failures.push(r.status);
       }
     })();
-    const r = runCli(["backup", "--home", a.home, "--recipient", recipient, "--json"], {}, undefined, 120_000);
+    // Asynchronously (not spawnSync): the writer keeps writing in this process while the backup runs.
+    const child = spawnCli(["backup", "--home", a.home, "--recipient", recipient, "--json"]);
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => (stderr += d));
+    const status = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const r = { status, stdout, stderr };
     writing = false;
     await writer;
     expect(r.status, r.stderr).toBe(0);
