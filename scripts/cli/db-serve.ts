@@ -16,6 +16,8 @@ export async function dbServe(dir: string, listen: string, port: number, log: (l
     await server.close();
     process.exit(0);
   };
+  // A rotated keys/db.token replaces the old one at once (as the bundled server does on SIGHUP).
+  process.on("SIGHUP", () => server.setToken(readFileSync(home.dbToken, "utf8").trim()));
   process.once("SIGINT", () => void stop());
   process.once("SIGTERM", () => void stop());
 }
