@@ -1,19 +1,43 @@
 // Connections to the one database file. A stream borrows one for the length of a pipeline, or
 // for as long as it keeps a transaction open. Idle connections are kept with their prepared
-// statement caches, so the hot path neither opens files nor re-parses SQL.
+// statement caches, so the hot path neither opens files nor re-parses SQL, nor asks the driver
+// again what it already told us (whether a statement returns rows, and its columns: each a
+// native call that showed in profiles).
 import Database from "libsql";
 import { TooManyConnectionsError } from "./errors.ts";
 
 type NativeDatabase = Database.Database;
 type NativeStatement = Database.Statement;
 
+export interface Column {
+  name: string;
+  decltype: string | null;
+}
+
+export interface Prepared {
+  readonly stmt: NativeStatement;
+  /** Returns rows (SELECT, RETURNING, PRAGMA reads, EXPLAIN). */
+  readonly reader: boolean;
+  /** Result columns once read; never kept for texts with `*`, whose columns follow the schema. */
+  columns: Column[] | undefined;
+  readonly keepColumns: boolean;
+}
+
 export interface PooledConnection {
   readonly id: number;
   readonly db: NativeDatabase;
-  readonly statements: Map<string, NativeStatement>;
+  readonly statements: Map<string, Prepared>;
+  /** The schema version the cached columns belong to, and when it was last read. */
+  schemaVersion: number;
+  schemaCheckedAt: number;
   /** Connection-level state was changed (PRAGMA, ATTACH, TEMP objects): never hand it on. */
   dirty: boolean;
 }
+
+const SCHEMA_VERSION = "PRAGMA schema_version";
+// Reading the schema version is itself a statement (about as dear as asking for the columns), so
+// a connection looks at most this often; the server's own schema changes refresh at once.
+const SCHEMA_CHECK_MS = 1_000;
 
 export interface ConnectionPoolOptions {
   dbPath: string;
@@ -24,10 +48,19 @@ export interface ConnectionPoolOptions {
   statementCacheSize: number;
 }
 
-function configure(stmt: NativeStatement): NativeStatement {
+function configure(stmt: NativeStatement, sql: string): Prepared {
   stmt.safeIntegers(true);
-  if (stmt.reader) stmt.raw(true);
-  return stmt;
+  const reader = stmt.reader;
+  if (reader) stmt.raw(true);
+  return { stmt, reader, columns: undefined, keepColumns: !sql.includes("*") };
+}
+
+/** The columns of a prepared statement, asked of the driver once where that is safe. */
+export function columnsOf(prepared: Prepared): Column[] {
+  if (prepared.columns !== undefined) return prepared.columns;
+  const columns = prepared.stmt.columns().map((c) => ({ name: c.name, decltype: c.type }));
+  if (prepared.keepColumns) prepared.columns = columns;
+  return columns;
 }
 
 export class ConnectionPool {
@@ -70,15 +103,29 @@ export class ConnectionPool {
       throw error;
     }
     this.#open++;
-    return { id: this.#nextId++, db, statements: new Map(), dirty: false };
+    return { id: this.#nextId++, db, statements: new Map(), schemaVersion: -1, schemaCheckedAt: performance.now(), dirty: false };
   }
 
   acquire(): PooledConnection {
     if (this.#closed) throw new Error("Connection pool is closed");
     const idle = this.#idle.pop();
-    if (idle !== undefined) return idle;
+    if (idle !== undefined) {
+      if (performance.now() - idle.schemaCheckedAt >= SCHEMA_CHECK_MS) this.refreshColumns(idle);
+      return idle;
+    }
     if (this.#open >= this.#options.maxOpen) throw new TooManyConnectionsError(this.#options.maxOpen);
     return this.#openConnection();
+  }
+
+  /** Forgets cached result columns if the schema changed since they were read (by anyone,
+   * migrations on the file included). Called when a connection is handed out (at most once a
+   * second per connection) and after a statement on it changed the schema. */
+  refreshColumns(conn: PooledConnection): void {
+    conn.schemaCheckedAt = performance.now();
+    const version = Number((this.prepare(conn, SCHEMA_VERSION).stmt.get() as unknown[])[0]);
+    if (version === conn.schemaVersion) return;
+    conn.schemaVersion = version;
+    for (const prepared of conn.statements.values()) prepared.columns = undefined;
   }
 
   /** Takes a connection back. It must be out of any transaction; dirty or surplus ones close. */
@@ -103,8 +150,8 @@ export class ConnectionPool {
   /** A prepared statement, cached per connection unless `cache` is false (one-off scripts would
    * evict the hot statements); readers return raw rows, and integers always come as bigint so
    * INTEGER and REAL stay distinguishable. */
-  prepare(conn: PooledConnection, sql: string, cache = true): NativeStatement {
-    if (!cache) return configure(conn.db.prepare(sql));
+  prepare(conn: PooledConnection, sql: string, cache = true): Prepared {
+    if (!cache) return configure(conn.db.prepare(sql), sql);
     const cached = conn.statements.get(sql);
     if (cached !== undefined) {
       // refresh recency: Map iteration order is insertion order
@@ -112,13 +159,13 @@ export class ConnectionPool {
       conn.statements.set(sql, cached);
       return cached;
     }
-    const stmt = configure(conn.db.prepare(sql));
+    const prepared = configure(conn.db.prepare(sql), sql);
     if (conn.statements.size >= this.#options.statementCacheSize) {
       const oldest = conn.statements.keys().next();
       if (oldest.done !== true) conn.statements.delete(oldest.value);
     }
-    conn.statements.set(sql, stmt);
-    return stmt;
+    conn.statements.set(sql, prepared);
+    return prepared;
   }
 
   /** Runs a checkpoint that empties the WAL, then closes every idle connection. Connections

@@ -97,7 +97,7 @@ export class GroupCommit {
   }
 
   #exec(conn: PooledConnection, sql: string): void {
-    this.#o.env.watchdog.guard(() => this.#o.pool.prepare(conn, sql).run());
+    this.#o.env.watchdog.guard(() => this.#o.pool.prepare(conn, sql).stmt.run());
   }
 
   #runGroup(group: Pending[]): void {

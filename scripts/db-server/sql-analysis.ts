@@ -33,6 +33,8 @@ export interface StatementInfo {
   readonly isDml: boolean;
   /** Changes per-connection state (a PRAGMA setting, TEMP objects). */
   readonly dirtiesConnection: boolean;
+  /** CREATE, DROP or ALTER: cached result columns may no longer hold. */
+  readonly changesSchema: boolean;
   /** Why the server refuses to run it, or undefined. */
   readonly refusal: string | undefined;
   readonly schemaTarget: SchemaTarget | undefined;
@@ -245,9 +247,11 @@ function analyzeStatement(tokens: readonly Token[]): StatementInfo {
   const params = numberParams(tokens);
   if (explain > 0) {
     // EXPLAIN compiles the statement but never runs it: a read that changes nothing.
-    return { kind: "read", isExplain: true, isDml: false, dirtiesConnection: false, refusal, schemaTarget: schemaTargetOf(inner), ...params };
+    return { kind: "read", isExplain: true, isDml: false, dirtiesConnection: false, changesSchema: false, refusal, schemaTarget: schemaTargetOf(inner), ...params };
   }
-  return { ...classified, isExplain: false, refusal, schemaTarget: schemaTargetOf(inner), ...params };
+  const first = word(inner, 0);
+  const changesSchema = first === "CREATE" || first === "DROP" || first === "ALTER";
+  return { ...classified, isExplain: false, changesSchema, refusal, schemaTarget: schemaTargetOf(inner), ...params };
 }
 
 function analyzeUncached(sql: string): SqlAnalysis {

@@ -7,7 +7,8 @@
 //   get(), so EXPLAIN statements are reset through get() after their rows are read.
 // - A statement read only partly would stay active the same way; reads are read to the end or
 //   reset the same way when their result grows too large.
-import type { ConnectionPool, PooledConnection } from "./connection-pool.ts";
+import { columnsOf } from "./connection-pool.ts";
+import type { ConnectionPool, PooledConnection, Prepared } from "./connection-pool.ts";
 import { ResponseTooLargeError } from "./errors.ts";
 import type { Col, SqlValue, StmtResult } from "./hrana-types.ts";
 import type { StatementInfo } from "./sql-analysis.ts";
@@ -35,11 +36,9 @@ export interface RunOptions {
   readonly cache: boolean;
 }
 
-type NativeStatement = ReturnType<ConnectionPool["prepare"]>;
-
 // all(), not get(): a statement left un-finished would pin the connection's read snapshot.
 function rowidMeta(pool: ConnectionPool, conn: PooledConnection): unknown[] {
-  const rows = pool.prepare(conn, ROWID_QUERY).all() as unknown[][];
+  const rows = pool.prepare(conn, ROWID_QUERY).stmt.all() as unknown[][];
   return rows[0] ?? [0, null];
 }
 
@@ -58,20 +57,20 @@ function sizeOf(value: unknown): number {
 
 /** Ends a statement that is still active, without side effects: get() re-runs it up to its
  * first row and resets it. Only for statements that cannot write (reads and EXPLAIN). */
-function reset(prepared: NativeStatement, args: readonly SqlValue[]): void {
-  prepared.get(args);
+function reset(prepared: Prepared, args: readonly SqlValue[]): void {
+  prepared.stmt.get(args);
 }
 
-function readRows(prepared: NativeStatement, info: StatementInfo, args: readonly SqlValue[], options: RunOptions): unknown[][] {
+function readRows(prepared: Prepared, info: StatementInfo, args: readonly SqlValue[], options: RunOptions): unknown[][] {
   if (info.kind !== "read" || info.isExplain) {
     // a write with RETURNING must run to its end whatever its size: stopping it half-way
     // would leave the statement active, and re-running it would write twice
-    const rows = prepared.all(args) as unknown[][];
+    const rows = prepared.stmt.all(args) as unknown[][];
     return options.wantRows ? rows : [];
   }
   const rows: unknown[][] = [];
   let size = 0;
-  for (const row of prepared.iterate(args) as Iterable<unknown[]>) {
+  for (const row of prepared.stmt.iterate(args) as Iterable<unknown[]>) {
     if (!options.wantRows) continue;
     for (const value of row) size += sizeOf(value);
     if (size > options.maxResultBytes) {
@@ -100,7 +99,8 @@ function run(env: StatementEnv, conn: PooledConnection, sql: string, info: State
   try {
     const prepared = pool.prepare(conn, sql, options.cache);
     if (!prepared.reader) {
-      const result = prepared.run(args);
+      const result = prepared.stmt.run(args);
+      if (info.changesSchema) pool.refreshColumns(conn);
       let lastRowid = rowidText(result.lastInsertRowid);
       // the driver reports the rowid as a double; past 2^53 ask SQLite for the exact value
       if (lastRowid === null) lastRowid = rowidText(rowidMeta(pool, conn)[1]);
@@ -108,7 +108,7 @@ function run(env: StatementEnv, conn: PooledConnection, sql: string, info: State
     }
     const rows = readRows(prepared, info, args, options);
     if (info.isExplain) reset(prepared, args);
-    const cols: Col[] = prepared.columns().map((c) => ({ name: c.name, decltype: c.type }));
+    const cols: Col[] = columnsOf(prepared);
     let affected = 0;
     let lastRowid: string | null = null;
     if (info.kind !== "read") {

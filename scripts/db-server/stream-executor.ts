@@ -1,5 +1,6 @@
 // Runs Hrana statements, batches, sequences and describes on a stream.
 import { checkAppendOnly } from "./append-only-guard.ts";
+import { columnsOf } from "./connection-pool.ts";
 import { SqlRefusedError, StreamRequestError, toHranaError } from "./errors.ts";
 import type { HranaStream, StreamContext } from "./hrana-stream.ts";
 import type { BatchCond, BatchResult, BatchStep, DescribeResult, SqlRef, Stmt, StmtResult } from "./hrana-types.ts";
@@ -179,7 +180,7 @@ export function describe(ctx: StreamContext, stream: HranaStream, ref: SqlRef): 
   const conn = stream.connection();
   try {
     const prepared = ctx.pool.prepare(conn, statement.text);
-    const cols = prepared.reader ? prepared.columns().map((c) => ({ name: c.name, decltype: c.type })) : [];
+    const cols = prepared.reader ? columnsOf(prepared).map((c) => ({ name: c.name ?? "", decltype: c.decltype })) : [];
     return {
       params: statement.info.paramNames.map((name) => ({ name })),
       cols,

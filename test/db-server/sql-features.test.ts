@@ -55,6 +55,18 @@ describe("SQLite errors", () => {
   });
 });
 
+describe("result columns", () => {
+  it("follow schema changes: SELECT * after ADD COLUMN, declared types after a table rebuild", async () => {
+    await client.execute("CREATE TABLE shape (a INTEGER)");
+    expect((await client.execute("SELECT * FROM shape")).columns).toEqual(["a"]);
+    expect((await client.execute("SELECT a FROM shape")).columnTypes).toEqual(["INTEGER"]);
+    await client.execute("ALTER TABLE shape ADD COLUMN b TEXT");
+    expect((await client.execute("SELECT * FROM shape")).columns).toEqual(["a", "b"]);
+    await client.executeMultiple("DROP TABLE shape; CREATE TABLE shape (a TEXT);");
+    expect((await client.execute("SELECT a FROM shape")).columnTypes).toEqual(["TEXT"]);
+  });
+});
+
 describe("executeMultiple", () => {
   it("runs scripts with comments, quoted semicolons and trigger bodies", async () => {
     await client.executeMultiple(`
