@@ -174,6 +174,11 @@ describe("@libsql/client/web", () => {
       expect(rs.rows.map((r) => r[0])).toEqual(["one", "two", "three"]);
       const blob = await web.execute({ sql: "SELECT ?", args: [new Uint8Array([9, 8, 7])] });
       expect(new Uint8Array(blob.rows[0]?.[0] as ArrayBuffer)).toEqual(new Uint8Array([9, 8, 7]));
+      // the same answers as through the Node client: exact values, clear refusals, base codes
+      expect(Array.from((await web.execute("SELECT 1e999, -1e999")).rows[0] ?? [])).toEqual([Infinity, -Infinity]);
+      await expect(web.execute({ sql: "SELECT ?", args: ["a\u0000b"] })).rejects.toMatchObject({ code: "ARGS_INVALID" });
+      await expect(web.execute("INSERT INTO web_t (id, v) VALUES (1, 'again')")).rejects.toMatchObject({ code: "SQLITE_CONSTRAINT" });
+      await expect(web.execute("SELECT readfile('/etc/hostname')")).rejects.toMatchObject({ code: "SQL_NOT_ALLOWED" });
     } finally {
       web.close();
     }
