@@ -41,6 +41,9 @@ interface Measurement {
    * implies for one fully used core: what the server could do if the client were free. */
   serverCpuMsPerOp?: number | null;
   serverOpsPerCoreSec?: number | null;
+  /** CPU time this process (the client) spent per operation: with both on the same cores,
+   * whichever side costs more per operation caps the throughput. */
+  clientCpuMsPerOp?: number | null;
 }
 
 /** CPU seconds used so far by process `pid`, or null where /proc is not available. */
@@ -56,11 +59,14 @@ function processCpuSeconds(pid: number): number | null {
 
 async function measureServer(pid: number, run: () => Promise<Measurement>): Promise<Measurement> {
   const before = processCpuSeconds(pid);
+  const clientBefore = process.cpuUsage();
   const m = await run();
+  const clientUsed = process.cpuUsage(clientBefore);
   const after = processCpuSeconds(pid);
-  if (before === null || after === null || m.ops === 0) return { ...m, serverCpuMsPerOp: null, serverOpsPerCoreSec: null };
+  const clientCpuMsPerOp = m.ops === 0 ? null : Math.round(((clientUsed.user + clientUsed.system) / 1000 / m.ops) * 1000) / 1000;
+  if (before === null || after === null || m.ops === 0) return { ...m, serverCpuMsPerOp: null, serverOpsPerCoreSec: null, clientCpuMsPerOp };
   const perOp = ((after - before) * 1000) / m.ops;
-  return { ...m, serverCpuMsPerOp: Math.round(perOp * 1000) / 1000, serverOpsPerCoreSec: perOp > 0 ? Math.round(1000 / perOp) : null };
+  return { ...m, serverCpuMsPerOp: Math.round(perOp * 1000) / 1000, serverOpsPerCoreSec: perOp > 0 ? Math.round(1000 / perOp) : null, clientCpuMsPerOp };
 }
 
 function percentile(sorted: Float64Array, p: number): number {

@@ -4,7 +4,8 @@
 import { ProtocolError } from "./errors.ts";
 import { encodeCursorJson, encodePipelineJson } from "./hrana-json-encode.ts";
 import { batonOf, decodeCursor, decodePipeline } from "./hrana-json-decode.ts";
-import { batonOfProto, decodeCursorProto, decodePipelineProto, encodeCursorProto, encodePipelineProto } from "./hrana-protobuf.ts";
+import { batonOfProto, decodeCursorProto, decodePipelineProto } from "./hrana-protobuf-decode.ts";
+import { encodeCursorProto, encodePipelineProto } from "./hrana-protobuf-encode.ts";
 import type { CursorRequest, CursorResponse, PipelineRequest, PipelineResponse } from "./hrana-types.ts";
 
 export interface HranaCodec {
