@@ -4,7 +4,6 @@ import type { HranaError } from "./errors.ts";
 import type { BatchResult, Col, CursorResponse, DescribeResult, PipelineResponse, StmtResult, StreamResponse } from "./hrana-types.ts";
 import { ProtoWriter } from "./protobuf-wire.ts";
 
-
 function writeValue(w: ProtoWriter, value: unknown): void {
   if (value === null || value === undefined) w.message(1, () => undefined);
   else if (typeof value === "bigint") w.sint64(2, value);
