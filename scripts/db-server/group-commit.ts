@@ -101,7 +101,14 @@ export class GroupCommit {
   }
 
   #runGroup(group: Pending[]): void {
-    const conn = this.#o.pool.acquire();
+    let conn: PooledConnection;
+    try {
+      conn = this.#o.pool.acquire();
+    } catch (error) {
+      // every connection is held by an open transaction: the writes fail, clearly (503)
+      for (const p of group) p.reject(error);
+      return;
+    }
     try {
       const outcomes = group.length === 1 ? undefined : this.#together(conn, group);
       if (outcomes === undefined) {
