@@ -83,6 +83,12 @@ export class WriteLockTimeoutError extends DbServerError {
   }
 }
 
+export class TooManyStreamsError extends DbServerError {
+  constructor(limit: number) {
+    super(`All ${limit} streams are open; close streams (or let idle ones expire) and retry`, "TOO_MANY_STREAMS", 503);
+  }
+}
+
 export class TooManyConnectionsError extends DbServerError {
   constructor(limit: number) {
     super(`All ${limit} database connections are in use by open transactions`, "TOO_MANY_CONNECTIONS", 503);

@@ -22,7 +22,9 @@ export interface StreamContext extends StatementEnv {
   readonly reportUnexpected: (error: unknown) => void;
 }
 
+// what one stream may keep in memory between requests
 const MAX_STORED_SQL = 1024;
+const MAX_STORED_SQL_CHARS = 1024 * 1024;
 
 export class HranaStream {
   readonly id: number;
@@ -32,6 +34,7 @@ export class HranaStream {
   #queryOnly = false;
   #closed = false;
   readonly #storedSql = new Map<number, string>();
+  #storedChars = 0;
 
   constructor(id: number, ctx: StreamContext) {
     this.id = id;
@@ -66,14 +69,21 @@ export class HranaStream {
     if (this.#storedSql.has(sqlId)) {
       throw new StreamRequestError(`SQL text id ${sqlId} is already in use`, "SQL_ID_IN_USE");
     }
-    if (this.#storedSql.size >= MAX_STORED_SQL) {
-      throw new StreamRequestError(`A stream can store at most ${MAX_STORED_SQL} SQL texts`, "SQL_STORE_FULL");
+    if (this.#storedSql.size >= MAX_STORED_SQL || this.#storedChars + sql.length > MAX_STORED_SQL_CHARS) {
+      throw new StreamRequestError(
+        `A stream can store at most ${MAX_STORED_SQL} SQL texts of ${MAX_STORED_SQL_CHARS} characters in all; close some with close_sql`,
+        "SQL_STORE_FULL",
+      );
     }
     this.#storedSql.set(sqlId, sql);
+    this.#storedChars += sql.length;
   }
 
   closeSql(sqlId: number): void {
+    const sql = this.#storedSql.get(sqlId);
+    if (sql === undefined) return;
     this.#storedSql.delete(sqlId);
+    this.#storedChars -= sql.length;
   }
 
   resolveSql(ref: { sql: string | undefined; sqlId: number | undefined }): string {
@@ -161,5 +171,6 @@ export class HranaStream {
       this.#ctx.lock.release(this);
     }
     this.#storedSql.clear();
+    this.#storedChars = 0;
   }
 }

@@ -3,9 +3,13 @@
 // so requests on a stream are serialised and a guessed or replayed baton finds nothing. A
 // parked stream that sees no request for `idleMs` is rolled back and closed.
 import { randomBytes } from "node:crypto";
-import { StreamNotFoundError } from "./errors.ts";
+import { StreamNotFoundError, TooManyStreamsError } from "./errors.ts";
 import { HranaStream } from "./hrana-stream.ts";
 import type { StreamContext } from "./hrana-stream.ts";
+
+// Open streams cost memory (stored SQL texts, a connection while in a transaction); idle ones
+// expire, and there are never more than this many at once.
+const MAX_STREAMS = 1024;
 
 interface Parked {
   stream: HranaStream;
@@ -29,6 +33,7 @@ export class StreamRegistry {
   }
 
   open(): HranaStream {
+    if (this.#live.size >= MAX_STREAMS) throw new TooManyStreamsError(MAX_STREAMS);
     const stream = new HranaStream(this.#nextId++, this.#ctx);
     this.#live.add(stream);
     return stream;

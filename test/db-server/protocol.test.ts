@@ -273,6 +273,18 @@ describe("stream requests", () => {
       { type: "close" },
     ]);
     expect(second.results.map((r) => r.error?.code ?? r.type)).toEqual(["ok", "ok", "SQL_NOT_FOUND", "ok"]);
+    // a stream keeps a bounded amount of SQL
+    const big = "SELECT 1 -- " + "x".repeat(50 * 1024);
+    let baton: string | null = null;
+    const codes: string[] = [];
+    for (let i = 0; i < 21; i++) {
+      const stored: PipelineBody = await pipeline(baton, [{ type: "store_sql", sql_id: 100 + i, sql: big }]);
+      baton = stored.baton;
+      codes.push(stored.results[0]?.error?.code ?? "ok");
+    }
+    expect(codes).toEqual([...Array<string>(20).fill("ok"), "SQL_STORE_FULL"]);
+    const freed = await pipeline(baton, [{ type: "close_sql", sql_id: 100 }, { type: "store_sql", sql_id: 200, sql: big }, { type: "close" }]);
+    expect(freed.results.map((r) => r.type)).toEqual(["ok", "ok", "ok"]);
     // ...and is invisible to other streams
     const other = await pipeline(null, [{ type: "execute", stmt: { sql_id: 1 } }, { type: "close" }]);
     expect(other.results[0]?.error?.code).toBe("SQL_NOT_FOUND");
