@@ -97,10 +97,15 @@ export class HranaStream {
    * Takes the write lock if `kind` needs it. Inside a transaction the stream either holds the
    * lock already or is in a read-only transaction, where a write fails in SQLite on its own.
    */
-  async lockFor(kind: StatementKind | "sequence-write"): Promise<void> {
+  async lockFor(kind: StatementKind): Promise<void> {
     if (this.#holdsLock || kind === "read" || kind === "begin-readonly" || kind === "end") return;
-    const conn = this.connection();
-    if (conn.db.inTransaction) return;
+    if (this.inTransaction) return;
+    // A stream waiting for its turn holds no connection: with many writers queued, the pool
+    // would otherwise run dry (503) while nobody but the lock holder could use one.
+    if (this.#conn !== undefined && !this.#conn.dirty) {
+      this.#ctx.pool.release(this.#conn);
+      this.#conn = undefined;
+    }
     await this.#ctx.lock.acquire(this, this.#ctx.writeLockTimeoutMs, () =>
       this.#ctx.log("write_lock_wait", { stream: this.id }),
     );

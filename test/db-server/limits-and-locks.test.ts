@@ -174,6 +174,26 @@ describe("a long request and everyone else", () => {
     }
   });
 
+  it("lets more writers queue for the write lock than there are connections: waiting holds none", async () => {
+    const holder = createClient({ url: server.url, authToken: server.token });
+    const writers = createClient({ url: server.url, authToken: server.token, concurrency: 100 });
+    try {
+      await holder.execute("CREATE TABLE queued (v INTEGER)");
+      const tx = await holder.transaction("write");
+      await tx.execute("INSERT INTO queued VALUES (-1)");
+      // 80 write transactions (the pool has 64 connections) wait behind the open one
+      const waits = server.events.length;
+      const batches = Array.from({ length: 80 }, (_, i) => writers.batch([{ sql: "INSERT INTO queued VALUES (?)", args: [i] }], "write"));
+      while (server.events.slice(waits).filter((e) => e.event === "write_lock_wait").length < 80) await stats(server);
+      await tx.commit();
+      await Promise.all(batches);
+      expect((await holder.execute("SELECT count(*) FROM queued")).rows[0]?.[0]).toBe(81);
+    } finally {
+      holder.close();
+      writers.close();
+    }
+  });
+
   it("shares one commit among concurrent writes that all succeed", async () => {
     const clients = Array.from({ length: 3 }, () => createClient({ url: server.url, authToken: server.token }));
     const [holder, ...writers] = clients as [Client, ...Client[]];
