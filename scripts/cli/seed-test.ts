@@ -6,64 +6,91 @@ import os from "node:os";
 import path from "node:path";
 import { ROOT, wranglerEnv } from "../workerd-config/build-worker.ts";
 import { ensureSystemPackages } from "./system-packages.ts";
+import { add, EMPTY_TALLY, filterMatches, summaryLine, tally, testFiles, type Tally, type VitestReport } from "./test-summary.ts";
 
-type Suite = { name: string; args: string[] };
+export type Suite = { name: string; args: string[]; /** folders its config includes, for matching filters */ dirs: string[] };
 
 // System tests each run a whole seed (and build it): one file at a time, so a 2-core CI machine
 // is not asked to run six organisms at once.
-const SUITES: Suite[] = [
-  { name: "unit and libSQL server", args: ["--config", "vitest.config.ts", "--project", "fast"] },
-  { name: "system", args: ["--config", "vitest.config.ts", "--project", "system", "--no-file-parallelism"] },
-  { name: "workers", args: ["--config", "vitest.workers.config.ts"] },
+export const SUITES: Suite[] = [
+  { name: "unit and libSQL server", args: ["--config", "vitest.config.ts", "--project", "fast"], dirs: ["test/unit", "test/db-server"] },
+  { name: "system", args: ["--config", "vitest.config.ts", "--project", "system", "--no-file-parallelism"], dirs: ["test/system"] },
+  { name: "workers", args: ["--config", "vitest.workers.config.ts"], dirs: ["test/workers"] },
 ];
 
-function bin(pkgPath: string): string {
-  return path.join(ROOT, "node_modules", pkgPath);
+export type SeedTestOptions = {
+  suites?: Suite[];
+  root?: string;
+  /** Typecheck and system packages before a full run (off for the summary's own tests). */
+  full?: boolean;
+  /** Where vitest's own output goes (the summary's tests capture it). */
+  stdio?: "inherit" | "pipe";
+  log?: (line: string) => void;
+};
+
+function bin(root: string, pkgPath: string): string {
+  return path.join(root, "node_modules", pkgPath);
 }
 
-export function seedTest(filters: string[]): number {
+export function seedTest(filters: string[], opts: SeedTestOptions = {}): number {
+  const root = opts.root ?? ROOT;
+  const suites = opts.suites ?? SUITES;
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const full = opts.full ?? true;
   const env = { ...wranglerEnv(), FORCE_COLOR: process.env.FORCE_COLOR ?? "0" };
   const node = [process.execPath, ...process.execArgv];
-  // Debian packages some tests run (systemd-analyze, caddy): installed when missing and root. A
-  // full run without them fails here, at once; a filtered run goes on and the tests that need
-  // them fail with the same message.
-  const { missing } = ensureSystemPackages("test");
-  if (missing.length > 0 && filters.length === 0) {
-    console.log("0 passed, 1 failed");
+  const fail = (why: string, t: Tally = EMPTY_TALLY): number => {
+    log(`seed test: ${why}`);
+    log(summaryLine({ ...t, failed: t.failed + 1 }));
     return 1;
-  }
-  if (filters.length === 0) {
-    console.log("== typecheck");
-    const tc = spawnSync(node[0]!, [...node.slice(1), bin("typescript/bin/tsc"), "--noEmit", "-p", "tsconfig.json"], { cwd: ROOT, env, stdio: "inherit" });
-    const tcw = spawnSync(node[0]!, [...node.slice(1), bin("typescript/bin/tsc"), "--noEmit", "-p", "tsconfig.workers.json"], { cwd: ROOT, env, stdio: "inherit" });
-    if (tc.status !== 0 || tcw.status !== 0) {
-      console.log("0 passed, 1 failed");
-      return 1;
+  };
+
+  // A filter that matches no test file is a mistake (a typo, a renamed file), never a green run;
+  // a suite none of whose files match is not started at all.
+  const plan = suites.map((suite) => ({ suite, files: testFiles(root, suite.dirs).filter((f) => filters.length === 0 || filters.some((x) => filterMatches(x, f, root))) }));
+  const unmatched = filters.filter((x) => !plan.some((p) => p.files.some((f) => filterMatches(x, f, root))));
+  if (unmatched.length > 0) return fail(`no test file matches ${unmatched.map((x) => JSON.stringify(x)).join(", ")} (files under ${suites.flatMap((s) => s.dirs).join(", ")})`);
+
+  if (full) {
+    // Debian packages some tests run (systemd-analyze, caddy): installed when missing and root. A
+    // full run without them fails here, at once; a filtered run goes on and the tests that need
+    // them fail with the same message.
+    const { missing } = ensureSystemPackages("test");
+    if (missing.length > 0 && filters.length === 0) return fail(`missing Debian packages: ${missing.map((p) => p.name).join(", ")}`);
+    if (filters.length === 0) {
+      log("== typecheck");
+      for (const project of ["tsconfig.json", "tsconfig.workers.json"]) {
+        const tc = spawnSync(node[0]!, [...node.slice(1), bin(root, "typescript/bin/tsc"), "--noEmit", "-p", project], { cwd: root, env, stdio: "inherit" });
+        if (tc.status !== 0) return fail(`typecheck of ${project} failed`);
+      }
     }
   }
+
   const out = mkdtempSync(path.join(os.tmpdir(), "seed-test-"));
-  let passed = 0;
-  let failed = 0;
-  let status = 0;
-  for (const suite of SUITES) {
-    console.log(`== ${suite.name}`);
-    const report = path.join(out, `${suite.name.replace(/\W+/g, "-")}.json`);
-    const r = spawnSync(
-      node[0]!,
-      [...node.slice(1), bin("vitest/vitest.mjs"), "run", ...suite.args, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, "--passWithNoTests", ...filters],
-      { cwd: ROOT, env, stdio: "inherit" },
-    );
-    if (r.status !== 0) status = 1;
-    try {
-      const json = JSON.parse(readFileSync(report, "utf8")) as { numPassedTests: number; numFailedTests: number };
-      passed += json.numPassedTests;
-      failed += json.numFailedTests;
-    } catch {
-      failed += 1; // the suite crashed before reporting
+  let total: Tally = EMPTY_TALLY;
+  try {
+    for (const { suite, files } of plan) {
+      if (files.length === 0) continue;
+      log(`== ${suite.name}`);
+      const report = path.join(out, `${suite.name.replace(/\W+/g, "-")}.json`);
+      const r = spawnSync(
+        node[0]!,
+        [...node.slice(1), bin(root, "vitest/vitest.mjs"), "run", ...suite.args, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...filters],
+        { cwd: root, env, stdio: opts.stdio ?? "inherit", encoding: "utf8" },
+      );
+      let json: VitestReport | null = null;
+      try {
+        json = JSON.parse(readFileSync(report, "utf8")) as VitestReport;
+      } catch {
+        // no report: the suite crashed before writing it (counted by tally)
+      }
+      total = add(total, tally(json, r.status, root, suite.name));
     }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
   }
-  rmSync(out, { recursive: true, force: true });
-  if (passed === 0 && failed === 0 && filters.length === 0) status = 1;
-  console.log(`${passed} passed, ${failed} failed`);
-  return status !== 0 || failed > 0 ? 1 : 0;
+  if (total.problems.length > 0) log(`failed outside tests:\n${total.problems.map((p) => `  ${p}`).join("\n")}`);
+  if (total.passed + total.failed === 0) return fail(filters.length ? "the matching files ran no test" : "no test ran", total);
+  log(summaryLine(total));
+  return total.failed > 0 ? 1 : 0;
 }

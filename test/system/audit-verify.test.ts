@@ -5,8 +5,8 @@ import { cpSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chainEntries, EMPTY_HEAD, type AuditEntry } from "../../lib/audit/audit-chain.ts";
-import { insertRecords } from "../../lib/audit/audit-store.ts";
+import { chainEntries, EMPTY_HEAD, hashRecord, type AuditEntry } from "../../lib/audit/audit-chain.ts";
+import { insertRecords, readRecords } from "../../lib/audit/audit-store.ts";
 import { signCheckpoint } from "../../lib/audit/checkpoint.ts";
 import { importSigningKey, pemBody } from "../../lib/audit/ed25519.ts";
 import { homePaths, type Home } from "../../scripts/cli/home.ts";
@@ -85,6 +85,20 @@ describe("seed audit verify (system)", () => {
     expect(r.stdout).toContain("first bad row: 7 — row 7 was altered");
     const json = JSON.parse(verify(home, "--json").stdout) as { ok: boolean; firstBad: { seq: number; kind: string } };
     expect(json).toMatchObject({ ok: false, firstBad: { seq: 7, kind: "altered" } });
+  });
+
+  it("a row forged with a fresh hash, its successor's link edited to match, is named, exit 1", async () => {
+    // Issue 16: the hash must cover prevHash, or this forgery (under a signed checkpoint) verifies.
+    const home = freshHome();
+    const row5 = (await withFileDb(home.db, (db) => readRecords(db, { after: 4, limit: 1 })))[0]!;
+    const { hash: _old, ...rest } = row5;
+    const forgedHash = await hashRecord({ ...rest, status: 500 });
+    await tamper(home, sql`update audit_log set status = 500, hash = ${forgedHash} where seq = 5`);
+    await tamper(home, sql`update audit_log set prev_hash = ${forgedHash} where seq = 6`);
+    const r = verify(home);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("NOT intact");
+    expect(r.stdout).toContain("first bad row: 6 — row 6 was altered: its content does not match its hash");
   });
 
   it("a removed row is named, exit 1", async () => {

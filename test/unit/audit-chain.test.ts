@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { chainEntries, canonicalDetail, EMPTY_HEAD, GENESIS_HASH, hashRecord, type AuditEntry, type AuditRecord } from "../../lib/audit/audit-chain.ts";
+import { canonicalDetail, canonicalRecord, chainEntries, EMPTY_HEAD, GENESIS_HASH, hashRecord, type AuditEntry, type AuditRecord } from "../../lib/audit/audit-chain.ts";
+import { sha256Hex } from "../../lib/keys.ts";
 import { signCheckpoint, type Checkpoint } from "../../lib/audit/checkpoint.ts";
 import { verifyChain } from "../../lib/audit/verify-chain.ts";
 
@@ -71,6 +72,33 @@ describe("audit hash chain", () => {
     rows[2] = await rehash({ ...rows[2]!, route: "/v1/harmless" });
     const r = await verifyChain(rows, [], publicKey, SEED);
     expect(r.firstBad).toMatchObject({ seq: 3, kind: "altered" });
+  });
+
+  it("names a forged row whose successor's link was edited to match (the hash covers prevHash)", async () => {
+    // Issue 16: with prevHash left out of the hash, this forgery under a signed checkpoint verified.
+    const { rows, cps, publicKey } = await ledger(10, [8]);
+    rows[4] = await rehash({ ...rows[4]!, status: 200, route: "/v1/harmless" });
+    rows[5] = { ...rows[5]!, prevHash: rows[4]!.hash }; // the link fixed up, row 6's own hash kept
+    const r = await verifyChain(rows, cps, publicKey, SEED);
+    expect(r.ok).toBe(false);
+    expect(r.firstBad).toMatchObject({ seq: 6, kind: "altered" });
+    expect(r.firstBad!.message).toBe("row 6 was altered: its content does not match its hash");
+    expect(r.problems).toHaveLength(1);
+  });
+
+  it("every field of a row, prevHash and seq included, is covered by its hash", async () => {
+    const { rows } = await ledger(2, []);
+    const base = rows[1]!;
+    const { hash: _h, ...rest } = base;
+    const changes: Partial<AuditRecord>[] = [
+      { seq: 3 }, { at: base.at + 1 }, { actor: "root" }, { keyId: "x" }, { keyId: null }, { action: "other" }, { method: "POST" }, { method: null },
+      { route: "/x" }, { route: null }, { scope: "other" }, { scope: null }, { status: 201 }, { status: null }, { detail: "{}" }, { prevHash: GENESIS_HASH },
+    ];
+    for (const c of changes) expect(await hashRecord({ ...rest, ...c }), JSON.stringify(c)).not.toBe(base.hash);
+    expect(await hashRecord(rest)).toBe(base.hash);
+    // The exact bytes: a versioned array in a fixed order, so a verifier elsewhere can recompute it.
+    expect(canonicalRecord(rest)).toBe(JSON.stringify(["seed-audit/v1", 2, base.at, "helper", "abcdefghijklmnop", "request", "GET", "/v1/status/2", "status:read", 200, null, rows[0]!.hash]));
+    expect(base.hash).toBe(await sha256Hex(canonicalRecord(rest)));
   });
 
   it("names removed rows", async () => {
