@@ -14,7 +14,8 @@ function run(filters: string[]) {
   return { status, lines, last: lines.at(-1) };
 }
 
-describe("seed test's summary", () => {
+// Each case starts vitest once (seconds when quiet, far more on a loaded 2-core machine).
+describe("seed test's summary", { timeout: 300_000 }, () => {
   it("counts passed, failed and skipped (todo included), and passes only when nothing failed", () => {
     const r = run(["passing"]);
     expect(r.last).toBe("1 passed, 0 failed, 2 skipped");
