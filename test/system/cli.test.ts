@@ -42,7 +42,7 @@ describe("seed CLI against a running seed (system)", () => {
     expect((await fetch(`${seed.url}/v1/bus/whoami`, { headers: { Authorization: `Bearer ${a.token}` } })).status).toBe(401);
     const again = cli("agents", "remove", a.id);
     expect(again.status).toBe(1);
-    expect(again.stderr).toMatch(/^seed: 404 agent_not_found/);
+    expect(again.stderr).toMatch(/^seed: 404 agent_not_found: no agent "[^"]+" \(see seed agents list\)$/m);
   });
 
   it("a command that needs a running seed says so in one line", () => {

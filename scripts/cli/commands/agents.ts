@@ -106,10 +106,11 @@ function describeAgent(a: AgentView): string[] {
 
 /** An agent named by id or by name. */
 async function resolveAgent(o: ApiFlags, idOrName: string): Promise<AgentView> {
-  const { api } = await import("../api.ts");
+  const { api, ApiError } = await import("../api.ts");
   const r = await api<{ agents: AgentView[] }>(target(o), "GET", "/v1/owner/agents");
   const found = r.agents.find((a) => a.id === idOrName) ?? r.agents.find((a) => a.name === idOrName);
-  if (!found) throw new Error(`no agent ${JSON.stringify(idOrName)} (see seed agents list)`);
+  // The same status and code the API gives for an unknown agent, with a hint for people.
+  if (!found) throw new ApiError(404, `404 agent_not_found: no agent ${JSON.stringify(idOrName)} (see seed agents list)`);
   return found;
 }
 
