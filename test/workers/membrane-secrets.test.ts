@@ -80,7 +80,7 @@ describe("secrets", () => {
       ["GET", "/v1/bus/whoami", agent.token],
     ];
     for (const [method, path, token] of tries) {
-      const req = new Request(`http://seed.test${path}`, { method, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: method === "POST" ? JSON.stringify({ name: "x", scopes: ["status:read"] }) : undefined });
+      const req = new Request(`http://seed.test${path}`, { method, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: method === "POST" ? JSON.stringify({ name: "x", scopes: ["status:read"] }) : undefined, cf: { clientIp: `${freshAddress()}:40000` } });
       const res = await app.fetch(req, env, createExecutionContext());
       const text = await answer(res.clone());
       expectNoSecret(`${method} ${path} with libSQL down`, text);
@@ -97,7 +97,7 @@ describe("secrets", () => {
   it("the audit ledger unreachable: a helper request fails closed with 503, and nothing leaks", async () => {
     // An error whose message carries a secret, as a careless driver might produce.
     const env = { ...bindings, AUDIT: { idFromName: () => ({}), get: () => ({ append: () => Promise.reject(new Error(`ledger down, token ${bindings.SEED_DB_TOKEN}`)) }) } };
-    const req = new Request("http://seed.test/v1/status", { headers: { Authorization: `Bearer ${helper.token}` } });
+    const req = new Request("http://seed.test/v1/status", { headers: { Authorization: `Bearer ${helper.token}` }, cf: { clientIp: `${freshAddress()}:40000` } });
     const res = await app.fetch(req, env, createExecutionContext());
     expectNoSecret("audit down", await answer(res.clone()));
     await expectError(res, 503, "audit_unavailable");
