@@ -10,7 +10,7 @@ import { agentApprovals, agentSpecs } from "../../lib/db/schema-agents.ts";
 import { ConflictError, NotFoundError } from "../../lib/errors.ts";
 import { mintKey, sha256Hex } from "../../lib/keys.ts";
 import type { AppEnv } from "../app-env.ts";
-import { ownerAction, recordAudit } from "../audit/audit-client.ts";
+import { auditChange } from "../audit/audit-change.ts";
 import { revokeKeys } from "../auth/revoke-keys.ts";
 
 export type AgentView = {
@@ -50,7 +50,7 @@ export async function addAgent(c: Context<AppEnv>, input: AgentInput): Promise<A
     ...(spec ? [db.insert(agentSpecs).values({ agentId: key.id, spec, version: 1, updatedAt: now })] : []),
   ]);
   try {
-    await recordAudit(c.env, [ownerAction(c, "agent.add", { id: key.id, name: input.name, kind: spec ? "own" : "outside", capabilities, ...(spec ? { spec: await specDetail(spec) } : {}) }, 201)]);
+    await auditChange(c, "agent.add", key.id, { id: key.id, name: input.name, kind: spec ? "own" : "outside", capabilities, ...(spec ? { spec: await specDetail(spec) } : {}) }, 201);
   } catch (err) {
     // An unaudited agent must not stay: it is removed before the error is answered.
     await db.batch([db.update(keys).set({ revokedAt: Date.now() }).where(eq(keys.id, key.id)), db.update(agents).set({ removedAt: Date.now() }).where(eq(agents.id, key.id))]);
@@ -107,7 +107,7 @@ export async function updateAgent(c: Context<AppEnv>, id: string, patch: AgentPa
     db.update(keys).set({ scopes: caps }).where(eq(keys.id, id)),
     ...(spec ? [db.update(agentSpecs).set({ spec, version, updatedAt: now }).where(eq(agentSpecs.agentId, id))] : []),
   ]);
-  await recordAudit(c.env, [ownerAction(c, "agent.update", { id, name: row.a.name, changed: Object.keys(patch).sort(), capabilities: caps, ...(spec ? { spec: await specDetail(spec) } : {}) })]);
+  await auditChange(c, "agent.update", id, { id, name: row.a.name, changed: Object.keys(patch).sort(), capabilities: caps, ...(spec ? { spec: await specDetail(spec) } : {}) });
   if (spec) await agentObject(c.env, id).configure(id, { name: row.a.name, spec, version }).catch(() => {});
   const [view] = await listAgents(c, id);
   return view!;
@@ -125,6 +125,6 @@ export async function removeAgent(c: Context<AppEnv>, id: string): Promise<{ id:
     await bus(c.env).watchInbox(id, false);
     released = (await agentObject(c.env, id).stop(id, "the owner removed the agent")).released;
   }
-  await recordAudit(c.env, [ownerAction(c, "agent.remove", { id, name: row.a.name, kind: row.s ? "own" : "outside", released })]);
+  await auditChange(c, "agent.remove", id, { id, name: row.a.name, kind: row.s ? "own" : "outside", released });
   return { id, removed: true, released };
 }

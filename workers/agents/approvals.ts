@@ -7,7 +7,7 @@ import { agents } from "../../lib/db/schema.ts";
 import { agentApprovals } from "../../lib/db/schema-agents.ts";
 import { ConflictError, NotFoundError } from "../../lib/errors.ts";
 import type { AppEnv } from "../app-env.ts";
-import { ownerAction, recordAudit } from "../audit/audit-client.ts";
+import { auditChange } from "../audit/audit-change.ts";
 import { agentObject } from "./agent-registry.ts";
 
 export async function listApprovals(c: Context<AppEnv>, filter: { state: Approval["state"] | "all"; agentId?: string; limit: number }): Promise<Approval[]> {
@@ -33,7 +33,7 @@ export async function decideApproval(c: Context<AppEnv>, id: string, approved: b
     if (r.error === "not_found") throw new NotFoundError(`approval ${id} is unknown to its agent`, "approval_not_found");
     throw new ConflictError(`approval ${id} is no longer waiting (its task ended)`, "not_waiting");
   }
-  await recordAudit(c.env, [ownerAction(c, approved ? "approval.approve" : "approval.deny", { id, agentId: row.agentId, taskId: row.taskId, tool: row.tool, reason })]);
+  await auditChange(c, approved ? "approval.approve" : "approval.deny", id, { id, agentId: row.agentId, taskId: row.taskId, tool: row.tool, reason });
   const [decided] = await listApprovals(c, { state: "all", agentId: row.agentId, limit: 1000 }).then((l) => l.filter((a) => a.id === id));
   return decided!;
 }

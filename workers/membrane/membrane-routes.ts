@@ -6,7 +6,7 @@ import { keys } from "../../lib/db/schema.ts";
 import { mintKey } from "../../lib/keys.ts";
 import { parseTtl } from "../../lib/membrane/helper-scopes.ts";
 import { GrantInput, HelperListQuery, KeyIdParams } from "../../lib/membrane/wire.ts";
-import { ownerAction, recordAudit } from "../audit/audit-client.ts";
+import { auditChange } from "../audit/audit-change.ts";
 import { keyInfo } from "../auth/key-info.ts";
 import { jsonBody } from "../http/json-body.ts";
 import { openApp } from "../http/open-app.ts";
@@ -45,7 +45,7 @@ export const ownerMembrane = openApp()
     const expiresAt = input.ttl ? now + parseTtl(input.ttl)! : null;
     await c.var.db.insert(keys).values({ id: key.id, kind: "helper", name: input.name, scopes, secretHash: key.secretHash, createdAt: now, expiresAt });
     try {
-      await recordAudit(c.env, [ownerAction(c, "membrane.grant", { id: key.id, name: input.name, scopes, expiresAt }, 201)]);
+      await auditChange(c, "membrane.grant", key.id, { id: key.id, name: input.name, scopes, expiresAt }, 201);
     } catch (err) {
       // An unaudited door must not stay open: the key dies before the error is answered.
       await c.var.db.update(keys).set({ revokedAt: Date.now() }).where(eq(keys.id, key.id));

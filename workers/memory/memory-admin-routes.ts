@@ -7,6 +7,7 @@ import { memoryStatus } from "../../lib/memory/memory-status.ts";
 import { reembedStep, setEmbedder } from "../../lib/memory/memory-reembed.ts";
 import { exportPage, importMemories, ImportBody } from "../../lib/memory/memory-transfer.ts";
 import { ExportQuery, ReembedInput } from "../../lib/memory/wire.ts";
+import { auditChange } from "../audit/audit-change.ts";
 import { access } from "../auth/access.ts";
 import { jsonBody } from "../http/json-body.ts";
 import { openApp } from "../http/open-app.ts";
@@ -25,10 +26,22 @@ const importRoute = createRoute({ method: "post", path: "/import", middleware: [
 
 export const memoryAdmin = openApp()
   .openapi(status, async (c) => c.json(await memoryStatus(dbOf(c)), 200))
-  .openapi(embedder, async (c) => c.json(await setEmbedder(dbOf(c), c.req.valid("json")), 200))
-  .openapi(reembed, async (c) => c.json(await reembedStep(dbOf(c), c.env, c.req.valid("json").batch), 200))
+  .openapi(embedder, async (c) => {
+    const r = await setEmbedder(dbOf(c), c.req.valid("json"));
+    await auditChange(c, "memory.embedder", null, { wanted: r.pending ?? r.active, reembedNeeded: r.reembedNeeded });
+    return c.json(r, 200);
+  })
+  .openapi(reembed, async (c) => {
+    const r = await reembedStep(dbOf(c), c.env, c.req.valid("json").batch);
+    await auditChange(c, "memory.reembed", null, { state: r.state, done: r.done, total: r.total });
+    return c.json(r, 200);
+  })
   .openapi(exportRoute, async (c) => {
     const q = c.req.valid("query");
     return c.json(await exportPage(dbOf(c), q.after, q.limit), 200);
   })
-  .openapi(importRoute, async (c) => c.json(await importMemories(dbOf(c), c.req.valid("json"), { env: c.env }), 200));
+  .openapi(importRoute, async (c) => {
+    const r = await importMemories(dbOf(c), c.req.valid("json"), { env: c.env });
+    await auditChange(c, "memory.import", null, r);
+    return c.json(r, 200);
+  });

@@ -24,6 +24,7 @@ import {
   SubsystemParams,
 } from "../../lib/mind/wire.ts";
 import { unwrap } from "../../lib/rpc-result.ts";
+import { auditChange } from "../audit/audit-change.ts";
 import { jsonBody } from "../http/json-body.ts";
 import { openApp } from "../http/open-app.ts";
 import { parseWith } from "../http/parse-with.ts";
@@ -82,12 +83,18 @@ const cycles = createRoute({ method: "get", path: "/cycles", request: { query: L
 
 /** Mounted under /v1/owner/mind, behind the owner's root key. */
 export const ownerMind = openApp()
-  .openapi(setMode, async (c) => c.json(await mind(c).setMode(c.req.valid("json").mode), 200))
+  .openapi(setMode, async (c) => {
+    const { mode } = c.req.valid("json");
+    const r = await mind(c).setMode(mode);
+    await auditChange(c, "mind.mode", mode);
+    return c.json(r, 200);
+  })
   .openapi(listHooks, async (c) => c.json({ sources: await mind(c).listSources() }, 200))
   .openapi(putHook, async (c) => {
     const { source } = c.req.valid("param");
     const input = c.req.valid("json");
     const r = unwrap(await mind(c).putSource(source, input.scheme, input.secret));
+    await auditChange(c, "hook.set", source, { scheme: input.scheme, secret: input.secret ? "given" : "generated", created: r.created }, r.created ? 201 : 200);
     // A generated secret is shown here once; a given one is never echoed.
     const body = { ...r.source, ...(r.secret ? { secret: r.secret } : {}) };
     return r.created ? c.json(body, 201) : c.json(body, 200);
@@ -95,19 +102,31 @@ export const ownerMind = openApp()
   .openapi(deleteHook, async (c) => {
     const { source } = c.req.valid("param");
     if (!(await mind(c).deleteSource(source))) throw new NotFoundError(`no webhook source ${source}`, "unknown_source");
+    await auditChange(c, "hook.remove", source);
     return c.json({ name: source, removed: true }, 200);
   })
   .openapi(listRules, async (c) => c.json({ rules: await mind(c).listRules() }, 200))
-  .openapi(addRule, async (c) => c.json(unwrap(await mind(c).addRule(c.req.valid("json"))), 201))
+  .openapi(addRule, async (c) => {
+    const input = c.req.valid("json");
+    const rule = unwrap(await mind(c).addRule(input));
+    await auditChange(c, "rule.add", String(rule.id), { ...input }, 201);
+    return c.json(rule, 201);
+  })
   .openapi(deleteRule, async (c) => {
     const { id } = c.req.valid("param");
     if (!(await mind(c).deleteRule(id))) throw new NotFoundError(`no rule ${id}`, "rule_not_found");
+    await auditChange(c, "rule.remove", String(id));
     return c.json({ id, removed: true }, 200);
   })
   .openapi(getPlanner, async (c) => c.json({ planner: await mind(c).getPlanner() }, 200))
-  .openapi(putPlanner, async (c) => c.json({ planner: await mind(c).setPlanner(c.req.valid("json")) }, 200))
+  .openapi(putPlanner, async (c) => {
+    const planner = await mind(c).setPlanner(c.req.valid("json"));
+    await auditChange(c, "planner.set", null, { ...planner });
+    return c.json({ planner }, 200);
+  })
   .openapi(deletePlanner, async (c) => {
     await mind(c).setPlanner(null);
+    await auditChange(c, "planner.remove", null);
     return c.json({ planner: null }, 200);
   })
   .openapi(importTasks, async (c) => {
@@ -121,17 +140,23 @@ export const ownerMind = openApp()
       }
       return line;
     });
-    return c.json(await mind(c).importTasks(lines, batch.importId, batch.final), 201);
+    const report = await mind(c).importTasks(lines, batch.importId, batch.final);
+    await auditChange(c, "mind.import", batch.importId ?? null, { lines: lines.length, final: batch.final }, 201);
+    return c.json(report, 201);
   })
   .openapi(listExpectations, async (c) => c.json({ expectations: await mind(c).listExpectations() }, 200))
   .openapi(putExpectation, async (c) => {
-    const r = unwrap(await mind(c).putExpectation(c.req.valid("param").name, c.req.valid("json")));
+    const { name } = c.req.valid("param");
+    const input = c.req.valid("json");
+    const r = unwrap(await mind(c).putExpectation(name, input));
+    await auditChange(c, "expectation.set", name, { ...input, created: r.created }, r.created ? 201 : 200);
     return r.created ? c.json(r.expectation, 201) : c.json(r.expectation, 200);
   })
   .openapi(deleteExpectation, async (c) => {
     const { name } = c.req.valid("param");
     const { kind } = c.req.valid("query");
     if (!(await mind(c).removeExpectation(kind, name))) throw new NotFoundError(`no expectation for ${kind} ${name}`, "expectation_not_found");
+    await auditChange(c, "expectation.remove", name, { kind });
     return c.json({ kind, name, removed: true }, 200);
   })
   .openapi(listSchedules, async (c) => c.json({ schedules: await mind(c).listSchedules() }, 200))
@@ -139,21 +164,27 @@ export const ownerMind = openApp()
     const { name } = c.req.valid("param");
     const input = parseWith(ScheduleInput, { ...c.req.valid("json"), name });
     const r: { schedule: ScheduleInfo; created: boolean } = unwrap((await mind(c).putSchedule(input)) as MindResult<{ schedule: ScheduleInfo; created: boolean }>);
+    const { payload: _payload, ...what } = input; // the payload is the task's, not a setting
+    await auditChange(c, "schedule.set", name, { ...what, created: r.created }, r.created ? 201 : 200);
     return r.created ? c.json(r.schedule, 201) : c.json(r.schedule, 200);
   })
   .openapi(deleteSchedule, async (c) => {
     const { name } = c.req.valid("param");
     if (!(await mind(c).removeSchedule(name))) throw new NotFoundError(`no schedule ${name}`, "schedule_not_found");
+    await auditChange(c, "schedule.remove", name);
     return c.json({ name, removed: true }, 200);
   })
   .openapi(getNotify, async (c) => c.json({ notify: await mind(c).getNotify() }, 200))
   .openapi(putNotify, async (c) => {
-    const r = unwrap(await mind(c).setNotify(c.req.valid("json")));
+    const input = c.req.valid("json");
+    const r = unwrap(await mind(c).setNotify(input));
+    await auditChange(c, "notify.set", input.service, { url: input.url, secret: input.secret ? "given" : "generated" });
     // A generated signing secret is shown here once; a given one is never echoed.
     return c.json({ notify: r.notify, ...(r.secret ? { secret: r.secret } : {}) }, 200);
   })
   .openapi(deleteNotify, async (c) => {
     unwrap(await mind(c).setNotify(null));
+    await auditChange(c, "notify.remove", null);
     return c.json({ notify: null }, 200);
   })
   .openapi(alerts, async (c) => c.json(await mind(c).listAlerts(c.req.valid("query").limit), 200))
