@@ -116,7 +116,8 @@ export async function seedUp(opts: UpOptions): Promise<void> {
   const worker = new Supervised({
     name: "workerd",
     command: WORKERD_BIN,
-    args: ["serve", home.config],
+    // SEED_WORKERD_INSPECTOR=127.0.0.1:PORT opens workerd's V8 inspector (benchmarks' CPU profiles).
+    args: ["serve", home.config, ...(process.env.SEED_WORKERD_INSPECTOR ? ["--inspector-addr", process.env.SEED_WORKERD_INSPECTOR] : [])],
     env: () => ({ ...process.env, ...workerdSecretEnv(home) }), // read at every (re)start: a rotated secret is picked up
     pidFile: home.pid("workerd"),
     ready: (signal) => waitForOwnSeed(httpUrl, init.seedId, signal),
