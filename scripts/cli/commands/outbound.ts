@@ -18,6 +18,12 @@ async function readSecret(fromEnv: string | undefined): Promise<string> {
   return secret;
 }
 
+/** Every change here is an audit row (scripts/cli/cli-audit.ts); before `seed init` there is no ledger yet. */
+async function audited(homeDir: string, action: string, target: string, detail: Record<string, unknown> = {}): Promise<void> {
+  const { auditFromCli } = await import("../cli-audit.ts");
+  if ((await auditFromCli(homePaths(homeDir), action, target, detail)) === false) process.stderr.write(`(not in an audit ledger: ${homeDir} has no database yet — run \`seed init\`)\n`);
+}
+
 export function registerOutbound(program: Command): void {
   const services = program.command("services").description("outbound services the owner allows (one service binding each); apply at the next `seed up`");
   services
@@ -29,7 +35,9 @@ export function registerOutbound(program: Command): void {
     .addOption(homeOption())
     .action(async (name: string, opts: { url: string; credential?: string; home?: string }) => {
       const { setService } = await import("../services.ts");
-      const s = setService(resolveHome(opts.home), name, opts.url, opts.credential);
+      const home = resolveHome(opts.home);
+      const s = setService(home, name, opts.url, opts.credential);
+      await audited(home, "services.set", name, { url: s.url, credential: s.credential ?? null });
       log(`service ${name} → ${s.url}${s.credential ? ` with the credential ${s.credential}` : ""} (takes effect at the next \`seed up\`)`);
     });
   services
@@ -52,7 +60,9 @@ export function registerOutbound(program: Command): void {
     .addOption(homeOption())
     .action(async (name: string, opts: { home?: string }) => {
       const { removeService } = await import("../services.ts");
-      if (!removeService(resolveHome(opts.home), name)) throw new Error(`no service ${name}`);
+      const home = resolveHome(opts.home);
+      if (!removeService(home, name)) throw new Error(`no service ${name}`);
+      await audited(home, "services.remove", name);
       log(`service ${name} removed (takes effect at the next \`seed up\`)`);
     });
 
@@ -71,6 +81,7 @@ export function registerOutbound(program: Command): void {
       const home = homePaths(resolveHome(opts.home));
       const secret = await readSecret(opts.fromEnv);
       await withFileDb(home.db, (db) => setCredential(db, readFileSync(home.masterKey), { name, host: opts.host, secret }));
+      await audited(home.dir, "credentials.set", name, { host: opts.host });
       log(`credential ${name} stored for ${opts.host} (encrypted; it is never shown again)`);
     });
   creds
@@ -97,6 +108,7 @@ export function registerOutbound(program: Command): void {
       const { withFileDb } = await import("../migrate.ts");
       const home = homePaths(resolveHome(opts.home));
       if (!(await withFileDb(home.db, (db) => removeCredential(db, name)))) throw new Error(`no credential ${name}`);
+      await audited(home.dir, "credentials.remove", name);
       log(`credential ${name} removed`);
     });
 }
