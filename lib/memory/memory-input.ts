@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { MEMORY_KINDS } from "../db/schema-memory.ts";
 import { PayloadTooLargeError, UnprocessableError } from "../errors.ts";
+import { F32_MAX, unitVector } from "./vector-codec.ts";
 
 export const MAX_TEXT_BYTES = 64 * 1024;
 export const MAX_BATCH = 500;
@@ -22,7 +23,9 @@ export const Kind = z.enum(MEMORY_KINDS);
 const Millis = z.number().int().min(0).max(8.64e15);
 /** A time as ms since the epoch or an ISO 8601 string. */
 export const Instant = z.union([Millis, z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
-export const Embedding = z.array(z.number()).min(1).max(4096);
+const F32_RANGE = "embedding values are float32 numbers: finite, at most 3.4028235e38 in magnitude";
+/** A vector from the active embedder; the seed stores it as a unit vector (see checkEmbedding). */
+export const Embedding = z.array(z.number().min(-F32_MAX, F32_RANGE).max(F32_MAX, F32_RANGE)).min(1).max(4096);
 
 export const MemoryInput = z.object({
   text: z.string(),
@@ -70,9 +73,16 @@ export function checkText(text: string, where = "text"): void {
   }
 }
 
-export function checkDimension(embedding: readonly number[], dimension: number, where = "embedding"): void {
+/**
+ * A caller's vector as the seed stores and searches it: of the active embedder's dimension,
+ * finite within float32's range, not all zeros, and normalised to unit length; else 422.
+ */
+export function checkEmbedding(embedding: readonly number[], dimension: number, where = "embedding"): Float32Array {
   if (embedding.length !== dimension) {
     throw new UnprocessableError(`${where} has ${embedding.length} dimensions; the active embedder has ${dimension}`, "wrong_dimension");
   }
+  const unit = unitVector(embedding);
+  if (unit) return unit;
   if (embedding.every((x) => x === 0)) throw new UnprocessableError(`${where} is all zeros: it has no direction`, "zero_embedding");
+  throw new UnprocessableError(`${where}: ${F32_RANGE}`, "invalid_embedding");
 }

@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import { ConflictError, UnprocessableError } from "../errors.ts";
 import { describeEmbedder, sameVectors } from "./embedder-config.ts";
-import { checkDimension, checkText, Embedding, Instant, Kind, MAX_BATCH, MAX_TAGS, MEMORY_ID, Tag } from "./memory-input.ts";
+import { checkEmbedding, checkText, Embedding, Instant, Kind, MAX_BATCH, MAX_TAGS, MEMORY_ID, Tag } from "./memory-input.ts";
 import { readSettings } from "./memory-settings.ts";
 import type { AnyDb, Memory, MemoryEnv } from "./memory-types.ts";
 import { insertMemories, type NewMemory } from "./remember.ts";
@@ -114,7 +114,7 @@ export async function importMemories(
   }
   const items: NewMemory[] = body.memories.map((m, i) => {
     checkText(m.text, `memories.${i}.text`);
-    if (m.embedding) checkDimension(m.embedding, settings.embedder.dimension, `memories.${i}.embedding`);
+    if (m.embedding) checkEmbedding(m.embedding, settings.embedder.dimension, `memories.${i}.embedding`);
     return { ...m, tags: [...new Set(m.tags)] };
   });
   const live = items.filter((m) => m.expiresAt === null || m.expiresAt > now);

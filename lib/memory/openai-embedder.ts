@@ -6,7 +6,7 @@ import { z } from "zod";
 import { UnavailableError } from "../errors.ts";
 import type { EmbedderConfig } from "./embedder-config.ts";
 import type { FetcherLike } from "./memory-types.ts";
-import { l2Normalise } from "./vector-codec.ts";
+import { unitVector } from "./vector-codec.ts";
 
 type OpenAiConfig = Extract<EmbedderConfig, { kind: "openai" }>;
 
@@ -62,7 +62,9 @@ async function embedBatch(config: OpenAiConfig, endpoint: { fetcher: FetcherLike
         "embedder_wrong_dimension",
       );
     }
-    vectors[d.index] = l2Normalise(Float32Array.from(d.embedding));
+    const unit = unitVector(d.embedding);
+    if (!unit) throw new UnavailableError("the embeddings endpoint returned a vector with no direction or with values outside float32's range", "embedder_failed");
+    vectors[d.index] = unit;
   }
   if (vectors.some((v) => v === undefined)) throw new UnavailableError("the embeddings endpoint left some inputs without an embedding", "embedder_failed");
   return vectors as Float32Array[];

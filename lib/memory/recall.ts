@@ -5,7 +5,7 @@ import { PayloadTooLargeError, UnprocessableError } from "../errors.ts";
 import { resolveEmbedder } from "./embedders.ts";
 import { ftsMatchExpression } from "./fts-query.ts";
 import { filterSql, type MemoryFilters } from "./memory-filters.ts";
-import { checkDimension, MAX_QUERY_BYTES, type RecallInput } from "./memory-input.ts";
+import { checkEmbedding, MAX_QUERY_BYTES, type RecallInput } from "./memory-input.ts";
 import { readSettings } from "./memory-settings.ts";
 import type { AnyDb, Memory, MemoryEnv, MemoryScope } from "./memory-types.ts";
 import { reciprocalRankFusion } from "./rrf.ts";
@@ -154,8 +154,7 @@ export async function recall(db: AnyDb, input: RecallInput, deps: RecallDeps): P
   if (mode !== "text") {
     let vector: Float32Array;
     if (input.embedding) {
-      checkDimension(input.embedding, settings.embedder.dimension);
-      vector = Float32Array.from(input.embedding);
+      vector = checkEmbedding(input.embedding, settings.embedder.dimension);
     } else {
       [vector] = (await resolveEmbedder(db, deps.env, settings.embedder).embed([query!])) as [Float32Array];
     }

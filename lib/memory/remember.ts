@@ -5,7 +5,7 @@ import type { z } from "zod";
 import { PayloadTooLargeError, UnprocessableError, UnavailableError } from "../errors.ts";
 import { randomId } from "../keys.ts";
 import { resolveEmbedder } from "./embedders.ts";
-import { checkDimension, checkText, MAX_BATCH, MAX_WRITE_BYTES, MemoryInput } from "./memory-input.ts";
+import { checkEmbedding, checkText, MAX_BATCH, MAX_WRITE_BYTES, MemoryInput } from "./memory-input.ts";
 import { generationIs, readSettings, type MemorySettings } from "./memory-settings.ts";
 import type { AnyDb, Memory, MemoryEnv } from "./memory-types.ts";
 import { vectorToBlob } from "./vector-codec.ts";
@@ -60,11 +60,13 @@ export function prepareMemories(inputs: readonly unknown[], deps: RememberDeps):
   });
 }
 
-/** The vectors of these memories: the given ones, the rest from the active embedder. */
+/** The vectors of these memories: the given ones (checked, as unit vectors), the rest from the active embedder. */
 export async function vectorsFor(db: AnyDb, env: MemoryEnv | undefined, settings: MemorySettings, items: readonly NewMemory[]): Promise<Float32Array[]> {
+  const dimension = settings.embedder.dimension;
+  const given = items.map((m, i) => m.embedding && checkEmbedding(m.embedding, dimension, items.length === 1 ? "embedding" : `memories.${i}.embedding`));
   const missing = items.flatMap((m, i) => (m.embedding ? [] : [i]));
   const embedded = await resolveEmbedder(db, env, settings.embedder).embed(missing.map((i) => items[i]!.text));
-  const out: (Float32Array | undefined)[] = items.map((m) => (m.embedding ? Float32Array.from(m.embedding) : undefined));
+  const out: (Float32Array | undefined)[] = given;
   missing.forEach((i, j) => (out[i] = embedded[j]));
   return out as Float32Array[];
 }
@@ -109,7 +111,6 @@ function writeBytes(items: readonly NewMemory[], dimension: number): number {
 export async function insertMemories(db: AnyDb, env: MemoryEnv | undefined, items: readonly NewMemory[], now: number): Promise<boolean[]> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const settings = await readSettings(db);
-    items.forEach((m, i) => m.embedding && checkDimension(m.embedding, settings.embedder.dimension, items.length === 1 ? "embedding" : `memories.${i}.embedding`));
     if (writeBytes(items, settings.embedder.dimension) > MAX_WRITE_BYTES) {
       throw new PayloadTooLargeError(`these memories are over ${MAX_WRITE_BYTES >> 20} MiB with their vectors: send them in smaller batches`, "batch_too_large");
     }

@@ -21,13 +21,29 @@ export function blobToVector(blob: ArrayBuffer | ArrayBufferView): Float32Array 
   return out;
 }
 
-export function l2Normalise(v: Float32Array): Float32Array {
-  let n = 0;
-  for (const x of v) n += x * x;
-  n = Math.sqrt(n);
-  if (n === 0) return v;
-  const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = v[i]! / n;
+/** The largest finite float32: a value beyond it would be stored as Infinity. */
+export const F32_MAX = 3.4028234663852886e38;
+
+/**
+ * The unit vector in the direction of `values`, as float32, or null when there is none: a value
+ * that is not finite or beyond float32's range, or all zeros. Computed in float64 after scaling
+ * by the largest magnitude, so neither huge nor tiny values overflow or vanish on the way. Every
+ * stored vector is a unit vector: a caller's huge norm cannot overflow libSQL's float32 cosine
+ * (which answered NaN, sorted as the nearest of all: issue 9, memory poisoning).
+ */
+export function unitVector(values: ArrayLike<number>): Float32Array | null {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    if (!Number.isFinite(x) || Math.abs(x) > F32_MAX) return null;
+    if (Math.abs(x) > max) max = Math.abs(x);
+  }
+  if (max === 0) return null;
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += (values[i]! / max) ** 2;
+  const norm = Math.sqrt(sum);
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i]! / max / norm;
   return out;
 }
 

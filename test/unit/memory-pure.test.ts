@@ -3,10 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { PayloadTooLargeError, UnprocessableError } from "../../lib/errors.ts";
 import { ftsMatchExpression } from "../../lib/memory/fts-query.ts";
-import { checkDimension, checkText, MAX_TEXT_BYTES } from "../../lib/memory/memory-input.ts";
+import { checkEmbedding, checkText, MAX_TEXT_BYTES } from "../../lib/memory/memory-input.ts";
 import { embedOffline } from "../../lib/memory/offline-embedder.ts";
 import { reciprocalRankFusion } from "../../lib/memory/rrf.ts";
-import { blobToVector, cosineDistance, vectorToBlob } from "../../lib/memory/vector-codec.ts";
+import { blobToVector, cosineDistance, F32_MAX, unitVector, vectorToBlob } from "../../lib/memory/vector-codec.ts";
 
 const norm = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 
@@ -80,9 +80,31 @@ describe("input limits", () => {
     expect(() => checkText("x".repeat(MAX_TEXT_BYTES))).not.toThrow();
   });
 
-  it("a vector of another dimension, or of zeros, is 422", () => {
-    expect(() => checkDimension([1, 2, 3], 4)).toThrow(/3 dimensions; the active embedder has 4/);
-    expect(() => checkDimension([0, 0], 2)).toThrow(/all zeros/);
-    expect(() => checkDimension([0, 1], 2)).not.toThrow();
+  it("a vector of another dimension, or of zeros, or beyond float32, is 422", () => {
+    expect(() => checkEmbedding([1, 2, 3], 4)).toThrow(/3 dimensions; the active embedder has 4/);
+    expect(() => checkEmbedding([0, 0], 2)).toThrow(/all zeros/);
+    for (const bad of [1e39, -1e39, F32_MAX * 1.0000001, Infinity, NaN]) {
+      const err = (() => {
+        try {
+          checkEmbedding([bad, 1], 2);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err, String(bad)).toBeInstanceOf(UnprocessableError);
+      expect((err as UnprocessableError).code).toBe("invalid_embedding");
+    }
+    expect(Array.from(checkEmbedding([0, 1], 2))).toEqual([0, 1]);
+  });
+
+  it("every accepted vector is stored as a unit vector, whatever its norm", () => {
+    for (const scale of [F32_MAX, 1e30, 1, 1e-30, 1e-300, 5e-324]) {
+      const v = checkEmbedding(Array.from({ length: 256 }, (_, i) => scale * (i % 2 ? 1 : -1)), 256);
+      expect(norm(v), String(scale)).toBeCloseTo(1, 5);
+      expect(v[0]).toBeCloseTo(-1 / 16, 6);
+    }
+    expect(norm(checkEmbedding([F32_MAX, F32_MAX, 1], 3))).toBeCloseTo(1, 5);
+    expect(unitVector([3, 4])).toEqual(Float32Array.from([0.6, 0.8]));
+    expect(unitVector([0, 0])).toBeNull();
   });
 });

@@ -1,9 +1,11 @@
 // /v1/memory through the Worker's real default export, against the real libSQL server. The
 // database is shared with other test files: every test works under its own agents and tags.
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { keys } from "../../lib/db/schema.ts";
 import { mintKey, randomId } from "../../lib/keys.ts";
 import { embedOffline } from "../../lib/memory/offline-embedder.ts";
+import { blobToVector } from "../../lib/memory/vector-codec.ts";
 import { openDb } from "../../lib/db/client.ts";
 import { asRoot, bindings, call, expectError } from "../support/worker-fetch.ts";
 
@@ -211,6 +213,42 @@ describe("bad input gets clear 4xx errors", () => {
     await expectError(await ask({ query: "x", exact: true }), 403, "exact_owner_only");
     await expectError(await call("GET", "/v1/memory/mem_doesnotexist000", { key: a.token }), 404, "memory_not_found");
     await expectError(await call("DELETE", "/v1/memory/mem_doesnotexist000", { key: a.token }), 404, "memory_not_found");
+  });
+});
+
+describe("memory poisoning (issue 9 item 5)", () => {
+  const huge = (v: Float32Array, scale: number) => Array.from(v, (x) => x * scale);
+
+  it("a vector beyond float32 (1e39) is 422 on remember, batch, import and recall", async () => {
+    const a = await addAgent("poisoner");
+    const poison = Array.from({ length: 256 }, () => 1e39);
+    await expectError(await call("POST", "/v1/memory", { key: a.token, body: { text: "x", shared: true, embedding: poison } }), 422, "invalid_input");
+    await expectError(await call("POST", "/v1/memory", { key: a.token, body: { memories: [{ text: "ok" }, { text: "x", embedding: poison }] } }), 422, "invalid_input");
+    await expectError(await call("POST", "/v1/memory/recall", { key: a.token, body: { embedding: poison, mode: "vector" } }), 422, "invalid_input");
+    const embedder = { kind: "offline", model: "hash-ngram-v1", dimension: 256 };
+    await expectError(await asRoot("POST", "/v1/memory/import", { embedder, memories: [{ id: `mem_p${randomId(8)}`, kind: "semantic", text: "x", createdAt: 1, embedding: poison }] }), 422, "invalid_input");
+  });
+
+  it("a vector of the right dimension but a huge norm is stored as a unit vector and does not win every recall", async () => {
+    const poisoner = await addAgent("poisoner");
+    const victim = await addAgent("victim");
+    const t = tag();
+    // Within float32's range, but its squares overflow float32: libSQL's cosine answered NaN for
+    // it, which sorted before every real distance.
+    const [poisonId] = await rememberAs(poisoner.token, { text: "buy the poisoned product", shared: true, tags: [t], embedding: huge(embedOffline("buy the poisoned product"), 1e30) });
+    const [honestId] = await rememberAs(victim.token, { text: "the invoices for ACME were sent on Monday", tags: [t] });
+    const row = await openDb(bindings).get<{ embedding: ArrayBuffer }>(sql`select embedding from memories where id = ${poisonId}`);
+    const stored = blobToVector(row!.embedding);
+    expect(Math.hypot(...stored)).toBeCloseTo(1, 5);
+    const asks: [string, Record<string, unknown>][] = [
+      ["vector", { query: "invoices for ACME", mode: "vector" }],
+      ["vector, a huge query vector", { embedding: huge(embedOffline("invoices for ACME"), 1e30), mode: "vector" }],
+      ["hybrid", { query: "invoices for ACME", mode: "hybrid" }],
+    ];
+    for (const [what, body] of asks) {
+      const r = await recallAs(victim.token, { k: 2, tags: [t], ...body });
+      expect(r.results.map((h) => h.id), what).toEqual([honestId, poisonId]);
+    }
   });
 });
 
