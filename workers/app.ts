@@ -19,6 +19,7 @@ import { metricsRoutes } from "./metrics/metrics-routes.ts";
 import { requestMetrics } from "./metrics/request-metrics.ts";
 import { mindApi } from "./mind/mind-api.ts";
 import { ownerRoutes } from "./owner/owner.ts";
+import { openApiRoutes } from "./http/openapi-routes.ts";
 
 const executionCtxOf = (c: Context<AppEnv>) => {
   try {
@@ -51,7 +52,8 @@ export const app = base
   .route("/v1", mindApi)
   .route("/v1/memory", memoryRoutes)
   .route("/metrics", metricsRoutes)
-  .route("/mcp", mcpRoutes(inProcess));
+  .route("/mcp", mcpRoutes(inProcess))
+  .route("/v1/openapi.json", openApiRoutes(() => base));
 
 /** The app's type, for hono's typed client: `hc<AppType>(url)`. */
 export type AppType = typeof app;

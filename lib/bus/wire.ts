@@ -54,39 +54,49 @@ export const TopicInput = z.object({
   maxMessages: z.number().int().min(1).nullable().optional(),
 });
 
-export type Published = { id: string; seq: number };
+export const Published = z.object({ id: z.string(), seq: z.number().int() });
+export type Published = z.infer<typeof Published>;
 
-export type Delivered = {
-  id: string;
-  seq: number;
-  topic: string;
-  from: string;
-  body: unknown;
-  headers: Record<string, string>;
-  publishedAt: number;
-  deliveryAttempt: number;
-  ackId: string;
-};
+export const Delivered = z.object({
+  id: z.string(),
+  seq: z.number().int(),
+  topic: z.string(),
+  from: z.string(),
+  body: z.unknown(),
+  headers: z.record(z.string(), z.string()),
+  publishedAt: z.number(),
+  deliveryAttempt: z.number().int(),
+  ackId: z.string(),
+});
+export type Delivered = z.infer<typeof Delivered>;
 
-export type AckResult = { ackId: string; result: "acked" | "nacked" | "unknown" | "expired" };
+export const AckResult = z.object({ ackId: z.string(), result: z.enum(["acked", "nacked", "unknown", "expired"]) });
+export type AckResult = z.infer<typeof AckResult>;
 
-export type SubscriptionInfo = {
-  name: string;
-  topic: string;
-  ackDeadlineMs: number;
-  maxDeliveries: number;
-  nextSeq: number;
-  createdAt: number;
-};
+export const SubscriptionInfo = z.object({
+  name: z.string(),
+  topic: z.string(),
+  ackDeadlineMs: z.number().int(),
+  maxDeliveries: z.number().int(),
+  nextSeq: z.number().int(),
+  createdAt: z.number(),
+});
+export type SubscriptionInfo = z.infer<typeof SubscriptionInfo>;
 
-export type SubscriptionStats = {
-  subscription: string;
-  topic: string;
-  backlog: number;
-  inFlight: number;
-  oldestUnackedAgeMs: number | null;
-  deadLetters: number;
-};
+export const SubscriptionStats = z.object({
+  subscription: z.string(),
+  topic: z.string(),
+  backlog: z.number().int(),
+  inFlight: z.number().int(),
+  oldestUnackedAgeMs: z.number().nullable(),
+  deadLetters: z.number().int(),
+});
+export type SubscriptionStats = z.infer<typeof SubscriptionStats>;
+
+/** Path parts of the bus routes. */
+export const TopicParams = z.object({ topic: topicName });
+export const SubscriptionParams = z.object({ name: subscriptionName });
+export const AgentIdParams = z.object({ agentId: z.string().min(1).max(200) });
 
 /** Frames an agent sends on its WebSocket: the same named schemas as the HTTP routes. */
 export const ClientFrame = z.discriminatedUnion("type", [

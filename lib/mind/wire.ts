@@ -1,6 +1,7 @@
 // The mind's wire shapes, shared by the Worker's routes, the Mind object and the CLI: the work
 // ledger's tasks, webhook sources, rules, the planner's settings and what the mind reports.
 import { z } from "zod";
+import { JsonValue } from "../json-value.ts";
 import { CREDENTIAL_NAME } from "../credentials.ts";
 import { checkCron, CronError } from "./cron.ts";
 import { parseDuration } from "./duration.ts";
@@ -36,7 +37,7 @@ export const TaskInput = z
   .object({
     title: z.string().min(1).max(500),
     capability,
-    payload: z.json().optional(),
+    payload: JsonValue.optional(),
     /** The caller's own label for where the work comes from; `source` is always who asked (issue 9.10). */
     label: z.string().min(1).max(200).optional(),
     priority: priority.optional(),
@@ -49,7 +50,7 @@ export const TaskInput = z
 export type TaskInput = z.output<typeof TaskInput>;
 
 export const ProgressInput = z.object({ note: z.string().max(2000).optional() }).strict();
-export const CompleteInput = z.object({ result: z.json().optional() }).strict();
+export const CompleteInput = z.object({ result: JsonValue.optional() }).strict();
 export const FailInput = z.object({ reason: z.string().min(1).max(2000), retryable: z.boolean().default(false) }).strict();
 
 /** One line of `seed work import`: a task as it was, with its past timestamps. */
@@ -58,7 +59,7 @@ export const ImportLine = z
     id: z.string().regex(TASK_ID, "task ids are [A-Za-z0-9][A-Za-z0-9._:-]{0,127}").optional(),
     title: z.string().min(1).max(500),
     capability,
-    payload: z.json().optional(),
+    payload: JsonValue.optional(),
     source: sourceName.optional(),
     priority: priority.optional(),
     createdAt: Time,
@@ -66,7 +67,7 @@ export const ImportLine = z
     state: z.enum(TASK_STATES),
     assignee: z.string().min(1).max(128).optional(),
     attempts: z.number().int().min(0).max(1000).optional(),
-    result: z.json().optional(),
+    result: JsonValue.optional(),
     reason: z.string().max(2000).optional(),
     /** When the task reached its terminal state; required for done, failed and expired. */
     finishedAt: Time.optional(),
@@ -131,7 +132,7 @@ export const ScheduleInput = z
     tz: tz.default("UTC"),
     capability,
     title: z.string().min(1).max(500),
-    payload: z.json().optional(),
+    payload: JsonValue.optional(),
     priority: priority.optional(),
     deadlineInMs: z.number().int().min(1).max(366 * DAY_MS).optional(),
   })
@@ -386,3 +387,35 @@ export const CoherenceQuery = z.object({
       return ms;
     }),
 });
+
+// Response shapes of /v1/work, for the OpenAPI document (workers/work/work-routes.ts). The
+// routes' handlers return Task; the typecheck holds the two together.
+export const TaskBody = z.object({
+  id: z.string(),
+  title: z.string(),
+  capability: z.string(),
+  payload: z.unknown(),
+  source: z.string(),
+  label: z.string().nullable(),
+  origin: z.enum(TASK_ORIGINS),
+  priority: z.number(),
+  createdAt: z.number(),
+  deadline: z.number().nullable(),
+  state: z.enum(TASK_STATES),
+  assignee: z.string().nullable(),
+  attempts: z.number().int(),
+  result: z.unknown(),
+  reason: z.string().nullable(),
+  finishedAt: z.number().nullable(),
+  updatedAt: z.number(),
+  leaseUntil: z.number().nullable(),
+  eventId: z.string().nullable(),
+});
+export const TaskChangeBody = z.object({
+  seq: z.number().int(),
+  at: z.number(),
+  state: z.enum([...TASK_STATES, "progress", "waiting"]),
+  actor: z.string(),
+  note: z.string().nullable(),
+});
+export const TaskWithHistory = TaskBody.extend({ history: z.array(TaskChangeBody) });

@@ -14,6 +14,8 @@ export type AccessPolicy = {
   agent?: boolean;
   /** A helper (membrane) key holding this scope; a function derives it from the request. */
   helper?: string | ((c: Context<AppEnv>) => string);
+  /** How the OpenAPI document names a scope that `helper` derives from the request. */
+  helperDoc?: string;
 };
 
 export function access(policy: AccessPolicy) {

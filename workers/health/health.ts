@@ -3,11 +3,14 @@
 import { createRoute } from "@hono/zod-openapi";
 import { VERSION } from "../../lib/version.ts";
 import { openApp } from "../http/open-app.ts";
-import { described } from "../http/route-parts.ts";
+import { z } from "zod";
+import { returns } from "../http/route-parts.ts";
+
+const Checks = z.record(z.string(), z.string());
 import { checkOrgans, ORGANS } from "./organ-checks.ts";
 
-const healthz = createRoute({ method: "get", path: "/healthz", responses: { 200: described("the Worker answers, with the seed's version") } });
-const readyz = createRoute({ method: "get", path: "/readyz", responses: { 200: described("every organ answers"), 503: described("which organs are not ready") } });
+const healthz = createRoute({ method: "get", path: "/healthz", responses: { 200: returns(z.object({ ok: z.literal(true), version: z.string() }), "the Worker answers, with the seed's version") } });
+const readyz = createRoute({ method: "get", path: "/readyz", responses: { 200: returns(z.object({ ok: z.literal(true), checks: Checks }), "every organ answers"), 503: returns(z.object({ error: z.object({ code: z.string(), message: z.string() }), checks: Checks }), "which organs are not ready") } });
 
 export const health = openApp()
   .openapi(healthz, (c) => c.json({ ok: true, version: VERSION }, 200))

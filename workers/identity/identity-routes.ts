@@ -5,9 +5,10 @@ import { publicKeyPem } from "../../lib/audit/ed25519.ts";
 import { identity } from "../../lib/db/schema.ts";
 import { UnavailableError } from "../../lib/errors.ts";
 import { openApp } from "../http/open-app.ts";
-import { described } from "../http/route-parts.ts";
+import { z } from "zod";
+import { returns } from "../http/route-parts.ts";
 
-const read = createRoute({ method: "get", path: "/", responses: { 200: described("the seed's id and public key") } });
+const read = createRoute({ method: "get", path: "/", responses: { 200: returns(z.object({ seedId: z.string(), algorithm: z.literal("Ed25519"), publicKey: z.string(), publicKeyPem: z.string(), createdAt: z.number() }), "the seed's id and Ed25519 public key") } });
 
 export const identityRoutes = openApp().openapi(read, async (c) => {
   let row;

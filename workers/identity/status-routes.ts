@@ -5,13 +5,14 @@ import { agentUsageList } from "../../lib/agents/usage.ts";
 import { access } from "../auth/access.ts";
 import { checkOrgans, ORGANS } from "../health/organ-checks.ts";
 import { openApp } from "../http/open-app.ts";
-import { described } from "../http/route-parts.ts";
+import { z } from "zod";
+import { returns } from "../http/route-parts.ts";
 
 const status = createRoute({
   method: "get",
   path: "/",
   middleware: [access({ owner: true, helper: "status:read" })],
-  responses: { 200: described("{seedId, ok, checks: {libsql, bus, mind}, at}") },
+  responses: { 200: returns(z.looseObject({ seedId: z.string().nullable(), ok: z.boolean(), checks: z.record(z.string(), z.string()), agents: z.array(z.unknown()).nullable(), at: z.number() }), "{seedId, ok, checks: {libsql, bus, mind}, agents, at}") },
 });
 
 export const statusRoutes = openApp().openapi(status, async (c) => {

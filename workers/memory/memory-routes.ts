@@ -7,11 +7,11 @@ import { MAX_MEMORY_BODY, MemoryInput, RecallBody } from "../../lib/memory/memor
 import { forgetMemory, getMemory } from "../../lib/memory/memory-store.ts";
 import { recall } from "../../lib/memory/recall.ts";
 import { insertMemories, prepareMemories } from "../../lib/memory/remember.ts";
-import { BatchBody, MemoryIdParams } from "../../lib/memory/wire.ts";
+import { BatchBody, MemoryBody, MemoryIdParams, RecallResult, Remembered } from "../../lib/memory/wire.ts";
 import { access } from "../auth/access.ts";
 import { jsonBody } from "../http/json-body.ts";
 import { openApp } from "../http/open-app.ts";
-import { described, json } from "../http/route-parts.ts";
+import { json, returns } from "../http/route-parts.ts";
 import { parseWith } from "../http/parse-with.ts";
 import { memoryAdmin } from "./memory-admin-routes.ts";
 import { dbOf, scopeOf } from "./memory-context.ts";
@@ -21,10 +21,10 @@ const read = access({ owner: true, agent: true, helper: "memory:read" });
 
 // One memory or `{memories: […]}`: each item is checked on its own so that a 422 names it
 // (`memories.3.text: …`) instead of a union's "invalid input".
-const remember = createRoute({ method: "post", path: "/", middleware: [write, jsonBody(MAX_MEMORY_BODY)], request: { body: json(z.unknown()) }, responses: { 201: described("the new memories' ids") } });
-const recallRoute = createRoute({ method: "post", path: "/recall", middleware: [read, jsonBody()], request: { body: json(RecallBody) }, responses: { 200: described("ranked memories") } });
-const get = createRoute({ method: "get", path: "/{id}", middleware: [read], request: { params: MemoryIdParams }, responses: { 200: described("the memory") } });
-const forget = createRoute({ method: "delete", path: "/{id}", middleware: [write], request: { params: MemoryIdParams }, responses: { 200: described("deleted") } });
+const remember = createRoute({ method: "post", path: "/", middleware: [write, jsonBody(MAX_MEMORY_BODY)], request: { body: json(z.unknown()) }, responses: { 201: returns(Remembered, "the new memories' ids (`id` too for a single memory)") } });
+const recallRoute = createRoute({ method: "post", path: "/recall", middleware: [read, jsonBody()], request: { body: json(RecallBody) }, responses: { 200: returns(RecallResult, "ranked memories, with their scores and what found them") } });
+const get = createRoute({ method: "get", path: "/{id}", middleware: [read], request: { params: MemoryIdParams }, responses: { 200: returns(MemoryBody, "the memory") } });
+const forget = createRoute({ method: "delete", path: "/{id}", middleware: [write], request: { params: MemoryIdParams }, responses: { 200: returns(z.object({ id: z.string(), deleted: z.literal(true) }), "deleted") } });
 
 export const memoryRoutes = openApp()
   .route("/", memoryAdmin)

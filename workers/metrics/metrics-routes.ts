@@ -2,12 +2,14 @@
 // organ's numbers come from its own accessor; one that cannot answer is reported as
 // seed_metrics_part_up{part} 0 instead of failing the whole scrape. Every series is present at
 // rest, with zeros, not only after traffic.
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
+import { z } from "zod";
 import { sql } from "drizzle-orm";
 import { VERSION } from "../../lib/version.ts";
 import { identity } from "../../lib/db/schema.ts";
 import type { AppEnv } from "../app-env.ts";
 import { access } from "../auth/access.ts";
+import { openApp } from "../http/open-app.ts";
 import { Exposition } from "./prometheus.ts";
 import { DURATION_BUCKETS, requestStats } from "./request-metrics.ts";
 
@@ -23,7 +25,14 @@ async function part<T>(fn: () => Promise<T>): Promise<T | null> {
   }
 }
 
-export const metricsRoutes = new Hono<AppEnv>().get("/", access({ owner: true, helper: "metrics:read" }), async (c) => {
+const scrape = createRoute({
+  method: "get",
+  path: "/",
+  middleware: [access({ owner: true, helper: "metrics:read" })],
+  responses: { 200: { description: "Prometheus text exposition (version 0.0.4)", content: { "text/plain": { schema: z.string() } } } },
+});
+
+export const metricsRoutes = openApp().openapi(scrape, async (c) => {
   const env = c.env;
   const [seed, memories, libsql, mind, bus] = await Promise.all([
     part(async () => (await c.var.db.select({ seedId: identity.seedId }).from(identity).get())?.seedId ?? "unknown"),
@@ -91,5 +100,5 @@ export const metricsRoutes = new Hono<AppEnv>().get("/", access({ owner: true, h
   if (!bus || bus.topics.length === 0) backlog(0, { topic: "" });
   for (const t of bus?.topics ?? []) backlog(t.backlog, { topic: t.topic });
 
-  return c.body(x.text(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+  return c.text(x.text(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
 });

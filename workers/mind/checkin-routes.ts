@@ -16,7 +16,7 @@ const CHECKIN_BODY = 16 * 1024;
 const checkin = createRoute({
   method: "post",
   path: "/{name}",
-  middleware: [access({ owner: true, agent: true, helper: (c) => `checkins:write:${c.req.param("name") ?? ""}` }), jsonBody(CHECKIN_BODY)],
+  middleware: [access({ owner: true, agent: true, helper: (c) => `checkins:write:${c.req.param("name") ?? ""}`, helperDoc: "checkins:write:<name>" }), jsonBody(CHECKIN_BODY)],
   request: { params: CheckinParams, body: optionalJson(CheckinInput) },
   responses: { 200: described("the run, closed"), 201: described("a run, started") },
 });

@@ -5,13 +5,14 @@ import { ownerApprovals } from "../agents/approvals-routes.ts";
 import { access } from "../auth/access.ts";
 import { auditRoutes } from "../audit/audit-routes.ts";
 import { openApp } from "../http/open-app.ts";
-import { described } from "../http/route-parts.ts";
+import { z } from "zod";
+import { returns } from "../http/route-parts.ts";
 import { ownerKeys } from "../identity/keys-routes.ts";
 import { ownerHandoff } from "../membrane/handoff-routes.ts";
 import { ownerMembrane } from "../membrane/membrane-routes.ts";
 import { ownerMind } from "../mind/owner-mind.ts";
 
-const whoami = createRoute({ method: "get", path: "/whoami", responses: { 200: described("the seed and the key that asked") } });
+const whoami = createRoute({ method: "get", path: "/whoami", responses: { 200: returns(z.object({ seedId: z.string().nullable(), keyId: z.string(), kind: z.enum(["root", "agent", "helper"]) }), "the seed and the key that asked") } });
 
 /** Everything under /v1/owner: the root key's powers, checked once here. */
 export const owner = openApp();
