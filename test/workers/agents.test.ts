@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { createHash } from "node:crypto";
+import type { AuditRecord } from "../../lib/audit/audit-chain.ts";
 import { asRoot, bindings, call, expectError } from "../support/worker-fetch.ts";
 
 type Agent = { id: string; name: string; capabilities: string[]; token: string };
@@ -54,5 +56,30 @@ describe("agent registry", () => {
     await expectError(await call("GET", "/v1/owner/agents", { key: a.token }), 403);
     await expectError(await call("POST", "/v1/owner/agents", { key: a.token, body: { name: "evil" } }), 403);
     await expectError(await asRoot("GET", "/v1/bus/whoami"), 403);
+  });
+
+  it("adding, changing and removing a seed's own agent is audited: what changed and the instructions' sha256, never their text", async () => {
+    const before = ((await (await asRoot("GET", "/v1/owner/audit?limit=1")).json()) as { head: { seq: number } }).head.seq;
+    const secretInstructions = `Only you know the launch date: ${crypto.randomUUID()}`;
+    const added = await asRoot("POST", "/v1/owner/agents", { name: "audited-own", capabilities: ["audit-cap"], model: "m1", instructions: secretInstructions, tools: ["work"] });
+    expect(added.status).toBe(201);
+    const a = (await added.json()) as { id: string };
+    const changed = `${secretInstructions} (changed)`;
+    expect((await asRoot("PATCH", `/v1/owner/agents/${a.id}`, { instructions: changed, maxSteps: 7 })).status).toBe(200);
+    expect((await asRoot("DELETE", `/v1/owner/agents/${a.id}`)).status).toBe(200);
+
+    const rows = ((await (await asRoot("GET", `/v1/owner/audit?after=${before}&limit=1000`)).json()) as { rows: AuditRecord[] }).rows;
+    const mine = rows.filter((r) => r.action.startsWith("agent.") && r.detail && (JSON.parse(r.detail) as { id?: string }).id === a.id);
+    expect(mine.map((r) => [r.action, r.actor, r.method])).toEqual([
+      ["agent.add", "root", "POST"],
+      ["agent.update", "root", "PATCH"],
+      ["agent.remove", "root", "DELETE"],
+    ]);
+    const sha = (t: string) => createHash("sha256").update(t).digest("hex");
+    const [add, update, remove] = mine.map((r) => JSON.parse(r.detail!) as Record<string, unknown>);
+    expect(add!.spec).toMatchObject({ model: "m1", instructions: { sha256: sha(secretInstructions) } });
+    expect(update).toMatchObject({ changed: ["instructions", "maxSteps"], spec: { maxSteps: 7, instructions: { sha256: sha(changed) } } });
+    expect(remove).toMatchObject({ name: "audited-own", kind: "own", released: 0 });
+    expect(JSON.stringify(mine)).not.toContain("launch date");
   });
 });
