@@ -11,5 +11,7 @@ export type AppEnv = {
     membraneScope?: string;
     /** Set when the request's key went through authenticateGuarded (workers/auth). */
     authAttempted?: boolean;
+    /** The presented key had the right secret but is revoked or expired (its holder is known). */
+    retiredKey?: { keyId: string; reason: "revoked" | "expired" };
   };
 };

@@ -7,6 +7,7 @@ import { identity } from "../../lib/db/schema.ts";
 import { AlarmPointer } from "../../lib/do-alarm.ts";
 import { GroupCommit, type Outcome } from "../../lib/group-commit.ts";
 import { openDb, type Db } from "../../lib/db/client.ts";
+import { AuthFailureWindows, type AuthFailure } from "./auth-failures.ts";
 
 export type AppendResult = { first: number; last: number; head: ChainHead; checkpoint: Checkpoint | null };
 
@@ -31,6 +32,7 @@ const MAX_ATTEMPTS = 5;
 export class AuditLedger extends DurableObject<Env> {
   readonly #commits = new GroupCommit<Append, AppendResult>((batch) => this.#flush(batch));
   readonly #alarm = new AlarmPointer(this.ctx.storage);
+  readonly #failures = new AuthFailureWindows(this.ctx.storage);
   #state: LedgerState | null = null;
   #db: Db | null = null;
   #signingKey: Promise<Ed25519Key | null> | null = null;
@@ -38,6 +40,16 @@ export class AuditLedger extends DurableObject<Env> {
   /** Appends entries in order; resolves once they are committed. */
   append(entries: AuditEntry[], opts: { checkpoint?: CheckpointReason } = {}): Promise<AppendResult> {
     return this.#commits.submit({ entries, checkpoint: opts.checkpoint });
+  }
+
+  /**
+   * Counts a failed authentication into its address's window (durable/audit/auth-failures.ts):
+   * no row per attempt; the alarm writes one summary row per address when the window closes.
+   */
+  async noteAuthFailure(f: AuthFailure): Promise<void> {
+    this.#state ??= await this.#load(); // the checkpoint's due time shares the one alarm
+    await this.#failures.note(f);
+    await this.#rearm(Date.now());
   }
 
   /** Whether this seed can sign checkpoints (SEED_IDENTITY_KEY reached workerd). */
@@ -49,12 +61,30 @@ export class AuditLedger extends DurableObject<Env> {
     return (this.#state ??= await this.#load()).head;
   }
 
-  /** Periodic checkpoint: signs the head if rows were added since the last one. */
+  /**
+   * Writes the summaries of the open failure windows, then the periodic checkpoint: signs the
+   * head if rows were added since the last one.
+   */
   async alarm(): Promise<void> {
     this.#alarm.fired();
     const state = (this.#state ??= await this.#load());
     state.checkpointDue = null; // this alarm takes the row it pointed at
-    if (state.head.seq > state.checkpointedSeq) await this.append([], { checkpoint: "periodic" });
+    const failures = await this.#failures.close();
+    if (failures.entries.length === 0 && state.head.seq <= state.checkpointedSeq) return this.#rearm(Date.now());
+    try {
+      await this.append(failures.entries, { checkpoint: "periodic" });
+    } catch (err) {
+      failures.undo();
+      await this.#rearm(Date.now());
+      throw err; // the runtime retries the alarm
+    }
+    await failures.done();
+  }
+
+  /** One alarm for the earliest of: the periodic checkpoint, the first failure window to close. */
+  #rearm(now: number): Promise<void> {
+    const due = [this.#state?.checkpointDue ?? null, this.#failures.due()].filter((t): t is number => t !== null);
+    return this.#alarm.arm(due.length ? Math.min(...due) : null, now).catch(() => console.error("could not arm the audit ledger's alarm"));
   }
 
   #key(): Promise<Ed25519Key | null> {
@@ -101,7 +131,7 @@ export class AuditLedger extends DurableObject<Env> {
     const now = Date.now();
     if (head.seq <= state.checkpointedSeq || (await this.#key()) === null) state.checkpointDue = null;
     else state.checkpointDue ??= now + CHECKPOINT_EVERY_MS;
-    await this.#alarm.arm(state.checkpointDue, now).catch(() => console.error("could not arm the audit checkpoint alarm"));
+    await this.#rearm(now);
     let next = records[0]?.seq ?? head.seq + 1;
     return batch.map((w) => {
       const first = next;

@@ -1,9 +1,10 @@
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { AuditRecord } from "../../lib/audit/audit-chain.ts";
 import { mintKey } from "../../lib/keys.ts";
-import { TooManyRequestsError } from "../../lib/errors.ts";
 import { FailedAuthLimiter, FailureBuckets, clientAddress, failedAuth } from "../../workers/auth/failed-auth-limiter.ts";
-import { callFrom, freshAddress, grantHelper } from "../support/membrane.ts";
-import { bindings } from "../support/worker-fetch.ts";
+import { auditOf, callFrom, freshAddress, grantHelper } from "../support/membrane.ts";
+import { asRoot, bindings } from "../support/worker-fetch.ts";
 
 const wrongSecret = (token: string) => token.replace(/_[a-f0-9]{64}$/, `_${"0".repeat(64)}`);
 
@@ -39,10 +40,10 @@ describe("failed-authentication limiter (pure, injected clock)", () => {
     const l = new FailedAuthLimiter({ burst: 100, refillPerSecond: 1 }, { burst: 2, refillPerSecond: 0.01 });
     l.fail("1.1.1.1", "k", 0);
     l.fail("2.2.2.2", "k", 0);
-    expect(() => l.check("1.1.1.1", "k", 0)).toThrow(TooManyRequestsError);
-    expect(() => l.check("3.3.3.3", "k", 0)).not.toThrow();
-    expect(() => l.check(null, "k", 0)).toThrow(TooManyRequestsError);
-    expect(() => l.check("1.1.1.1", "other", 0)).not.toThrow();
+    expect(l.check("1.1.1.1", "k", 0)).toBeGreaterThan(0);
+    expect(l.check("3.3.3.3", "k", 0)).toBe(0);
+    expect(l.check(null, "k", 0)).toBeGreaterThan(0);
+    expect(l.check("1.1.1.1", "other", 0)).toBe(0);
   });
 
   it("reads workerd's cf.clientIp without its port", () => {
@@ -65,7 +66,7 @@ describe("failed-authentication limiter (through the Worker)", () => {
     failedAuth.clock = () => Date.now();
   });
 
-  it("per address: 60 failures, then 429 with Retry-After for everything from that address, other addresses unaffected", async () => {
+  it("per address: 60 failures, then 429 with Retry-After for every failure from that address; a correct key from it still gets in", async () => {
     const a = freshAddress();
     for (let i = 0; i < 60; i++) {
       const k = await mintKey("helper"); // a fresh, unknown key id every time
@@ -75,15 +76,19 @@ describe("failed-authentication limiter (through the Worker)", () => {
     expect(blocked.status).toBe(429);
     expect(blocked.body).toMatchObject({ error: { code: "too_many_failures" } });
     expect(Number(blocked.retryAfter)).toBeGreaterThanOrEqual(1);
-    // The address is shed before any key is looked at, the owner's included.
-    expect((await callFrom(a, "GET", "/v1/owner/whoami", { key: bindings.TEST_ROOT_KEY })).status).toBe(429);
-    expect((await callFrom(freshAddress(), "GET", "/v1/owner/whoami", { key: bindings.TEST_ROOT_KEY })).status).toBe(200);
+    // On a default install every client shares 127.0.0.1: the owner's correct key is never
+    // refused because of anyone's failures (issue 9 item 4: it was 429 for 50 s).
+    expect((await callFrom(a, "GET", "/v1/owner/whoami", { key: bindings.TEST_ROOT_KEY })).status).toBe(200);
+    const h = await grantHelper(["status:read"]);
+    expect((await callFrom(a, "GET", "/v1/status", { key: h.token })).status).toBe(200);
+    expect((await callFrom(a, "GET", "/v1/status")).status).toBe(429); // no key at all is a failure too
     // A second later the address has earned one try back.
     now += 1000;
-    expect((await callFrom(a, "GET", "/v1/owner/whoami", { key: bindings.TEST_ROOT_KEY })).status).toBe(200);
+    expect((await callFrom(a, "GET", "/v1/status", { key: (await mintKey("helper")).token })).status).toBe(401);
+    expect((await callFrom(a, "GET", "/v1/status", { key: (await mintKey("helper")).token })).status).toBe(429);
   });
 
-  it("per key id: 30 failures from anywhere, then 429 for failing addresses; the holder at a clean address still gets in", async () => {
+  it("per key id: 30 failures from anywhere, then 429 for failing addresses; the holder gets in from anywhere", async () => {
     const h = await grantHelper(["status:read"]);
     const dirty: string[] = [];
     for (let i = 0; i < 30; i++) {
@@ -92,7 +97,7 @@ describe("failed-authentication limiter (through the Worker)", () => {
       expect((await callFrom(addr, "GET", "/v1/status", { key: wrongSecret(h.token) })).status).toBe(401);
     }
     expect((await callFrom(dirty[0]!, "GET", "/v1/status", { key: wrongSecret(h.token) })).status).toBe(429);
-    expect((await callFrom(dirty[0]!, "GET", "/v1/status", { key: h.token })).status).toBe(429);
+    expect((await callFrom(dirty[0]!, "GET", "/v1/status", { key: h.token })).status).toBe(200);
     expect((await callFrom(freshAddress(), "GET", "/v1/status", { key: h.token })).status).toBe(200);
   });
 
@@ -110,5 +115,37 @@ describe("failed-authentication limiter (through the Worker)", () => {
     expect(a).toEqual(b);
     expect(a[0]!.status).toBe(401);
     expect(a.at(-1)!.status).toBe(429);
+  });
+
+  it("counts atomically: 500 parallel bad keys from one address get exactly the burst of 401s, the rest 429", async () => {
+    const a = freshAddress();
+    const tokens = await Promise.all(Array.from({ length: 500 }, async () => (await mintKey("helper")).token));
+    const responses = await Promise.all(tokens.map((key) => callFrom(a, "GET", "/v1/status", { key }).then(async (r) => `${r.status} ${r.status >= 500 ? await r.text() : ""}`)));
+    const counts: Record<string, number> = {};
+    for (const r of responses) counts[r] = (counts[r] ?? 0) + 1;
+    expect(counts).toEqual({ "401 ": 60, "429 ": 440 });
+  });
+
+  it("a flood of wrong secrets for a real helper key id writes no row in the key's name, and one summary row per address", async () => {
+    const ledger = bindings.AUDIT.get(bindings.AUDIT.idFromName("ledger"));
+    await runDurableObjectAlarm(ledger); // close windows other tests opened
+    const h = await grantHelper(["status:read"]);
+    const a = freshAddress();
+    const statuses = await Promise.all(Array.from({ length: 400 }, () => callFrom(a, "GET", "/v1/status", { key: wrongSecret(h.token) }).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThan(0);
+    // …and on a route that checks no key, where the helper audit checks it
+    for (let i = 0; i < 20; i++) expect((await callFrom(a, "GET", "/healthz", { key: wrongSecret(h.token) })).status).toBe(200);
+    expect((await auditOf(h.id)).filter((r) => r.action === "request")).toEqual([]);
+
+    expect(await runDurableObjectAlarm(ledger)).toBe(true);
+    const rows = ((await (await asRoot("GET", "/v1/owner/audit?action=auth.failures&limit=1000")).json()) as { rows: AuditRecord[] }).rows;
+    const mine = rows.filter((r) => (JSON.parse(r.detail!) as { address: string }).address === a);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ actor: "anonymous", keyId: null, action: "auth.failures" });
+    expect(JSON.parse(mine[0]!.detail!)).toMatchObject({ address: a, failed: 420, shed: 420 - 30, claimedKeyIds: [h.id], moreKeyIds: 0 });
+    // closed: the next alarm writes nothing more for this address
+    await runDurableObjectAlarm(ledger);
+    const again = ((await (await asRoot("GET", "/v1/owner/audit?action=auth.failures&limit=1000")).json()) as { rows: AuditRecord[] }).rows;
+    expect(again.filter((r) => r.detail!.includes(`"${a}"`))).toHaveLength(1);
   });
 });

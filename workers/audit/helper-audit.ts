@@ -1,12 +1,16 @@
 // Every request made with a helper key is written to the audit ledger — key id, route, scope
 // used, status, time — whether it succeeded or not, before its response leaves. A helper token on
-// a route that checks no key (public, or no such route) is checked here, so that every row comes
-// from a key that was verified or a failure the rate limiter counted: a made-up token cannot
-// write rows for free. Requests shed by the limiter (429) are not written, or a flood would.
+// a route that checks no key (public, or no such route) is checked here. Only a token that proved
+// to be the key it names writes a row in that key's name: a live key, or the right secret of a
+// revoked or expired one (its holder trying). A forged token — a made-up id, or a real id with a
+// wrong secret — writes nothing in the claimed key's name; its failure is only counted in the
+// ledger's per-address summary (durable/audit/auth-failures.ts). Requests shed by the limiter
+// (429) are not written, or a flood would.
 import { createMiddleware } from "hono/factory";
 import { canonicalDetail } from "../../lib/audit/audit-chain.ts";
-import { errorBody, HttpError } from "../../lib/errors.ts";
+import { errorBody } from "../../lib/errors.ts";
 import type { AppEnv } from "../app-env.ts";
+import type { Caller } from "../auth/caller.ts";
 import { authenticateGuarded } from "../auth/guarded-authenticate.ts";
 import { presentedKey } from "../auth/presented-key.ts";
 import { recordAudit } from "./audit-client.ts";
@@ -16,18 +20,19 @@ export const helperAudit = createMiddleware<AppEnv>(async (c, next) => {
   if (claimed?.kind !== "helper") return next();
   const at = Date.now();
   await next();
-  let detail: string | null = null;
+  let caller = c.get("caller") as Caller | undefined;
   if (!c.var.authAttempted) {
-    try {
-      await authenticateGuarded(c);
-    } catch (err) {
-      if (err instanceof HttpError && err.status === 429) return; // shed, not written
-      // The route answered without a key; the row says this one was not good.
-      detail = canonicalDetail({ key: err instanceof HttpError ? err.code : "unchecked" });
-    }
+    // The route answered without a key: check it here (a bad one is counted by the limiter and
+    // the per-address summary like any other failure).
+    caller = await authenticateGuarded(c).catch(() => undefined);
   }
   const status = c.res.status;
   if (status === 429) return;
+  const retired = c.var.retiredKey;
+  let detail: string | null;
+  if (caller?.kind === "helper" && caller.keyId === claimed.id) detail = null;
+  else if (retired?.keyId === claimed.id) detail = canonicalDetail({ key: retired.reason });
+  else return; // forged: nothing in the claimed key's name
   try {
     await recordAudit(c.env, [
       { at, actor: "helper", keyId: claimed.id, action: "request", method: c.req.method, route: c.req.path, scope: c.get("membraneScope") ?? null, status, detail },

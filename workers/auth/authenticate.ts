@@ -1,4 +1,4 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { keys } from "../../lib/db/schema.ts";
 import { BadRequestError, UnauthorizedError, UnavailableError } from "../../lib/errors.ts";
 import { digestsEqual, parseKey, sha256Hex } from "../../lib/keys.ts";
@@ -6,6 +6,21 @@ import type { Db } from "../../lib/db/client.ts";
 import type { Caller } from "./caller.ts";
 
 const BEARER = /^Bearer ([^\s]+)$/;
+
+/**
+ * The right secret of a revoked or expired key: 401 like any other failure (the same answer), but
+ * the holder is known, so the helper audit may write the attempt in that key's name. A forged
+ * token (a wrong secret for a real id) never gets this.
+ */
+export class RetiredKeyError extends UnauthorizedError {
+  readonly keyId: string;
+  readonly reason: "revoked" | "expired";
+  constructor(keyId: string, reason: "revoked" | "expired") {
+    super();
+    this.keyId = keyId;
+    this.reason = reason;
+  }
+}
 
 /**
  * Resolves an Authorization header to the key that signed it. Checked against libSQL on every
@@ -23,7 +38,7 @@ export async function authenticate(db: Db, header: string | undefined, now: numb
     row = await db
       .select()
       .from(keys)
-      .where(and(eq(keys.id, parsed.id), isNull(keys.revokedAt)))
+      .where(eq(keys.id, parsed.id))
       .get();
   } catch (cause) {
     throw new UnavailableError("the key store (libSQL) is unreachable", "key_store_unavailable", { cause });
@@ -33,6 +48,7 @@ export async function authenticate(db: Db, header: string | undefined, now: numb
   const expected = row?.secretHash ?? "0".repeat(64);
   const matches = digestsEqual(presented, expected);
   if (!row || !matches || row.kind !== parsed.kind) throw new UnauthorizedError();
-  if (row.expiresAt !== null && row.expiresAt <= now) throw new UnauthorizedError();
+  if (row.revokedAt !== null) throw new RetiredKeyError(row.id, "revoked");
+  if (row.expiresAt !== null && row.expiresAt <= now) throw new RetiredKeyError(row.id, "expired");
   return { kind: row.kind, keyId: row.id, name: row.name, scopes: row.scopes, expiresAt: row.expiresAt };
 }

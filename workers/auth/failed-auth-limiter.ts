@@ -1,7 +1,7 @@
-// Failed authentication is rate-limited per client address and per key id. One module-level
+// Failed authentication is rate-limited per client address and per key id: after its burst, an
+// address's failures are answered 429 instead of 401 (workers/auth/guarded-authenticate.ts). One module-level
 // limiter is enough: workerd runs the seed's Worker in one isolate, so every request sees it.
 // (Under a multi-isolate runtime each isolate would limit on its own: looser, never wrong.)
-import { TooManyRequestsError } from "../../lib/errors.ts";
 
 export type BucketPolicy = { burst: number; refillPerSecond: number };
 
@@ -66,18 +66,17 @@ export class FailedAuthLimiter {
   }
 
   /**
-   * Throws 429 when the address has failed too often, or the key id has and this address is one
-   * of those failing. The key id is whatever the presented token claims: the limiter never looks
-   * it up, so a 429 says nothing about whether such a key exists. An address with a clean record
-   * is never held back by a key id's failures: whoever knows a key id (ids are not secrets) cannot
-   * lock the key's holder out by failing with it from elsewhere.
+   * 0 when a failure from this address for this key id may still be answered 401; otherwise the
+   * milliseconds until it may (answer 429). Asked only after a key failed: a correct key is never
+   * refused. The key id is whatever the presented token claims: the limiter never looks it up, so
+   * a 429 says nothing about whether such a key exists. An address with a clean record is never
+   * held back by a key id's failures.
    */
-  check(address: string | null, keyId: string | null, now: number): void {
+  check(address: string | null, keyId: string | null, now: number): number {
     const byAddress = address ? this.byAddress.blockedFor(address, now) : 0;
     const suspect = address === null || this.byAddress.hasFailed(address, now);
     const byKey = keyId && suspect ? this.byKeyId.blockedFor(keyId, now) : 0;
-    const wait = Math.max(byAddress, byKey);
-    if (wait > 0) throw new TooManyRequestsError(Math.ceil(wait / 1000));
+    return Math.max(byAddress, byKey);
   }
 
   fail(address: string | null, keyId: string | null, now: number): void {

@@ -4,36 +4,57 @@ import { eq } from "drizzle-orm";
 import { keys } from "../../lib/db/schema.ts";
 import { HttpError, TooManyRequestsError } from "../../lib/errors.ts";
 import type { AppEnv } from "../app-env.ts";
-import { authenticate } from "./authenticate.ts";
+import type { AuthFailure } from "../../durable/audit/auth-failures.ts";
+import { auditLedger } from "../audit/audit-client.ts";
+import { authenticate, RetiredKeyError } from "./authenticate.ts";
 import type { Caller } from "./caller.ts";
 import { clientAddress, failedAuth } from "./failed-auth-limiter.ts";
 import { presentedKey } from "./presented-key.ts";
 
 const TOUCH_EVERY_MS = 60_000;
 const touched = new Map<string, number>();
-/** Verifies the key this request presents (workers/auth/presented-key.ts) or throws 400/401/429/503. */
+/**
+ * Verifies the key this request presents (workers/auth/presented-key.ts) or throws 400/401/429/503.
+ * The limiter is consulted only once the key has failed, so a correct key never meets it, whatever
+ * anyone else did from the same address; and it is consulted and charged in one synchronous step
+ * after the await, so parallel failures are all counted (checking before the await let 500
+ * parallel bad keys through the gate together). Every failure goes to the audit ledger's
+ * per-address summary, never to a row of its own.
+ */
 export async function authenticateGuarded(c: Context<AppEnv>): Promise<Caller> {
   c.set("authAttempted", true); // the helper audit checks a key no route checked
   const { authorization, claimed } = presentedKey(c);
   const now = Date.now();
-  const limiterNow = failedAuth.clock();
-  const address = clientAddress(c.req.raw);
-  const keyId = claimed?.id ?? null;
-  try {
-    failedAuth.check(address, keyId, limiterNow);
-  } catch (err) {
-    if (err instanceof TooManyRequestsError) c.header("Retry-After", String(err.retryAfterSeconds));
-    throw err;
-  }
   let caller: Caller;
   try {
     caller = await authenticate(c.var.db, authorization, now);
   } catch (err) {
-    if (err instanceof HttpError && (err.status === 401 || err.status === 400)) failedAuth.fail(address, keyId, limiterNow);
+    if (!(err instanceof HttpError && (err.status === 401 || err.status === 400))) throw err;
+    if (err instanceof RetiredKeyError) c.set("retiredKey", { keyId: err.keyId, reason: err.reason });
+    const address = clientAddress(c.req.raw);
+    const keyId = claimed?.id ?? null;
+    const limiterNow = failedAuth.clock();
+    const wait = failedAuth.check(address, keyId, limiterNow);
+    if (wait === 0) failedAuth.fail(address, keyId, limiterNow);
+    await noteFailure(c, { address, claimedKeyId: keyId, shed: wait > 0, at: now });
+    if (wait > 0) {
+      const shed = new TooManyRequestsError(Math.ceil(wait / 1000));
+      c.header("Retry-After", String(shed.retryAfterSeconds));
+      throw shed;
+    }
     throw err;
   }
   touchLastUsed(c, caller.keyId, now);
   return caller;
+}
+
+/** Into the ledger's per-address summary; a ledger that cannot count it must not change the answer. */
+async function noteFailure(c: Context<AppEnv>, f: AuthFailure): Promise<void> {
+  try {
+    await auditLedger(c.env).noteAuthFailure(f);
+  } catch {
+    console.error("a failed authentication could not be counted in the audit ledger");
+  }
 }
 
 /** Records lastUsedAt at most once a minute per key, after the response (not on its path). */
