@@ -13,5 +13,7 @@ export type AppEnv = {
     authAttempted?: boolean;
     /** The presented key had the right secret but is revoked or expired (its holder is known). */
     retiredKey?: { keyId: string; reason: "revoked" | "expired" };
+    /** The key could not be checked (the key store is unreachable): neither good nor bad. */
+    keyUnverifiable?: boolean;
   };
 };

@@ -123,8 +123,12 @@ describe("failed-authentication limiter (through the Worker)", () => {
     const responses = await Promise.all(tokens.map((key) => callFrom(a, "GET", "/v1/status", { key }).then(async (r) => `${r.status} ${r.status >= 500 ? await r.text() : ""}`)));
     const counts: Record<string, number> = {};
     for (const r of responses) counts[r] = (counts[r] ?? 0) + 1;
-    expect(counts).toEqual({ "401 ": 60, "429 ": 440 });
-  });
+    // A key lookup the libSQL server cannot answer under the flood is refused (503), never passed,
+    // and is not a failure of the key: the burst of 401s is exact either way.
+    const unavailable = counts['503 {"error":{"code":"key_store_unavailable","message":"the key store (libSQL) is unreachable"}}'] ?? 0;
+    expect(unavailable).toBeLessThanOrEqual(5);
+    expect(counts).toEqual({ "401 ": 60, "429 ": 440 - unavailable, ...(unavailable ? { ['503 {"error":{"code":"key_store_unavailable","message":"the key store (libSQL) is unreachable"}}']: unavailable } : {}) });
+  }, 120_000); // 500 requests on a shared 2-core machine
 
   it("a flood of wrong secrets for a real helper key id writes no row in the key's name, and one summary row per address", async () => {
     const ledger = bindings.AUDIT.get(bindings.AUDIT.idFromName("ledger"));
@@ -132,7 +136,8 @@ describe("failed-authentication limiter (through the Worker)", () => {
     const h = await grantHelper(["status:read"]);
     const a = freshAddress();
     const statuses = await Promise.all(Array.from({ length: 400 }, () => callFrom(a, "GET", "/v1/status", { key: wrongSecret(h.token) }).then((r) => r.status)));
-    expect(statuses.filter((s) => s === 401).length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(30); // the key id's burst
+    expect(statuses.filter((s) => s !== 401 && s !== 429).length).toBeLessThanOrEqual(5); // 503: libSQL swamped, see above
     // …and on a route that checks no key, where the helper audit checks it
     for (let i = 0; i < 20; i++) expect((await callFrom(a, "GET", "/healthz", { key: wrongSecret(h.token) })).status).toBe(200);
     expect((await auditOf(h.id)).filter((r) => r.action === "request")).toEqual([]);
@@ -142,10 +147,14 @@ describe("failed-authentication limiter (through the Worker)", () => {
     const mine = rows.filter((r) => (JSON.parse(r.detail!) as { address: string }).address === a);
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({ actor: "anonymous", keyId: null, action: "auth.failures" });
-    expect(JSON.parse(mine[0]!.detail!)).toMatchObject({ address: a, failed: 420, shed: 420 - 30, claimedKeyIds: [h.id], moreKeyIds: 0 });
+    const summary = JSON.parse(mine[0]!.detail!) as { failed: number; shed: number };
+    expect(summary).toMatchObject({ address: a, claimedKeyIds: [h.id], moreKeyIds: 0 });
+    expect(summary.failed).toBeGreaterThanOrEqual(415); // 420 unless libSQL dropped a lookup
+    expect(summary.failed).toBeLessThanOrEqual(420);
+    expect(summary.shed).toBe(summary.failed - 30);
     // closed: the next alarm writes nothing more for this address
     await runDurableObjectAlarm(ledger);
     const again = ((await (await asRoot("GET", "/v1/owner/audit?action=auth.failures&limit=1000")).json()) as { rows: AuditRecord[] }).rows;
     expect(again.filter((r) => r.detail!.includes(`"${a}"`))).toHaveLength(1);
-  });
+  }, 120_000);
 });

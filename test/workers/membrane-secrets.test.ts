@@ -3,8 +3,9 @@
 // organs behind the Worker are down (fail closed: 503, never a pass).
 import { createExecutionContext } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { AuditRecord } from "../../lib/audit/audit-chain.ts";
 import { app } from "../../workers/app.ts";
-import { auditOf, callFrom, freshAddress, grantHelper, type Helper } from "../support/membrane.ts";
+import { callFrom, freshAddress, grantHelper, type Helper } from "../support/membrane.ts";
 import { HELPER_SCOPES, ROWS } from "../support/scope-matrix-rows.ts";
 import { asRoot, bindings, expectError, newAgent, type TestAgent } from "../support/worker-fetch.ts";
 
@@ -68,6 +69,7 @@ describe("secrets", () => {
   });
 
   it("libSQL unreachable: every authenticated route fails closed with 503, and nothing leaks", async () => {
+    const before = ((await (await asRoot("GET", "/v1/owner/audit?limit=1")).json()) as { head: { seq: number } }).head.seq;
     const env = down();
     const tries: [string, string, string][] = [
       ["GET", "/v1/status", helper.token],
@@ -87,9 +89,13 @@ describe("secrets", () => {
       await expectError(res, 503, "key_store_unavailable");
     }
     await expectError(await app.fetch(new Request("http://seed.test/v1/identity"), env, createExecutionContext()), 503, "identity_unavailable");
-    // The helper's refused request is still in the ledger (its writer reaches libSQL on its own).
-    const rows = (await auditOf(helper.id)).filter((r) => r.status === 503);
-    expect(rows.map((r) => r.route)).toEqual(expect.arrayContaining(["/v1/status", "/v1/audit"]));
+    // The helper's refused request is still in the ledger (its writer reaches libSQL on its own),
+    // but not in the name of a key nobody could verify (issue 9 item 2).
+    const res = await asRoot("GET", "/v1/owner/audit?action=request&limit=1000&after=" + before);
+    const rows = ((await res.json()) as { rows: AuditRecord[] }).rows.filter((r) => r.status === 503 && r.detail?.includes(helper.id));
+    expect(rows.map((r) => [r.route, r.actor, r.keyId, r.detail])).toEqual(
+      ["/v1/status", "/v1/audit"].map((route) => [route, "anonymous", null, JSON.stringify({ claimedKeyId: helper.id, key: "unverifiable" })]),
+    );
     // The helper key was not revoked by the failed DELETE: fail closed never means fail destructive.
     expect((await callFrom(freshAddress(), "GET", "/v1/status", { key: helper.token })).status).toBe(200);
   });

@@ -4,10 +4,11 @@
 // to be the key it names writes a row in that key's name: a live key, or the right secret of a
 // revoked or expired one (its holder trying). A forged token — a made-up id, or a real id with a
 // wrong secret — writes nothing in the claimed key's name; its failure is only counted in the
-// ledger's per-address summary (durable/audit/auth-failures.ts). Requests shed by the limiter
-// (429) are not written, or a flood would.
+// ledger's per-address summary (durable/audit/auth-failures.ts). A token that could not be checked
+// (the key store unreachable) is written without a key id. Requests shed by the limiter (429) are
+// not written, or a flood would.
 import { createMiddleware } from "hono/factory";
-import { canonicalDetail } from "../../lib/audit/audit-chain.ts";
+import { canonicalDetail, type AuditEntry } from "../../lib/audit/audit-chain.ts";
 import { errorBody } from "../../lib/errors.ts";
 import type { AppEnv } from "../app-env.ts";
 import type { Caller } from "../auth/caller.ts";
@@ -29,14 +30,14 @@ export const helperAudit = createMiddleware<AppEnv>(async (c, next) => {
   const status = c.res.status;
   if (status === 429) return;
   const retired = c.var.retiredKey;
-  let detail: string | null;
-  if (caller?.kind === "helper" && caller.keyId === claimed.id) detail = null;
-  else if (retired?.keyId === claimed.id) detail = canonicalDetail({ key: retired.reason });
+  let entry: Pick<AuditEntry, "actor" | "keyId" | "detail">;
+  if (caller?.kind === "helper" && caller.keyId === claimed.id) entry = { actor: "helper", keyId: claimed.id, detail: null };
+  else if (retired?.keyId === claimed.id) entry = { actor: "helper", keyId: claimed.id, detail: canonicalDetail({ key: retired.reason }) };
+  // The key store was unreachable: the attempt is recorded, but not in a name nobody verified.
+  else if (c.var.keyUnverifiable) entry = { actor: "anonymous", keyId: null, detail: canonicalDetail({ key: "unverifiable", claimedKeyId: claimed.id }) };
   else return; // forged: nothing in the claimed key's name
   try {
-    await recordAudit(c.env, [
-      { at, actor: "helper", keyId: claimed.id, action: "request", method: c.req.method, route: c.req.path, scope: c.get("membraneScope") ?? null, status, detail },
-    ]);
+    await recordAudit(c.env, [{ at, ...entry, action: "request", method: c.req.method, route: c.req.path, scope: c.get("membraneScope") ?? null, status }]);
   } catch {
     // Fail closed: a helper request that cannot be audited is not answered as if it were.
     console.error(`audit write failed for a helper request on ${c.req.method} ${c.req.path}`);

@@ -29,6 +29,7 @@ export async function authenticateGuarded(c: Context<AppEnv>): Promise<Caller> {
   try {
     caller = await authenticate(c.var.db, authorization, now);
   } catch (err) {
+    if (err instanceof HttpError && err.status === 503) c.set("keyUnverifiable", true);
     if (!(err instanceof HttpError && (err.status === 401 || err.status === 400))) throw err;
     if (err instanceof RetiredKeyError) c.set("retiredKey", { keyId: err.keyId, reason: err.reason });
     const address = clientAddress(c.req.raw);
