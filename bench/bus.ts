@@ -1,17 +1,25 @@
 // Bus benchmark: end-to-end durable publish → deliver → ack, 16 producers, 4 consumers, 1 KiB
 // JSON bodies, over HTTP pull and WebSocket push, beside the anchor in the same run: Redis
-// Streams (appendonly yes, appendfsync everysec; XADD, XREADGROUP, XACK), one command per round
-// trip and pipelined. Also publish→deliver latency at a fixed 1,000 msg/s and idle CPU with 100
-// connected agents. Prints one JSON object. Run: `node bench/bus.ts` (Node 22; MESSAGES=50000).
+// Streams with the seed's durability (appendonly yes, appendfsync always: nothing acknowledged
+// before it is on disk; XADD, XREADGROUP, XACK), one command per round trip and pipelined, and
+// appendfsync everysec for context. Also publish→deliver latency at a fixed 1,000 msg/s, the
+// saturation point (the first fixed rate whose p99 passes 100 ms), idle CPU with 100 connected
+// agents, and workerd's RSS once idle after the load beside its V8 heap (inspector). Prints one
+// JSON object. Run: `scripts/seed bench bus` (MESSAGES=50000; MODES=ws,http to pick; RATE_SECONDS=
+// for the fixed-rate steps; PROFILE=DIR writes a CPU profile of workerd over the ws phase).
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { BusClient, type BusSocket } from "../lib/bus/client.ts";
 import { addAgent, startSeed, type SeedProcess } from "../test/support/seed-process.ts";
 import { freePort, tempDir } from "../test/support/seed-home.ts";
 import { Resp, type Reply } from "./support/resp.ts";
+import { WorkerdProfiler } from "./support/workerd-profile.ts";
 
 const N = Number(process.env.MESSAGES ?? 50_000);
+const MODES = (process.env.MODES ?? "ws,ws-batch,http,http-batch").split(",") as ("ws" | "ws-batch" | "http" | "http-batch")[];
+const RATE_SECONDS = Number(process.env.RATE_SECONDS ?? 5);
+const PROFILE = process.env.PROFILE;
 const PRODUCERS = 16;
 const CONSUMERS = 4;
 const PAD = "x".repeat(1000);
@@ -99,10 +107,11 @@ async function seedRun(seed: SeedProcess, mode: "http" | "ws" | "ws-batch" | "ht
 
 /** Publish→deliver latency at a fixed rate over WebSocket push. */
 async function seedFixedRate(seed: SeedProcess, rate: number, seconds: number): Promise<Run & { rate: number }> {
-  const producer = await addAgent(seed, "producer-rate");
-  const consumer = await addAgent(seed, "consumer-rate");
+  const producer = await addAgent(seed, `producer-rate-${rate}`);
+  const consumer = await addAgent(seed, `consumer-rate-${rate}`);
+  const topic = `bench.rate.${rate}`;
   const con = new BusClient({ url: seed.url, token: consumer.token });
-  await con.putSubscription("bench-rate", { topic: "bench.rate" });
+  await con.putSubscription("bench-rate", { topic });
   const total = rate * seconds;
   const latencies: number[] = [];
   let finish!: () => void;
@@ -120,7 +129,7 @@ async function seedFixedRate(seed: SeedProcess, rate: number, seconds: number): 
     const due = t0 + (n * 1000) / rate;
     const wait = due - now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    sends.push(ps.publish("bench.rate", [{ body: body(n) }]));
+    sends.push(ps.publish(topic, [{ body: body(n) }]));
   }
   await Promise.all(sends);
   await done;
@@ -169,7 +178,7 @@ async function startRedis(): Promise<{ port: number; stop: () => void }> {
   ensureRedis();
   const dir = tempDir("seed bench redis ");
   const port = await freePort();
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""], { stdio: "ignore" });
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--save", ""], { stdio: "ignore" });
   for (;;) {
     try {
       const r = await Resp.connect(port);
@@ -183,9 +192,10 @@ async function startRedis(): Promise<{ port: number; stop: () => void }> {
   return { port, stop: () => { child.kill("SIGTERM"); rmSync(dir, { recursive: true, force: true }); } };
 }
 
-async function redisRun(port: number, pipelined: boolean): Promise<Run> {
-  const stream = `bench:${pipelined ? "pipe" : "one"}`;
+async function redisRun(port: number, pipelined: boolean, fsync: "always" | "everysec"): Promise<Run> {
+  const stream = `bench:${pipelined ? "pipe" : "one"}:${fsync}`;
   const admin = await Resp.connect(port);
+  await admin.send("CONFIG", "SET", "appendfsync", fsync);
   await admin.send("XGROUP", "CREATE", stream, "g", "$", "MKSTREAM");
   const latencies: number[] = [];
   let acked = 0;
@@ -221,19 +231,45 @@ async function redisRun(port: number, pipelined: boolean): Promise<Run> {
 // ---- main
 
 const redis = await startRedis();
-const redisOne = await redisRun(redis.port, false);
-const redisPipe = await redisRun(redis.port, true);
+const redisAlways = await redisRun(redis.port, false, "always");
+const redisAlwaysPipe = await redisRun(redis.port, true, "always");
+const redisEverysec = await redisRun(redis.port, false, "everysec");
 redis.stop();
 
-const seed = await startSeed({ home: path.join(tempDir("seed bench bus "), "home") });
-const results: Record<string, Run> = {};
-for (const mode of ["ws", "ws-batch", "http", "http-batch"] as const) results[mode] = await seedRun(seed, mode);
-const fixed = await seedFixedRate(seed, 1000, 10);
+const inspector = `127.0.0.1:${await freePort()}`;
+const seed = await startSeed({ home: path.join(tempDir("seed bench bus "), "home"), env: { SEED_WORKERD_INSPECTOR: inspector } });
+const profiler = await WorkerdProfiler.attach(inspector);
+const workerdRss = () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${seed.pidOf("workerd")}/status`, "utf8"))![1]) / 1024);
+const rssAtStart = workerdRss();
+const results: Partial<Record<(typeof MODES)[number], Run>> = {};
+let profile: string[] | undefined;
+for (const mode of MODES) {
+  if (PROFILE && mode === "ws") await profiler.start();
+  results[mode] = await seedRun(seed, mode);
+  if (PROFILE && mode === "ws") {
+    mkdirSync(PROFILE, { recursive: true });
+    profile = (await profiler.stop(path.join(PROFILE, "workerd-bus-ws.cpuprofile"), 25)).map((e) => `${e.selfPercent}% ${e.frame}`);
+  }
+}
+const fixed = await seedFixedRate(seed, 1000, RATE_SECONDS);
+// The saturation point: the first rate whose publish→deliver p99 passes 100 ms.
+const sweep: { rate: number; msgPerSec: number; p50: number; p99: number }[] = [];
+for (const rate of [2000, 3000, 4000, 6000, 8000, 12000, 16000]) {
+  const r = await seedFixedRate(seed, rate, Math.max(2, Math.round(RATE_SECONDS / 2)));
+  sweep.push({ rate, msgPerSec: r.msgPerSec, p50: r.latencyMs.p50, p99: r.latencyMs.p99 });
+  if (r.latencyMs.p99 > 100) break;
+}
+const saturation = sweep.find((r) => r.p99 > 100)?.rate ?? null;
+const rssAfterLoad = workerdRss();
 const idle = await idleCpu(seed, 100, 5);
-const rss = Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${seed.pidOf("workerd")}/status`, "utf8"))![1]) / 1024);
+await profiler.collectGarbage();
+const heap = await profiler.heapUsage();
+const rssIdle = workerdRss();
+profiler.close();
 await seed.stop();
 
-const ratio = (r: Run) => Math.round((r.msgPerSec / redisOne.msgPerSec) * 100) / 100;
+const vs = (r: Run | undefined, anchor: Run) => (r ? Math.round((r.msgPerSec / anchor.msgPerSec) * 100) / 100 : null);
+const seedOut = (r: Run | undefined, extra: Record<string, unknown> = {}) => (r ? { ...r, vsRedisAlwaysOnePerRoundTrip: vs(r, redisAlways), ...extra } : null);
 console.log(
   JSON.stringify(
     {
@@ -242,17 +278,19 @@ console.log(
       producers: PRODUCERS,
       consumers: CONSUMERS,
       bodyBytes: JSON.stringify(body(0)).length,
-      anchor: { redisStreamsOnePerRoundTrip: redisOne, redisStreamsPipelined50: redisPipe },
+      anchor: { redisStreamsAlwaysOnePerRoundTrip: redisAlways, redisStreamsAlwaysPipelined50: redisAlwaysPipe, redisStreamsEverysecOnePerRoundTrip: redisEverysec },
       seed: {
-        wsPushOnePerFrame: { ...results.ws, vsRedisUnpipelined: ratio(results.ws!) },
-        wsPushBatch50: { ...results["ws-batch"], vsRedisUnpipelined: ratio(results["ws-batch"]!), vsRedisPipelined: Math.round((results["ws-batch"]!.msgPerSec / redisPipe.msgPerSec) * 100) / 100 },
-        httpPullOnePerRequest: { ...results.http, vsRedisUnpipelined: ratio(results.http!) },
-        httpPullBatch50: { ...results["http-batch"], vsRedisUnpipelined: ratio(results["http-batch"]!) },
+        wsPushOnePerFrame: seedOut(results.ws),
+        wsPushBatch50: seedOut(results["ws-batch"], { vsRedisAlwaysPipelined: vs(results["ws-batch"], redisAlwaysPipe) }),
+        httpPullOnePerRequest: seedOut(results.http),
+        httpPullBatch50: seedOut(results["http-batch"]),
       },
       fixedRate1000PerSecWs: fixed,
-      idle: idle,
-      workerdRssMiBAfterLoad: rss,
-      targets: { wsVsRedisUnpipelined: ">= 0.5", p99AtFixedRateMs: "<= 20", idleCpuPercent: "~0" },
+      saturation: { sweep, rateWhereP99Passes100Ms: saturation },
+      idle,
+      workerdRssMiB: { atStart: rssAtStart, afterLoad: rssAfterLoad, idleAfterLoad: rssIdle, v8HeapAfterGc: heap },
+      ...(profile ? { workerdProfileTop: profile } : {}),
+      targets: { wsVsRedisAlwaysOnePerRoundTrip: ">= 0.5, then >= 1", p99AtFixedRateMs: "<= 20", httpPullOnePerRequestMsgPerSec: ">= 2000", workerdRssIdleAfterLoadMiB: "<= 200", idleCpuPercent: "~0" },
     },
     null,
     2,

@@ -61,6 +61,23 @@ export class WorkerdProfiler {
     return out.sort((a, b) => b.selfMs - a.selfMs).slice(0, count);
   }
 
+  /** The V8 heap of each isolate (Runtime.getHeapUsage): what of workerd's RSS is JavaScript. */
+  async heapUsage(): Promise<{ usedMiB: number; totalMiB: number }> {
+    let used = 0;
+    let total = 0;
+    for (const ws of this.#sockets) {
+      const r = (await this.#send(ws, "Runtime.getHeapUsage")) as { usedSize: number; totalSize: number };
+      used += r.usedSize;
+      total += r.totalSize;
+    }
+    return { usedMiB: Math.round(used / 1048576), totalMiB: Math.round(total / 1048576) };
+  }
+
+  /** Asks V8 for a full garbage collection (HeapProfiler.collectGarbage). */
+  async collectGarbage(): Promise<void> {
+    for (const ws of this.#sockets) await this.#send(ws, "HeapProfiler.collectGarbage");
+  }
+
   close(): void {
     for (const ws of this.#sockets) ws.close();
   }
