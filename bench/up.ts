@@ -14,6 +14,14 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** Unique set size: the pages only this process maps (its heap, its own code) — beside the RSS,
+ *  which also counts what it shares (the node binary both Node processes map, counted twice). */
+function ussMiB(pid: number): number {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(text)?.[1] ?? NaN);
+  return (kb("Private_Clean") + kb("Private_Dirty")) / 1024;
+}
+
 async function pollReady(url: string): Promise<void> {
   for (;;) {
     try {
@@ -59,6 +67,7 @@ await new Promise((r) => setTimeout(r, 1000));
 // Every process the seed runs under `seed up`: the supervisor and its two children (under systemd
 // there is no supervisor: libsql + workerd).
 const idle = { supervisor: rssMiB(pid("seed")), libsql: rssMiB(pid("libsql")), workerd: rssMiB(pid("workerd")) };
+const idleUss = { supervisor: ussMiB(pid("seed")), libsql: ussMiB(pid("libsql")), workerd: ussMiB(pid("workerd")) };
 const key = readFileSync(path.join(home, "keys/root.key"), "utf8").trim();
 const LOAD = 2000;
 for (let i = 0; i < LOAD; i += 16) {
@@ -78,6 +87,7 @@ console.log(
       bench: "up",
       upToReadyMs: { runs: times.map(round), median: round(times[Math.floor(times.length / 2)]!), target: 3000 },
       idleRssMiB: { ...Object.fromEntries(Object.entries(idle).map(([k, v]) => [k, round(v)])), total: round(idle.supervisor + idle.libsql + idle.workerd), underSystemd: round(idle.libsql + idle.workerd), target: 150 },
+      idleUssMiB: { ...Object.fromEntries(Object.entries(idleUss).map(([k, v]) => [k, round(v)])), total: round(idleUss.supervisor + idleUss.libsql + idleUss.workerd), underSystemd: round(idleUss.libsql + idleUss.workerd) },
       afterLoadRssMiB: { requests: LOAD, ...Object.fromEntries(Object.entries(loaded).map(([k, v]) => [k, round(v)])), total: round(loaded.supervisor + loaded.libsql + loaded.workerd) },
     },
     null,

@@ -80,6 +80,16 @@ describe("seed up (system)", () => {
     expect(readFileSync(path.join(home, "run", "config.capnp"), "utf8")).not.toContain(readFileSync(path.join(home, "keys", "db.token"), "utf8").trim());
   });
 
+  it("the long-lived supervisor is the plain-JavaScript bundle, in the process `seed up` started", () => {
+    // The launcher execs node, and the CLI replaces itself with the bundle (process.execve): the
+    // pid we spawned is the supervisor, with no TypeScript CLI left in memory.
+    expect(pidOf("seed")).toBe(child.pid);
+    const cmdline = readFileSync(`/proc/${pidOf("seed")}/cmdline`, "utf8").split("\0").filter(Boolean);
+    expect(cmdline.find((a) => a.endsWith("supervisor.mjs"))).toContain(`${path.sep}seed-supervisor${path.sep}`);
+    expect(cmdline.some((a) => a.endsWith("main.ts"))).toBe(false);
+    expect(JSON.parse(cmdline.at(-1)!)).toMatchObject({ home });
+  });
+
   it("restarts workerd after kill -9, with the data still there", async () => {
     const before = (await (await fetch(url("/v1/owner/whoami"), { headers: { Authorization: `Bearer ${rootKey()}` } })).json()) as { seedId: string };
     const old = pidOf("workerd");

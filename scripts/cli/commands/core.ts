@@ -33,8 +33,13 @@ export function registerCore(program: Command): void {
     .option("--db-port <n>", "port of the libSQL server (env SEED_DB_PORT, default 8788)")
     .option("--listen <addr>", "address the Worker listens on (env SEED_LISTEN, default 127.0.0.1)")
     .action(async (opts: { home?: string; port?: string; dbPort?: string; listen?: string }) => {
+      const up = { home: resolveHome(opts.home), ports: resolvePorts(opts) };
+      // The long-lived supervisor runs as one plain-JavaScript bundle (build-supervisor.ts);
+      // in-process only when that bundle cannot be made.
+      const { execSupervisor } = await import("../build-supervisor.ts");
+      await execSupervisor(up);
       const { seedUp } = await import("../seed-up.ts");
-      await seedUp({ home: resolveHome(opts.home), ports: resolvePorts(opts) });
+      await seedUp(up);
     });
 
   program
