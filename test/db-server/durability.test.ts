@@ -41,6 +41,18 @@ describe("durability", () => {
     expect(rs.rows.map((r) => r[0])).toEqual(["autocommit, acknowledged", "transaction, acknowledged"]);
   });
 
+  it("runs every pooled connection, not just the first, with synchronous=FULL in WAL mode", async () => {
+    const s = (server = await startDbServerProcess());
+    const client = connect(s);
+    // Transactions held open at once each hold their own connection.
+    const held = await Promise.all([0, 1, 2, 3].map(() => client.transaction("read")));
+    const settings = await Promise.all(
+      held.map(async (tx) => [(await tx.execute("PRAGMA synchronous")).rows[0]?.[0], (await tx.execute("PRAGMA journal_mode")).rows[0]?.[0]]),
+    );
+    for (const tx of held) tx.close();
+    expect(settings).toEqual(held.map(() => [2, "wal"]));
+  });
+
   it("keeps every acknowledged write after kill -9 in the middle of a stream of writes", async () => {
     const s = (server = await startDbServerProcess());
     const client = connect(s);

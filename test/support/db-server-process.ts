@@ -29,6 +29,8 @@ export interface DbServerProcess {
   readonly pid: number;
   /** Events the server wrote to stderr so far, oldest first. */
   readonly events: readonly ServerEvent[];
+  /** Every byte the server wrote to stdout and stderr so far (all runs), unparsed. */
+  output(): Buffer;
   /** Resolves with the first event (past or future) that matches. */
   waitForEvent(match: (event: ServerEvent) => boolean, timeoutMs?: number): Promise<ServerEvent>;
   /** Resolves once the running process exits by itself (it then counts as stopped). */
@@ -65,6 +67,7 @@ export async function startDbServerProcess(options: DbServerProcessOptions = {})
   fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
 
   const events: ServerEvent[] = [];
+  const raw: Buffer[] = [];
   const listeners = new Set<(event: ServerEvent) => void>();
 
   async function launch(): Promise<Running> {
@@ -76,6 +79,7 @@ export async function startDbServerProcess(options: DbServerProcessOptions = {})
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.once("exit", (code, signal) => resolve({ code, signal })),
     );
+    for (const stream of [child.stdout!, child.stderr!]) stream.on("data", (chunk: Buffer) => raw.push(chunk));
     const stderr: string[] = [];
     createInterface({ input: child.stderr! }).on("line", (line) => {
       stderr.push(line);
@@ -144,6 +148,7 @@ export async function startDbServerProcess(options: DbServerProcessOptions = {})
     dbPath,
     dir,
     events,
+    output: () => Buffer.concat(raw),
     waitForEvent(match, timeoutMs = 30_000) {
       const seen = events.find(match);
       if (seen !== undefined) return Promise.resolve(seen);

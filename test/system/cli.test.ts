@@ -1,7 +1,9 @@
 // The CLI against a running seed: status, agents, services, credentials.
 import { spawnSync } from "node:child_process";
+import { createDecipheriv } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import Database from "libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.ts";
 import { startSeed, type SeedProcess } from "../support/seed-process.ts";
@@ -67,7 +69,27 @@ describe("seed CLI against a running seed (system)", () => {
         bytes = readFileSync(path.join(seed.home, f));
       } catch {}
       expect(bytes.includes(secret)).toBe(false);
+      // Not merely encoded: neither base64 nor hex of the secret is there either.
+      expect(bytes.includes(Buffer.from(secret).toString("base64"))).toBe(false);
+      expect(bytes.includes(Buffer.from(secret).toString("hex"))).toBe(false);
     }
+    // Encrypted: the stored row opens with master.key as AES-256-GCM (node:crypto, not the
+    // seed's own code), bound to its name and host; a flipped bit does not open.
+    const db = new Database(path.join(seed.home, "db", "seed.db"), { readonly: true });
+    const row = db.prepare("SELECT ciphertext FROM credentials WHERE name = ?").get("llm-key") as { ciphertext: string };
+    db.close();
+    const master = readFileSync(path.join(seed.home, "master.key"));
+    expect(master.length).toBe(32);
+    const open = (raw: Buffer) => {
+      const decipher = createDecipheriv("aes-256-gcm", master, raw.subarray(0, 12));
+      decipher.setAAD(Buffer.from("seed-credential\0llm-key\0llm.example"));
+      decipher.setAuthTag(raw.subarray(raw.length - 16));
+      return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString("utf8");
+    };
+    const raw = Buffer.from(row.ciphertext, "base64");
+    expect(open(raw)).toBe(secret);
+    raw[raw.length - 1]! ^= 1;
+    expect(() => open(raw)).toThrow();
   });
 
   it("services: only valid names and URLs without secrets are accepted", () => {

@@ -104,6 +104,14 @@ describe("seed up (system)", () => {
   });
 
   it("restarts the libSQL server after kill -9; committed data survives", async () => {
+    // Written just before the kill: a helper key (its row in libSQL), acknowledged with 201.
+    const minted = await fetch(url("/v1/owner/membrane"), {
+      method: "POST",
+      headers: { Authorization: `Bearer ${rootKey()}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "written just before kill -9", scopes: ["status:read"] }),
+    });
+    expect(minted.status).toBe(201);
+    const helper = ((await minted.json()) as { token: string }).token;
     const old = pidOf("libsql");
     process.kill(old, "SIGKILL");
     await logs.waitFor(/libsql exited \(signal SIGKILL\); restarting/);
@@ -111,6 +119,10 @@ describe("seed up (system)", () => {
     expect(pidOf("libsql")).not.toBe(old);
     const who = await fetch(url("/v1/owner/whoami"), { headers: { Authorization: `Bearer ${rootKey()}` } });
     expect(who.status).toBe(200);
+    // Read after: the key written last still opens the door, and the owner still lists it.
+    expect((await fetch(url("/v1/status"), { headers: { Authorization: `Bearer ${helper}` } })).status).toBe(200);
+    const listed = (await (await fetch(url("/v1/owner/membrane"), { headers: { Authorization: `Bearer ${rootKey()}` } })).json()) as unknown;
+    expect(JSON.stringify(listed)).toContain("written just before kill -9");
   });
 
   it("stops both children on SIGTERM and leaves no process behind", async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { digestsEqual, KEY_KINDS, mintKey, parseKey, randomHex, randomId, sha256Hex } from "../../lib/keys.ts";
 
 describe("keys", () => {
@@ -76,6 +76,23 @@ describe("keys", () => {
     expect(randomId(40)).toMatch(/^[a-z0-9]{40}$/);
     const seen = new Set(Array.from({ length: 300 }, () => randomId()).join(""));
     expect(seen.size).toBe(36);
+  });
+
+  it("random ids reject the bytes 252..255 (which would favour a..d) and draw again", () => {
+    // Driven randomness: a first draw of only rejected bytes, then 0, 1, 2 … which map to a, b, c ….
+    let call = 0;
+    const spy = vi.spyOn(crypto, "getRandomValues").mockImplementation(<T extends ArrayBufferView | null>(array: T): T => {
+      const bytes = array as unknown as Uint8Array;
+      for (let i = 0; i < bytes.length; i++) bytes[i] = call === 0 ? 252 + (i % 4) : i + 36;
+      call++;
+      return array;
+    });
+    try {
+      expect(randomId(6)).toBe("abcdef");
+      expect(call).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("only the three kinds, exact lengths, lowercase: anything else does not parse", () => {

@@ -112,6 +112,31 @@ describe("what an agent may use", () => {
     expect(all.find((s) => s.path === "/orders?x=1")!.authorization).toBe(`Bearer ${secret}`);
   });
 
+  it("a credential is sent only to its host: bound to another host, it is refused and nothing reaches the service", async () => {
+    const secret = `echo-secret-${unique("elsewhere")}`;
+    const path = `/${unique("mismatch")}`;
+    const master = masterKeyFromHex(bindings.SEED_MASTER_KEY);
+    await setCredential(openDb(bindings) as never, master, { name: "echo-key", host: "elsewhere.example", secret });
+    try {
+      const agent = await defineAgent({ tools: ["service:ECHO", "work"] }, [
+        { tool_calls: [{ name: "http_request", arguments: { service: "ECHO", path } }] },
+        { content: "refused" },
+      ]);
+      const task = await giveTask(agent);
+      await work(agent);
+      expect((await taskView(task.id)).state).toBe("done");
+      const tool = (await modelCalls(agent.model))[1]!.messages.filter((m) => m.role === "tool");
+      expect(JSON.parse(tool[0]!.content!)).toMatchObject({ error: "credential_host_mismatch" });
+      expect(tool[0]!.content).not.toContain(secret);
+      // The echo server never saw the request, let alone the secret.
+      const seen = await (await env.ECHO!.fetch("http://echo/__seen")).text();
+      expect(seen).not.toContain(path);
+      expect(seen).not.toContain(secret);
+    } finally {
+      await setCredential(openDb(bindings) as never, master, { name: "echo-key", host: env.TEST_ECHO_HOST, secret: `echo-secret-${unique("s")}` });
+    }
+  });
+
   it("uses the tools of a declared MCP server it was granted", async () => {
     await setCredential(openDb(bindings) as never, masterKeyFromHex(bindings.SEED_MASTER_KEY), { name: "docs-key", host: env.TEST_MCP_HOST, secret: env.TEST_MCP_TOKEN });
     const title = unique("ticket");

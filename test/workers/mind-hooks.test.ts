@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { Mind } from "../../durable/mind/mind.ts";
 import type { EventInfo } from "../../durable/mind/event-store.ts";
 import type { Rule, SourceInfo } from "../../lib/mind/wire.ts";
-import { asRoot, call, expectError, newAgent } from "../support/worker-fetch.ts";
+import { asRoot, bindings, call, expectError, newAgent } from "../support/worker-fetch.ts";
 import { addStandardSource, alarmAt, githubHeaders, mindStub, ok, postHook, setClock, standardHeaders, status, T0 } from "./mind-support.ts";
 
 const NOW_S = Math.floor(T0 / 1000);
@@ -22,6 +22,20 @@ describe("Standard Webhooks sources", () => {
     const stored = await runInDurableObject(mindStub(), (_m: Mind, ctx) => ctx.storage.sql.exec<{ secret: string }>("SELECT secret FROM hook_sources WHERE name = 'billing'").one().secret);
     expect(stored).not.toContain(created.secret.slice(6));
     expect(stored).not.toBe(created.secret);
+    // Encrypted, not encoded: AES-256-GCM under master.key (iv ‖ ciphertext ‖ tag, bound to the
+    // source), opened here with Web Crypto directly; one flipped bit and it no longer opens.
+    const open = async (text: string) => {
+      const raw = Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
+      const hex = bindings.SEED_MASTER_KEY;
+      const key = await crypto.subtle.importKey("raw", Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16)), "AES-GCM", false, ["decrypt"]);
+      const additionalData = new TextEncoder().encode("seed-credential\0hook:billing\0seed-webhook-source");
+      return new TextDecoder().decode(await crypto.subtle.decrypt({ name: "AES-GCM", iv: raw.slice(0, 12), additionalData }, key, raw.slice(12)));
+    };
+    expect(await open(stored)).toBe(created.secret);
+    const bytes = Uint8Array.from(atob(stored), (ch) => ch.charCodeAt(0));
+    expect(bytes.length).toBe(12 + created.secret.length + 16);
+    bytes[20]! ^= 1;
+    await expect(open(btoa(String.fromCharCode(...bytes)))).rejects.toThrow();
   });
 
   it("a signed event → 202 {eventId}, stored, and the mind's alarm set to now", async () => {

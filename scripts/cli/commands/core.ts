@@ -1,4 +1,4 @@
-// The organism's own lifecycle: init, up, status, the libSQL server, build, dev, test.
+// The organism's own lifecycle: init, up, status, the libSQL server, build, dev, test, mutate.
 import type { Command } from "commander";
 import { homeOption, log } from "../cli-common.ts";
 import { homePaths, parsePort, resolveHome, resolvePorts } from "../home.ts";
@@ -144,5 +144,15 @@ export function registerCore(program: Command): void {
     .action(async (filters: string[]) => {
       const { seedTest } = await import("../seed-test.ts");
       process.exitCode = seedTest(filters);
+    });
+
+  program
+    .command("mutate")
+    .description("mutation-test the trust-critical modules with Stryker (or only the files named); not part of `seed test`")
+    .argument("[paths...]", "only these of the mutation-tested modules")
+    .action(async (paths: string[]) => {
+      const { ROOT } = await import("../../workerd-config/build-worker.ts");
+      const { seedMutate } = await import("../seed-mutate.ts");
+      process.exitCode = seedMutate(paths, ROOT);
     });
 }
