@@ -37,6 +37,34 @@ export function canonicalDetail(value: Record<string, unknown> | null | undefine
   return JSON.stringify(sort(value));
 }
 
+const NOT_STORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Text as the database stores it and gives it back, so a row's hash covers byte for byte what is
+ * read back: NUL (the native driver cuts text at it) and lone UTF-16 surrogates (not Unicode; UTF-8
+ * cannot hold them) become U+FFFD. A route `/healthz%00x` was hashed whole but stored cut at the
+ * NUL, and `seed audit verify` then called the row altered forever (issue 9 item 2).
+ */
+export function canonicalText(text: string): string;
+export function canonicalText(text: string | null): string | null;
+export function canonicalText(text: string | null): string | null {
+  return text === null ? null : text.replace(NOT_STORABLE, "\uFFFD");
+}
+
+/** An entry with every text field in canonical text (what chainEntries hashes and stores). */
+export function canonicalEntry(e: AuditEntry): AuditEntry {
+  return {
+    ...e,
+    actor: canonicalText(e.actor) as AuditEntry["actor"],
+    keyId: canonicalText(e.keyId),
+    action: canonicalText(e.action),
+    method: canonicalText(e.method),
+    route: canonicalText(e.route),
+    scope: canonicalText(e.scope),
+    detail: canonicalText(e.detail),
+  };
+}
+
 /** The exact bytes a row's hash covers: a versioned JSON array in a fixed field order. */
 export function canonicalRecord(r: Omit<AuditRecord, "hash">): string {
   return JSON.stringify(["seed-audit/v1", r.seq, r.at, r.actor, r.keyId, r.action, r.method, r.route, r.scope, r.status, r.detail, r.prevHash]);
@@ -46,12 +74,12 @@ export function hashRecord(r: Omit<AuditRecord, "hash">): Promise<string> {
   return sha256Hex(canonicalRecord(r));
 }
 
-/** Chains entries after `head`: seq head.seq+1, +2, … each linked to the one before. */
+/** Chains entries after `head`: seq head.seq+1, +2, … each linked to the one before, in canonical text. */
 export async function chainEntries(head: ChainHead, entries: AuditEntry[]): Promise<AuditRecord[]> {
   const out: AuditRecord[] = [];
   let prev = head;
   for (const e of entries) {
-    const base = { ...e, seq: prev.seq + 1, prevHash: prev.hash };
+    const base = { ...canonicalEntry(e), seq: prev.seq + 1, prevHash: prev.hash };
     const rec = { ...base, hash: await hashRecord(base) };
     out.push(rec);
     prev = rec;

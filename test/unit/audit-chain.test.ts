@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalDetail, canonicalRecord, chainEntries, EMPTY_HEAD, GENESIS_HASH, hashRecord, type AuditEntry, type AuditRecord } from "../../lib/audit/audit-chain.ts";
+import { canonicalDetail, canonicalRecord, canonicalText, chainEntries, EMPTY_HEAD, GENESIS_HASH, hashRecord, type AuditEntry, type AuditRecord } from "../../lib/audit/audit-chain.ts";
 import { sha256Hex } from "../../lib/keys.ts";
 import { signCheckpoint, type Checkpoint } from "../../lib/audit/checkpoint.ts";
 import { verifyChain } from "../../lib/audit/verify-chain.ts";
@@ -38,6 +38,17 @@ async function rehash(r: AuditRecord): Promise<AuditRecord> {
 }
 
 describe("audit hash chain", () => {
+  it("hashes canonical text: NUL and lone surrogates become U+FFFD, pairs and everything else stay", async () => {
+    expect(canonicalText("/healthz\u0000x")).toBe("/healthz\uFFFDx");
+    expect(canonicalText("a\uD800b\uDC00c\uDBFF")).toBe("a\uFFFDb\uFFFDc\uFFFD");
+    expect(canonicalText("\uD83D\uDE00 ok \t\n")).toBe("\uD83D\uDE00 ok \t\n");
+    expect(canonicalText(null)).toBeNull();
+    const [row] = await chainEntries(EMPTY_HEAD, [{ ...entry(1), route: "/healthz\u0000x", detail: "\uDC00" }]);
+    expect(row).toMatchObject({ route: "/healthz\uFFFDx", detail: "\uFFFD" });
+    const { hash, ...rest } = row!;
+    expect(hash).toBe(await sha256Hex(canonicalRecord(rest)));
+  });
+
   it("chains rows 1..n, each carrying the hash of the one before", async () => {
     const { rows } = await ledger(5, []);
     expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);

@@ -74,6 +74,35 @@ describe("audit ledger: helper requests", () => {
     ]);
   });
 
+  it("hashes byte for byte what is stored and read back: NUL, lone surrogates, 64 KiB values (issue 9 item 2)", async () => {
+    const h = await grantHelper(["status:read"]);
+    const big = "x".repeat(64 * 1024);
+    const { first, last } = await ledger().append([
+      { at: Date.now(), actor: "helper", keyId: h.id, action: "request", method: "GET", route: "/healthz\u0000x", scope: null, status: 200, detail: null },
+      { at: Date.now(), actor: "helper", keyId: h.id, action: "request", method: "GET", route: "/a\uD800b\uDC00", scope: null, status: 200, detail: '{"v":"\uDBFF"}' },
+      { at: Date.now(), actor: "helper", keyId: h.id, action: "request", method: "GET", route: `/${big}`, scope: null, status: 200, detail: JSON.stringify({ big }) },
+    ]);
+    // A real helper key on a path with an encoded NUL: answered, and its row is what was hashed.
+    expect((await call("GET", "/v1/status%00x", { key: h.token })).status).toBe(404);
+    // A forged helper-shaped token on a public path with a NUL: nothing in the claimed id's name.
+    const forged = await mintKey("helper");
+    expect((await callFrom(freshAddress(), "GET", "/healthz%00x", { key: forged.token })).status).toBe(404);
+    expect(await auditOf(forged.id)).toEqual([]);
+
+    const rows = (await auditOf(h.id)).filter((r) => r.seq >= first);
+    expect(rows.slice(0, 3).map((r) => r.seq)).toEqual([first, first + 1, last]);
+    expect(rows.map((r) => r.route)).toEqual(["/healthz\uFFFDx", "/a\uFFFDb\uFFFD", `/${big}`, "/v1/status\uFFFDx"]);
+    expect(rows[1]!.detail).toBe('{"v":"\uFFFD"}');
+    expect(rows[2]!.detail).toBe(JSON.stringify({ big }));
+    for (const r of rows) {
+      const { hash, ...rest } = r;
+      expect(await hashRecord(rest)).toBe(hash);
+    }
+    const report = (await (await asRoot("GET", "/v1/owner/audit/verify")).json()) as VerifyReport;
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
   it("records the owner's membrane actions: grant and revoke, by the root key", async () => {
     const h = await grantHelper(["status:read"], { name: "recorded" });
     await asRoot("DELETE", `/v1/owner/membrane/${h.id}`);
