@@ -269,8 +269,9 @@ export class BusStore {
    * Leases up to `max` messages: due redeliveries first (moving exhausted ones to the dead-letter
    * topic), then new messages in seq order. Every lease is a row in `deliveries`.
    */
-  pull(id: number, max: number): Delivered[] {
-    const sub = this.byId(id);
+  pull(id: number, max: number, known?: SubRow): Delivered[] {
+    // The pump passes the row it just read (kept current below) instead of reading it per socket.
+    const sub = known ?? this.byId(id);
     if (!sub) return [];
     const now = this.now();
     const out: Delivered[] = [];
@@ -294,7 +295,10 @@ export class BusStore {
         .exec<MessageRow>("SELECT * FROM messages WHERE topic = ? AND seq >= ? ORDER BY seq LIMIT ?", sub.topic, sub.next_seq, max - out.length)
         .toArray();
       for (const msg of fresh) out.push(this.#lease(sub, msg, 1, now, true));
-      if (fresh.length > 0) this.sql.exec("UPDATE subscriptions SET next_seq = ? WHERE id = ?", fresh[fresh.length - 1]!.seq + 1, id);
+      if (fresh.length > 0) {
+        sub.next_seq = fresh[fresh.length - 1]!.seq + 1;
+        this.sql.exec("UPDATE subscriptions SET next_seq = ? WHERE id = ?", sub.next_seq, id);
+      }
     }
     return out;
   }

@@ -507,7 +507,7 @@ export class Bus extends DurableObject<Env> {
       if (credit <= 0) continue;
       const a = this.#push.attachment(ws);
       if (this.#revoked.has(a.keyId)) continue;
-      const messages = this.store.pull(id, credit);
+      const messages = this.store.pull(id, credit, sub);
       if (messages.length === 0) break;
       this.#push.leased(ws, id, messages);
       const frame = { type: "messages" as const, subscription: sub.name, messages };

@@ -10,25 +10,38 @@ export type SocketAttachment = { keyId: string; kind: "root" | "agent" | "helper
 export class PushState {
   readonly #inflight = new Map<WebSocket, Map<number, Map<number, string>>>(); // socket → sub → seq → ackId
 
+  // Deserialising the attachment on every frame was 4% of the Bus's CPU: it is read once per
+  // socket (again after a wake, when this map starts empty) and written through on every change.
+  readonly #attachments = new WeakMap<WebSocket, SocketAttachment>();
+
   attachment(ws: WebSocket): SocketAttachment {
-    return ws.deserializeAttachment() as SocketAttachment;
+    let a = this.#attachments.get(ws);
+    if (!a) this.#attachments.set(ws, (a = ws.deserializeAttachment() as SocketAttachment));
+    return a;
   }
 
   follow(ws: WebSocket, sub: number, window: number): void {
     const a = this.attachment(ws);
-    a.subs[String(sub)] = window;
-    ws.serializeAttachment(a);
+    this.#store(ws, { ...a, subs: { ...a.subs, [String(sub)]: window } });
   }
 
   unfollow(ws: WebSocket, sub: number): void {
     const a = this.attachment(ws);
-    delete a.subs[String(sub)];
-    ws.serializeAttachment(a);
+    const subs = { ...a.subs };
+    delete subs[String(sub)];
+    this.#store(ws, { ...a, subs });
     this.#inflight.get(ws)?.delete(sub);
+  }
+
+  /** Serialised first: if workerd refuses it (too large), nothing changes. */
+  #store(ws: WebSocket, a: SocketAttachment): void {
+    ws.serializeAttachment(a);
+    this.#attachments.set(ws, a);
   }
 
   forget(ws: WebSocket): void {
     this.#inflight.delete(ws);
+    this.#attachments.delete(ws);
   }
 
   #leases(ws: WebSocket, sub: number): Map<number, string> {

@@ -3,6 +3,7 @@
 // before anything acts on it.
 import { JSON_TOO_DEEP, jsonDepthOver } from "../json-depth.ts";
 import { issueMessage } from "../zod-issue.ts";
+import { fastFrame } from "./frame-fast.ts";
 import { ClientFrame, MAX_FRAME_BYTES } from "./wire.ts";
 
 export type FrameError = { status: 400 | 413 | 422; code: string; message: string };
@@ -22,6 +23,8 @@ export function parseFrame(data: string | ArrayBuffer): ParsedFrame {
   } catch {
     return fail(400, "invalid_json", "frame is not valid JSON");
   }
+  const fast = fastFrame(value);
+  if (fast) return { ok: true, frame: fast };
   const r = ClientFrame.safeParse(value);
   if (!r.success) return fail(422, "invalid_frame", issueMessage("frame", r.error));
   return { ok: true, frame: r.data };
