@@ -6,7 +6,8 @@
 // saturation point (the first fixed rate whose p99 passes 100 ms), idle CPU with 100 connected
 // agents, and workerd's RSS once idle after the load beside its V8 heap (inspector). Prints one
 // JSON object. Run: `scripts/seed bench bus` (MESSAGES=50000; MODES=ws,http to pick; RATE_SECONDS=
-// for the fixed-rate steps; PROFILE=DIR writes a CPU profile of workerd over the ws phase).
+// for the fixed-rate steps, 0 skips them; IDLE_AGENTS=0 skips the idle phase; PROFILE=DIR writes a
+// CPU profile of workerd per mode).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -20,6 +21,7 @@ const N = Number(process.env.MESSAGES ?? 50_000);
 const MODES = (process.env.MODES ?? "ws,ws-batch,http,http-batch").split(",") as ("ws" | "ws-batch" | "http" | "http-batch")[];
 const RATE_SECONDS = Number(process.env.RATE_SECONDS ?? 5);
 const PROFILE = process.env.PROFILE;
+const IDLE_AGENTS = Number(process.env.IDLE_AGENTS ?? 100);
 const PRODUCERS = 16;
 const CONSUMERS = 4;
 const PAD = "x".repeat(1000);
@@ -242,26 +244,26 @@ const profiler = await WorkerdProfiler.attach(inspector);
 const workerdRss = () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${seed.pidOf("workerd")}/status`, "utf8"))![1]) / 1024);
 const rssAtStart = workerdRss();
 const results: Partial<Record<(typeof MODES)[number], Run>> = {};
-let profile: string[] | undefined;
+const profiles: Record<string, string[]> = {};
 for (const mode of MODES) {
-  if (PROFILE && mode === "ws") await profiler.start();
+  if (PROFILE) await profiler.start();
   results[mode] = await seedRun(seed, mode);
-  if (PROFILE && mode === "ws") {
+  if (PROFILE) {
     mkdirSync(PROFILE, { recursive: true });
-    profile = (await profiler.stop(path.join(PROFILE, "workerd-bus-ws.cpuprofile"), 25)).map((e) => `${e.selfPercent}% ${e.frame}`);
+    profiles[mode] = (await profiler.stop(path.join(PROFILE, `workerd-bus-${mode}.cpuprofile`), 25)).map((e) => `${e.selfPercent}% ${e.frame}`);
   }
 }
-const fixed = await seedFixedRate(seed, 1000, RATE_SECONDS);
+const fixed = RATE_SECONDS > 0 ? await seedFixedRate(seed, 1000, RATE_SECONDS) : null;
 // The saturation point: the first rate whose publish→deliver p99 passes 100 ms.
 const sweep: { rate: number; msgPerSec: number; p50: number; p99: number }[] = [];
-for (const rate of [2000, 3000, 4000, 6000, 8000, 12000, 16000]) {
+for (const rate of RATE_SECONDS > 0 ? [2000, 3000, 4000, 6000, 8000, 12000, 16000] : []) {
   const r = await seedFixedRate(seed, rate, Math.max(2, Math.round(RATE_SECONDS / 2)));
   sweep.push({ rate, msgPerSec: r.msgPerSec, p50: r.latencyMs.p50, p99: r.latencyMs.p99 });
   if (r.latencyMs.p99 > 100) break;
 }
 const saturation = sweep.find((r) => r.p99 > 100)?.rate ?? null;
 const rssAfterLoad = workerdRss();
-const idle = await idleCpu(seed, 100, 5);
+const idle = IDLE_AGENTS > 0 ? await idleCpu(seed, IDLE_AGENTS, 5) : null;
 await profiler.collectGarbage();
 const heap = await profiler.heapUsage();
 const rssIdle = workerdRss();
@@ -289,7 +291,7 @@ console.log(
       saturation: { sweep, rateWhereP99Passes100Ms: saturation },
       idle,
       workerdRssMiB: { atStart: rssAtStart, afterLoad: rssAfterLoad, idleAfterLoad: rssIdle, v8HeapAfterGc: heap },
-      ...(profile ? { workerdProfileTop: profile } : {}),
+      ...(PROFILE ? { workerdProfileTop: profiles } : {}),
       targets: { wsVsRedisAlwaysOnePerRoundTrip: ">= 0.5, then >= 1", p99AtFixedRateMs: "<= 20", httpPullOnePerRequestMsgPerSec: ">= 2000", workerdRssIdleAfterLoadMiB: "<= 200", idleCpuPercent: "~0" },
     },
     null,
