@@ -7,6 +7,7 @@ import type { AppEnv } from "./app-env.ts";
 import { auditReadRoutes } from "./audit/audit-routes.ts";
 import { helperAudit } from "./audit/helper-audit.ts";
 import { busRoutes } from "./bus/bus-routes.ts";
+import { consoleRoutes } from "./console/console-routes.tsx";
 import { health } from "./health/health.ts";
 import { onError } from "./http/on-error.ts";
 import { openApp } from "./http/open-app.ts";
@@ -53,7 +54,8 @@ export const app = base
   .route("/v1/memory", memoryRoutes)
   .route("/metrics", metricsRoutes)
   .route("/mcp", mcpRoutes(inProcess))
-  .route("/v1/openapi.json", openApiRoutes(() => base));
+  .route("/v1/openapi.json", openApiRoutes(() => base))
+  .route("/", consoleRoutes(inProcess)); // the console's HTML pages: / and /console/* (workers/console)
 
 /** The app's type, for hono's typed client: `hc<AppType>(url)`. */
 export type AppType = typeof app;

@@ -20,6 +20,7 @@ export type SystemPackage = {
 export const SYSTEM_PACKAGES: SystemPackage[] = [
   { name: "systemd", command: "systemd-analyze", for: ["test"], why: "seed install: units checked with systemd-analyze verify" },
   { name: "caddy", command: "caddy", for: ["test"], why: "the reverse-proxy test runs the real Caddy" },
+  { name: "chromium", command: "chromium", for: ["test"], why: "the console is tested in a real headless Chromium (playwright-core drives it)" },
   { name: "redis-server", command: "redis-server", for: ["bench"], why: "bench bus: the Redis Streams anchor" },
 ];
 

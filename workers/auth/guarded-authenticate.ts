@@ -9,6 +9,7 @@ import { auditLedger } from "../audit/audit-client.ts";
 import { authenticate, RetiredKeyError } from "./authenticate.ts";
 import type { Caller } from "./caller.ts";
 import { clientAddress, failedAuth } from "./failed-auth-limiter.ts";
+import { inProcessCaller } from "./in-process-caller.ts";
 import { presentedKey } from "./presented-key.ts";
 
 const TOUCH_EVERY_MS = 60_000;
@@ -23,6 +24,9 @@ const touched = new Map<string, number>();
  */
 export async function authenticateGuarded(c: Context<AppEnv>): Promise<Caller> {
   c.set("authAttempted", true); // the helper audit checks a key no route checked
+  // The console's own requests: the session's key was checked against libSQL on this request.
+  const preset = inProcessCaller(c.req.raw);
+  if (preset) return preset;
   const { authorization, claimed } = presentedKey(c);
   const now = Date.now();
   let caller: Caller;

@@ -6,6 +6,8 @@
 // is refused, not run), and it must throw rather than return if it could not make sure. It is
 // called again for keys already revoked (a retried revoke), so it must be idempotent.
 import type { KeyKind } from "../../lib/keys.ts";
+import { openDb } from "../../lib/db/client.ts";
+import { closeKeySessions } from "../console/console-session.ts";
 import { mcpSessions } from "../mcp/mcp-sessions.ts";
 
 export type RevokedKey = { id: string; kind: KeyKind };
@@ -27,5 +29,11 @@ export const LIVE_SESSIONS: LiveSessions[] = [
     // In the Worker's memory (workers/mcp/mcp-sessions.ts): ending them is immediate.
     name: "MCP sessions",
     close: async (_env, keys) => mcpSessions.closeKeys(keys.map((k) => k.id)),
+  },
+  {
+    // Rows in libSQL (workers/console/console-session.ts); each console request also re-checks the
+    // key, so a session whose row survived a failed delete still ends at its next request.
+    name: "console sessions",
+    close: async (env, keys) => closeKeySessions(openDb(env), keys.map((k) => k.id)),
   },
 ];
