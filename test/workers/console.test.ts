@@ -1,12 +1,13 @@
 // The console (issue 14) inside the real Worker: sign-in and its session cookie, CSRF and origin
 // refusals, the Content-Security-Policy, scope-limited read-only pages for a helper key with every
 // view audited, and a revoked key's session ending at its next request.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { eq } from "drizzle-orm";
 import { openDb } from "../../lib/db/client.ts";
 import { keys } from "../../lib/db/schema.ts";
 import { consoleSessions } from "../../lib/db/schema-console.ts";
 import { sha256Hex } from "../../lib/keys.ts";
+import { failedAuth } from "../../workers/auth/failed-auth-limiter.ts";
 import { auditOf, grantHelper } from "../support/membrane.ts";
 import { asRoot, bindings, call, newAgent } from "../support/worker-fetch.ts";
 import { Browser, freshBrowser } from "./console-support.ts";
@@ -76,6 +77,25 @@ describe("console sign-in", () => {
     const res = await b.signIn(agent.token);
     expect(res.status).toBe(403);
     expect(b.cookies.has("seed_console")).toBe(false);
+  });
+
+  it("counts failed sign-ins like failed keys: after 60 from one address, 429 with Retry-After, and a right key still signs in", async () => {
+    const b = freshBrowser();
+    const html = await b.page("/console/sign-in");
+    const pre = /name="pre" value="([a-f0-9]+)"/.exec(html)![1]!;
+    // The Worker's limiter is this module's instance (one isolate): its clock stands still here.
+    const now = failedAuth.clock();
+    failedAuth.clock = () => now;
+    onTestFinished(() => {
+      failedAuth.clock = () => Date.now();
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 61; i++) statuses.push((await b.post("/console/sign-in", { pre, key: `seed_root_${String(i).padStart(16, "b")}_${"0".repeat(64)}` })).status); // a new key id each: the address limit
+    expect(statuses.slice(0, 60).every((s) => s === 401)).toBe(true);
+    const shed = await b.post("/console/sign-in", { pre, key: "not a key" });
+    expect(shed.status).toBe(429);
+    expect(shed.headers.get("Retry-After")).toMatch(/^\d+$/);
+    expect((await b.post("/console/sign-in", { pre, key: root() })).status).toBe(303);
   });
 
   it("refuses a sign-in posted from another origin or without the form's token", async () => {

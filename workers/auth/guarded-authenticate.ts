@@ -10,7 +10,7 @@ import { authenticate, RetiredKeyError } from "./authenticate.ts";
 import type { Caller } from "./caller.ts";
 import { clientAddress, failedAuth } from "./failed-auth-limiter.ts";
 import { inProcessCaller } from "./in-process-caller.ts";
-import { presentedKey } from "./presented-key.ts";
+import { presentedKey, type PresentedKey } from "./presented-key.ts";
 
 const TOUCH_EVERY_MS = 60_000;
 const touched = new Map<string, number>();
@@ -22,12 +22,12 @@ const touched = new Map<string, number>();
  * parallel bad keys through the gate together). Every failure goes to the audit ledger's
  * per-address summary, never to a row of its own.
  */
-export async function authenticateGuarded(c: Context<AppEnv>): Promise<Caller> {
+export async function authenticateGuarded(c: Context<AppEnv>, presented: PresentedKey = presentedKey(c)): Promise<Caller> {
   c.set("authAttempted", true); // the helper audit checks a key no route checked
   // The console's own requests: the session's key was checked against libSQL on this request.
   const preset = inProcessCaller(c.req.raw);
   if (preset) return preset;
-  const { authorization, claimed } = presentedKey(c);
+  const { authorization, claimed } = presented;
   const now = Date.now();
   let caller: Caller;
   try {

@@ -26,6 +26,11 @@ export function presentedKey(c: Context): PresentedKey {
     const p = offeredProtocols(c).find((x) => x.startsWith(KEY_PROTOCOL));
     if (p) authorization = `Bearer ${p.slice(KEY_PROTOCOL.length)}`;
   }
+  return presentedAs(authorization);
+}
+
+/** A key presented some other way — the console's sign-in form — as if in the Authorization header. */
+export function presentedAs(authorization: string | undefined): PresentedKey {
   const m = authorization ? CLAIMED.exec(authorization) : null;
   return { authorization, claimed: m ? { kind: m[1] as "root" | "agent" | "helper", id: m[2]! } : null };
 }

@@ -10,12 +10,13 @@ import { bodyLimit } from "hono/body-limit";
 import { getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { canonicalDetail } from "../../lib/audit/audit-chain.ts";
-import { errorBody, ForbiddenError, HttpError, PayloadTooLargeError, TooManyRequestsError, UnauthorizedError } from "../../lib/errors.ts";
-import { parseKey, randomHex } from "../../lib/keys.ts";
+import { errorBody, ForbiddenError, HttpError, PayloadTooLargeError, UnauthorizedError } from "../../lib/errors.ts";
+import { randomHex } from "../../lib/keys.ts";
 import type { AppEnv } from "../app-env.ts";
 import { recordAudit } from "../audit/audit-client.ts";
-import { authenticate } from "../auth/authenticate.ts";
-import { clientAddress, failedAuth } from "../auth/failed-auth-limiter.ts";
+import type { Caller } from "../auth/caller.ts";
+import { authenticateGuarded } from "../auth/guarded-authenticate.ts";
+import { presentedAs } from "../auth/presented-key.ts";
 import type { Dispatch } from "../mcp/mcp-handler.ts";
 import { CONSOLE_CSS, CONSOLE_ICON, CONSOLE_JS } from "./console-assets.ts";
 import { consoleApi } from "./console-api.ts";
@@ -111,26 +112,16 @@ async function signIn(c: Context<ConsoleEnv>) {
   if (!pre || form.pre !== pre) throw new ForbiddenError("the sign-in form is stale or was not sent from this console: reload it", "csrf");
   const again = (problem: string, status: 401 | 403) => c.html(<SignInPage pre={pre} problem={problem} />, status);
   const key = (form.key ?? "").trim();
-  const claimed = parseKey(key);
-  const address = clientAddress(c.req.raw);
-  const limiterNow = failedAuth.clock();
+  // The same check as a key in the Authorization header: libSQL, the failed-auth limiter (429), the
+  // per-address failure summary in the audit ledger.
+  let caller: Caller | null;
   try {
-    failedAuth.check(address, claimed?.id ?? null, limiterNow);
-  } catch (err) {
-    if (err instanceof TooManyRequestsError) c.header("Retry-After", String(err.retryAfterSeconds));
-    throw err;
-  }
-  let caller;
-  try {
-    caller = claimed ? await authenticate(c.var.db, `Bearer ${key}`, Date.now()) : null;
+    caller = await authenticateGuarded(asApp(c), presentedAs(`Bearer ${key}`));
   } catch (err) {
     if (!(err instanceof HttpError) || (err.status !== 401 && err.status !== 400)) throw err;
     caller = null;
   }
-  if (!caller) {
-    failedAuth.fail(address, claimed?.id ?? null, limiterNow);
-    return again("That key is not valid (unknown, revoked or expired).", 401);
-  }
+  if (!caller) return again("That key is not valid (unknown, revoked or expired).", 401);
   if (caller.kind === "agent") return again("The console is for the owner's root key and helper keys; an agent key cannot sign in.", 403);
   await recordAudit(c.env, [
     { at: Date.now(), actor: caller.kind, keyId: caller.keyId, action: "console.sign-in", method: "POST", route: c.req.path, scope: null, status: 303, detail: null },
