@@ -255,3 +255,49 @@ describe("console for a helper key", () => {
 });
 
 const fetchWith = (key: string, path: string) => call("GET", path, { key });
+
+describe("console pages", () => {
+  it("renders every page for the owner from the JSON routes", async () => {
+    const remembered = await asRoot("POST", "/v1/memory", { text: "the console remembers the blue heron", tags: ["console"] });
+    expect(remembered.status).toBe(201);
+    const topic = `console-${Date.now().toString(36)}`;
+    expect((await asRoot("PUT", `/v1/bus/subscriptions/${topic}-sub`, { topic })).status).toBeLessThan(300);
+    const created = await asRoot("POST", "/v1/work", { title: "console task", capability: "console-cap" });
+    expect(created.status).toBe(201);
+    const task = (await created.json()) as { id: string };
+    const b = await signedIn();
+    const work = await b.page("/console/work?capability=console-cap");
+    expect(work).toContain("console task");
+    expect(await b.page("/console/work?state=done&capability=console-cap")).not.toContain("console task");
+    const one = await b.page(`/console/work/${task.id}`);
+    expect(one).toContain("History");
+    expect(one).toContain("console-cap");
+    await b.page("/console/work/no-such-task", 404);
+    expect(await b.page("/console/work?state=bogus", 422)).toContain("query.state");
+    const memory = await b.page("/console/memory?q=blue+heron");
+    expect(memory).toContain("the console remembers the blue heron");
+    expect(memory).toMatch(/vector|text/);
+    expect(await b.page("/console/bus")).toContain(`${topic}-sub`);
+    expect(await b.page("/console/agents")).toContain("Approvals waiting");
+    const audit = await b.page("/console/audit");
+    expect(audit).toContain("membrane.grant");
+    const verified = await b.page("/console/audit?verify=1");
+    expect(verified).toContain("Chain intact");
+    const sov = await b.page("/console/sovereignty");
+    expect(sov).toContain("Who holds root");
+    expect(sov).toContain(bindings.TEST_ROOT_KEY.split("_")[2]!);
+    expect(sov).not.toContain(bindings.TEST_ROOT_KEY);
+  });
+
+  it("gives a helper with work:read and audit:read those pages and nothing else", async () => {
+    const helper = await grantHelper(["work:read", "audit:read"]);
+    const b = await signedIn(helper.token);
+    const work = await b.page("/console/work");
+    for (const p of ["work", "audit"]) expect(work).toContain(`href="/console/${p}"`);
+    for (const p of ["pulse", "agents", "bus", "memory", "membrane", "sovereignty"]) expect(work).not.toContain(`href="/console/${p}"`);
+    await b.page("/console/audit");
+    for (const p of ["pulse", "agents", "bus", "memory", "sovereignty"]) await b.page(`/console/${p}`, 403);
+    const seen = (await auditOf(helper.id)).filter((r) => r.route?.startsWith("/console/")).map((r) => `${r.route} ${r.status}`);
+    expect(seen).toEqual(expect.arrayContaining(["/console/work 200", "/console/audit 200", "/console/agents 403", "/console/bus 403"]));
+  });
+});

@@ -14,7 +14,13 @@ export type PageInfo = {
 
 export const PAGES: PageInfo[] = [
   { name: "pulse", title: "Pulse", helperScope: "coherence:read" },
+  { name: "work", title: "Work", helperScope: "work:read" },
+  { name: "agents", title: "Agents", helperScope: null },
+  { name: "bus", title: "Bus", helperScope: "bus:read:*" },
+  { name: "memory", title: "Memory", helperScope: "memory:read" },
   { name: "membrane", title: "Membrane", helperScope: null },
+  { name: "audit", title: "Audit", helperScope: "audit:read" },
+  { name: "sovereignty", title: "Sovereignty", helperScope: null },
 ];
 
 export const pageInfo = (name: PageName) => PAGES.find((p) => p.name === name)!;
