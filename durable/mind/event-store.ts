@@ -93,14 +93,17 @@ export class EventStore {
 
   // ---- events
 
-  /** Stores an event; null when this source already delivered this id (a replay). */
-  insert(e: { source: string; deliveryId: string; type: string; body: string }): string | null {
+  /**
+   * Stores an event; null when this source already delivered this id, or (`bodyDigest`, for
+   * schemes that sign only the body) this signed body: a replay, while the earlier one is kept.
+   */
+  insert(e: { source: string; deliveryId: string; bodyDigest?: string; type: string; body: string }): string | null {
     const id = `ev_${randomId()}`;
     const inserted = this.sql
       .exec(
-        `INSERT INTO hook_events (id, source, delivery_id, type, body, received_at, state) VALUES (?, ?, ?, ?, ?, ?, 'pending')
-         ON CONFLICT (source, delivery_id) DO NOTHING RETURNING seq`,
-        id, e.source, e.deliveryId, e.type, e.body, this.now(),
+        `INSERT INTO hook_events (id, source, delivery_id, body_digest, type, body, received_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')
+         ON CONFLICT DO NOTHING RETURNING seq`,
+        id, e.source, e.deliveryId, e.bodyDigest ?? null, e.type, e.body, this.now(),
       )
       .toArray();
     return inserted.length > 0 ? id : null;

@@ -243,8 +243,19 @@ const V3 = [
   `CREATE INDEX tasks_assignee_open ON tasks (assignee, assigned_at) WHERE state IN ('dispatched', 'claimed')`,
 ];
 
+/**
+ * Version 4: GitHub signs only the body, so a captured delivery replayed with a new
+ * X-GitHub-Delivery (or another X-GitHub-Event) is the same signed event: its replay is caught by
+ * the body's digest (issue 9 item 6). NULL for schemes that sign their own delivery id.
+ */
+const V4 = [
+  `ALTER TABLE hook_events ADD COLUMN body_digest TEXT`,
+  `CREATE UNIQUE INDEX hook_events_body ON hook_events (source, body_digest) WHERE body_digest IS NOT NULL`,
+];
+
 export const MIND_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", up: V1 },
   { version: 2, name: "issue 10: outcomes, expectations, schedules, imports, alerts", up: V2 },
   { version: 3, name: "partial indexes over open work", up: V3 },
+  { version: 4, name: "GitHub replays keyed on the signed body's digest", up: V4 },
 ];

@@ -53,6 +53,7 @@ export class WebhookIntake {
     if (!source) throw new MindFailure(404, "unknown_source", `no webhook source ${sourceName}`);
     const key = await this.#key(source.name, source.scheme, source.secret);
     let deliveryId: string;
+    let bodyDigest: string | undefined;
     let type: string;
     const text = new TextDecoder().decode(body);
     if (source.scheme === "standard-webhooks") {
@@ -64,12 +65,17 @@ export class WebhookIntake {
     } else {
       if (!(await verifyGithub(key, headers["x-hub-signature-256"], body))) throw new MindFailure(401, "bad_signature", signatureMessage("bad_signature"));
       const data = parseJson(text);
-      deliveryId = headers["x-github-delivery"] || `body:${toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", body)))}`;
+      // GitHub signs only the body: the delivery id and event headers are the sender's word, so a
+      // replay is recognised by the signed body's digest whatever they say.
+      const delivery = headers["x-github-delivery"];
+      if (!delivery) throw new MindFailure(400, "missing_delivery", "X-GitHub-Delivery is required");
+      deliveryId = delivery;
+      bodyDigest = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", body)));
       const action = (data as { action?: unknown })?.action;
       type = `${headers["x-github-event"] || "unknown"}${typeof action === "string" ? `.${action}` : ""}`;
     }
-    const eventId = this.store.insert({ source: source.name, deliveryId, type: type.slice(0, 200), body: text });
-    if (eventId === null) throw new MindFailure(409, "replayed", `delivery ${deliveryId} from ${source.name} was already accepted`);
+    const eventId = this.store.insert({ source: source.name, deliveryId, bodyDigest, type: type.slice(0, 200), body: text });
+    if (eventId === null) throw new MindFailure(409, "replayed", `this delivery from ${source.name} (its id or its signed body) was already accepted`);
     return { eventId, type };
   }
 

@@ -1,6 +1,7 @@
 // GitHub webhook signatures: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`,
-// keyed with the webhook secret's UTF-8 bytes. GitHub sends no timestamp, so replays are caught
-// by the delivery id (`X-GitHub-Delivery`) alone.
+// keyed with the webhook secret's UTF-8 bytes. GitHub sends no timestamp and signs neither
+// `X-GitHub-Delivery` nor `X-GitHub-Event`, so replays are caught by the signed body's digest
+// (durable/mind/webhook-intake.ts).
 import { bytesEqual, hmacSha256, toHex, utf8, type HmacKey } from "./hmac.ts";
 
 export function githubSecretBytes(secret: string): Uint8Array {

@@ -119,6 +119,29 @@ describe("GitHub sources", () => {
   });
 });
 
+describe("GitHub replays (issue 9 item 6)", () => {
+  it("a signed body replayed within the window is 409 whatever X-GitHub-Delivery and X-GitHub-Event say; no delivery id is 400", async () => {
+    const secret = "another github webhook secret";
+    await ok(await asRoot("PUT", "/v1/owner/mind/hooks/gh-replay", { scheme: "github", secret }), 201);
+    const text = JSON.stringify({ action: "published", release: { tag_name: "v1.2.3" } });
+    const h = await githubHeaders(secret, "release", "d-1", text);
+    await ok(await postHook("gh-replay", text, h), 202);
+    await expectError(await postHook("gh-replay", text, { ...h, "x-github-delivery": "d-2" }), 409, "replayed");
+    await expectError(await postHook("gh-replay", text, { ...h, "x-github-delivery": "d-3", "x-github-event": "deploy" }), 409, "replayed");
+    const { "x-github-delivery": _gone, ...noDelivery } = await githubHeaders(secret, "release", "d-4", text);
+    await expectError(await postHook("gh-replay", text, noDelivery), 400, "missing_delivery");
+    const other = JSON.stringify({ action: "published", release: { tag_name: "v1.2.4" } });
+    const { "x-github-delivery": _none, ...otherNoDelivery } = await githubHeaders(secret, "release", "d-5", other);
+    await expectError(await postHook("gh-replay", other, otherNoDelivery), 400, "missing_delivery");
+    await ok(await postHook("gh-replay", other, await githubHeaders(secret, "release", "d-5", other)), 202);
+    const events = await ok<{ events: EventInfo[] }>(await asRoot("GET", "/v1/owner/mind/events"));
+    expect(events.events.filter((e) => e.source === "gh-replay").map((e) => [e.deliveryId, e.type]).sort()).toEqual([
+      ["d-1", "release.published"],
+      ["d-5", "release.published"],
+    ]);
+  });
+});
+
 describe("the owner's mind configuration", () => {
   it("rules: added, listed, removed; bad templates and shapes refused", async () => {
     const rule = await ok<Rule>(await asRoot("POST", "/v1/owner/mind/rules", { source: "shop", event: "order.*", capability: "fulfil", title: "ship order {{data.order}}", priority: 8, deadlineInMs: 3_600_000 }), 201);

@@ -30,7 +30,7 @@ describe("the Mind's schema migrations", () => {
       return { v1, applied, version: schemaVersion(sql), rows, dirty, cursor, again: migrate(ctx.storage, MIND_MIGRATIONS) };
     });
     expect(out.v1).toBe(1);
-    expect(out.applied).toEqual([2, 3]);
+    expect(out.applied).toEqual([2, 3, 4]);
     expect(out.version).toBe(MIND_MIGRATIONS.length);
     expect(out.again).toEqual([]);
     expect(out.rows).toEqual([
