@@ -121,7 +121,10 @@ export async function insertMemories(db: AnyDb, env: MemoryEnv | undefined, item
       results = await db.batch(statements as unknown as [BatchItem, ...BatchItem[]]);
     } catch (cause) {
       // The libSQL server queues writers for up to 30 s; past that the write is refused, not lost.
-      if (errorCode(cause) === "SQLITE_BUSY") throw new UnavailableError("the database is busy with other writes; try again", "database_busy", { cause });
+      const code = errorCode(cause);
+      if (code === "SQLITE_BUSY") throw new UnavailableError("the database is busy with other writes; try again", "database_busy", { cause });
+      // The server bounds each request's execution time (10 s by default); nothing was written.
+      if (code === "REQUEST_TIMEOUT") throw new UnavailableError("writing these memories took longer than the database gives one request: send them in smaller batches", "batch_too_slow", { cause });
       throw cause;
     }
     const inserted = results.slice(1).map((r) => (r as { rowsAffected: number }).rowsAffected > 0);

@@ -64,6 +64,21 @@ describe("schema", () => {
     expect(await readSettings(a.db)).toMatchObject({ embedder: { kind: "offline", dimension: 256 }, vectorIndex: "memories_embedding_idx", generation: 1 });
   });
 
+  it("a batch the server stops for taking too long is a clear 503, and nothing of it is written", async () => {
+    const server = await startDbServerProcess({ args: ["--max-request-ms", "1"] });
+    const client = createClient({ url: server.url, authToken: server.token });
+    try {
+      await applyMigrations(server.dbPath);
+      const db = drizzle(client) as unknown as AnyDb;
+      const err = await remember(db, Array.from({ length: 300 }, (_, i) => ({ text: `slow batch memory number ${i}` }))).catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 503, code: "batch_too_slow" });
+      expect(await db.get<{ n: number }>(sql`select count(*) as n from memories`)).toEqual({ n: 0 });
+    } finally {
+      client.close();
+      await server.dispose();
+    }
+  });
+
   it("remember() is what the Mind calls: episodic, its own source, no agent", async () => {
     const ids = await remember(a.db, { kind: "episodic", text: "cycle 1: dispatched 2 tasks, 1 completed", tags: ["cycle"], source: "mind" }, { now: 1_500 });
     expect(ids).toHaveLength(1);
