@@ -9,11 +9,11 @@ import { memorySettings } from "../db/schema-memory.ts";
 import { UnprocessableError } from "../errors.ts";
 import { EmbedderConfig, sameVectors } from "./embedder-config.ts";
 import { resolveEmbedder } from "./embedders.ts";
-import { readSettings, SETTINGS_ID, VECTOR_INDEX_OPTIONS, vectorIndexName, type MemorySettings } from "./memory-settings.ts";
+import { STAGING_COLUMN, vectorIndexDdl } from "./memory-index.ts";
+import { readSettings, SETTINGS_ID, vectorIndexName, type MemorySettings } from "./memory-settings.ts";
 import type { AnyDb, MemoryEnv } from "./memory-types.ts";
 import { vectorToBlob } from "./vector-codec.ts";
 
-export const STAGING_COLUMN = "embedding_next";
 export const DEFAULT_REEMBED_BATCH = 200;
 export const MAX_REEMBED_BATCH = 500;
 
@@ -31,10 +31,6 @@ const batch = (db: AnyDb, items: unknown[]) => db.batch(items as unknown as [Bat
 
 async function count(db: AnyDb, where = sql`1`): Promise<number> {
   return Number((await db.get<{ n: number }>(sql`select count(*) as n from memories where ${where}`))?.n ?? 0);
-}
-
-function indexOptions(): string {
-  return VECTOR_INDEX_OPTIONS.map((o) => `'${o}'`).join(", ");
 }
 
 /** Drops a half-done staging column and index (the pending embedder changed, or was cancelled). */
@@ -105,7 +101,7 @@ export async function reembedStep(db: AnyDb, env: MemoryEnv | undefined, size = 
     const next = vectorIndexName(s.generation + 1);
     await batch(db, [
       db.run(sql.raw(`alter table memories add column ${STAGING_COLUMN} F32_BLOB(${target.dimension})`)),
-      db.run(sql.raw(`create index ${next} on memories (libsql_vector_idx(${STAGING_COLUMN}, ${indexOptions()}))`)),
+      db.run(sql.raw(vectorIndexDdl(next, STAGING_COLUMN))),
       db.run(sql`update ${memorySettings} set reembed_started_at = ${now}, reembed_cursor = 0 where id = ${SETTINGS_ID} and reembed_started_at is null`),
     ]);
     s = await readSettings(db);

@@ -4,6 +4,8 @@ import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { pathToFileURL } from "node:url";
 import path from "node:path";
+import { alignVectorIndexes } from "../../lib/memory/memory-index.ts";
+import type { AnyDb } from "../../lib/memory/memory-types.ts";
 import { ROOT } from "../workerd-config/build-worker.ts";
 
 export const MIGRATIONS = path.join(ROOT, "migrations");
@@ -19,5 +21,9 @@ export async function withFileDb<T>(dbPath: string, fn: (db: ReturnType<typeof d
 }
 
 export async function applyMigrations(dbPath: string): Promise<void> {
-  await withFileDb(dbPath, (db) => migrate(db, { migrationsFolder: MIGRATIONS }));
+  await withFileDb(dbPath, async (db) => {
+    await migrate(db, { migrationsFolder: MIGRATIONS });
+    // Memory's vector index options live in code (lib/memory/memory-index.ts explains why).
+    await alignVectorIndexes(db as unknown as AnyDb);
+  });
 }

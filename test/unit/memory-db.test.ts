@@ -7,6 +7,7 @@ import { drizzle } from "drizzle-orm/libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RecallBody } from "../../lib/memory/memory-input.ts";
 import { reembedProgress, reembedStep, setEmbedder } from "../../lib/memory/memory-reembed.ts";
+import { indexOptionsOf } from "../../lib/memory/memory-index.ts";
 import { readSettings, VECTOR_INDEX_OPTIONS } from "../../lib/memory/memory-settings.ts";
 import { memoryStatus } from "../../lib/memory/memory-status.ts";
 import { forgetMemory, getMemory } from "../../lib/memory/memory-store.ts";
@@ -78,6 +79,43 @@ describe("schema", () => {
       await server.dispose();
     }
   });
+
+  it("an existing seed's vector index gets the current options when the migrations run, in every generation", async () => {
+    const OLD = "'metric=cosine', 'compress_neighbors=float8', 'max_neighbors=48'";
+    const c = await freshSeed();
+    try {
+      const optionsOf = async (name: string) => indexOptionsOf((await c.db.get<{ sql: string }>(sql`select sql from sqlite_master where name = ${name}`))!.sql);
+      const makeOld = async (name: string) => {
+        await c.db.run(sql.raw(`drop index ${name}`));
+        await c.db.run(sql.raw(`create index ${name} on memories (libsql_vector_idx(embedding, ${OLD}))`));
+      };
+      // A seed made before the options changed, with memories in it.
+      await makeOld("memories_embedding_idx");
+      await remember(c.db, CORPUS, { now: 1_000 });
+      await applyMigrations(c.server.dbPath);
+      expect(await optionsOf("memories_embedding_idx")).toEqual([...VECTOR_INDEX_OPTIONS]);
+      const shadow = async (name: string) => (await c.db.get<{ n: number }>(sql.raw(`select count(*) as n from ${name}_shadow`)))!.n;
+      expect(await shadow("memories_embedding_idx")).toBe(CORPUS.length);
+      const viaIndex = await ask(c.db, { query: "invoices for ACME", mode: "vector", k: 1 }, { exactScanMax: 0 });
+      expect(texts(viaIndex)).toEqual(["The invoices for ACME were sent on Monday"]);
+      // After an embedder switch the index has another name; it is found through memory_settings.
+      await setEmbedder(c.db, { kind: "offline", dimension: 128 });
+      while ((await reembedStep(c.db, undefined, 100)).state !== "finished");
+      const { vectorIndex } = await readSettings(c.db);
+      expect(vectorIndex).toBe("memories_embedding_g2_idx");
+      await makeOld(vectorIndex);
+      await applyMigrations(c.server.dbPath);
+      expect(await optionsOf(vectorIndex)).toEqual([...VECTOR_INDEX_OPTIONS]);
+      expect(await shadow(vectorIndex)).toBe(CORPUS.length);
+      // Nothing to do the next time.
+      const before = await c.db.get<{ sql: string }>(sql`select sql from sqlite_master where name = ${vectorIndex}`);
+      await applyMigrations(c.server.dbPath);
+      expect(await c.db.get<{ sql: string }>(sql`select sql from sqlite_master where name = ${vectorIndex}`)).toEqual(before);
+    } finally {
+      c.client.close();
+      await c.server.dispose();
+    }
+  }, 120_000);
 
   it("remember() is what the Mind calls: episodic, its own source, no agent", async () => {
     const ids = await remember(a.db, { kind: "episodic", text: "cycle 1: dispatched 2 tasks, 1 completed", tags: ["cycle"], source: "mind" }, { now: 1_500 });
