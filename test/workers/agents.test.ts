@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { listDurableObjectIds } from "cloudflare:test";
 import { createHash } from "node:crypto";
 import type { AuditRecord } from "../../lib/audit/audit-chain.ts";
 import { asRoot, bindings, call, expectError } from "../support/worker-fetch.ts";
@@ -81,5 +82,16 @@ describe("agent registry", () => {
     expect(update).toMatchObject({ changed: ["instructions", "maxSteps"], spec: { maxSteps: 7, instructions: { sha256: sha(changed) } } });
     expect(remove).toMatchObject({ name: "audited-own", kind: "own", released: 0 });
     expect(JSON.stringify(mine)).not.toContain("launch date");
+  });
+
+  it("defining one of the seed's own agents starts nothing in workerd: its object first wakes when work arrives", async () => {
+    // A woken object stays in workerd's table (and its 70-s sweeps) long after: 100 definitions
+    // kept a resting workerd busy every 70 s.
+    const res = await asRoot("POST", "/v1/owner/agents", { name: "sleeper", capabilities: ["sleeper-cap"], model: "m", instructions: "Sleep." });
+    expect(res.status).toBe(201);
+    const a = (await res.json()) as { id: string; kind: string };
+    expect(a.kind).toBe("own");
+    const started = (await listDurableObjectIds(bindings.AGENT)).map((id) => id.toString());
+    expect(started).not.toContain(bindings.AGENT.idFromName(a.id).toString());
   });
 });

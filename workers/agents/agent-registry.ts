@@ -56,7 +56,8 @@ export async function addAgent(c: Context<AppEnv>, input: AgentInput): Promise<A
     await db.batch([db.update(keys).set({ revokedAt: Date.now() }).where(eq(keys.id, key.id)), db.update(agents).set({ removedAt: Date.now() }).where(eq(agents.id, key.id))]);
     throw err;
   }
-  if (spec) await agentObject(c.env, key.id).configure(key.id, { name: input.name, spec, version: 1 }).catch(() => {}); // it also reads libSQL at each task
+  // The agent's object is not woken here: it reads its definition from libSQL when its first task
+  // arrives. Defining 100 agents leaves nothing running in workerd.
   const view: AgentView = { id: key.id, name: input.name, kind: spec ? "own" : "outside", capabilities, createdAt: now, spec, usage: null, pendingApprovals: 0 };
   // An own agent's key is never shown: the seed acts as it from inside.
   return spec ? view : { ...view, token: key.token };
