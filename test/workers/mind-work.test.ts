@@ -72,6 +72,22 @@ describe("creating and dispatching work", () => {
   });
 });
 
+describe("who asked is recorded from the key (issue 9 item 10)", () => {
+  it("a caller cannot choose its source: `source` in the body is 422; its own label goes in `label`", async () => {
+    const a = await newAgent("labeller");
+    const cap = unique("cap");
+    await expectError(await call("POST", "/v1/work", { key: a.token, body: { title: "x", capability: cap, source: "github" } }), 422, "invalid_input");
+    const helper = await helperKey(["work:write"]);
+    await expectError(await call("POST", "/v1/work", { key: helper, body: { title: "x", capability: cap, source: "owner" } }), 422, "invalid_input");
+    const t = await create({ title: "labelled", capability: cap, label: "github" }, a.token);
+    expect(t).toMatchObject({ source: `agent:${a.id}`, label: "github" });
+    const h = await create({ title: "labelled", capability: cap, label: "owner" }, helper);
+    expect(h.source).toMatch(/^helper:[a-z0-9]{16}$/);
+    expect(h.label).toBe("owner");
+    expect((await get(t.id)).source).toBe(`agent:${a.id}`);
+  });
+});
+
 describe("the assigned agent's transitions", () => {
   it("claim, heartbeat, complete; every change is in the history with its time; illegal moves are 409", async () => {
     await setClock(T0 + 1000);
