@@ -11,7 +11,7 @@ import { GroupCommit, type Outcome } from "../../lib/group-commit.ts";
 import { scopeGrants } from "../../lib/scopes.ts";
 import { run } from "../../lib/rpc-result.ts";
 import { BUS_MIGRATIONS } from "./bus-migrations.ts";
-import { BusFailure, BusStore, type SubRow } from "./bus-store.ts";
+import { BusFailure, BusStore, messagesFrame, type SubRow } from "./bus-store.ts";
 import { frameEntry } from "./frame-audit.ts";
 import { InboxWatchers } from "./inbox-watchers.ts";
 import { PushState, type SocketAttachment } from "./push.ts";
@@ -25,7 +25,7 @@ const REVOKED = "this key was revoked; the socket is closed";
 
 /** What a frame did: the reply the socket gets, and the status its audit row records. */
 type FrameOutcome = { reply: ServerFrame; status: number; scope: string | null; detail: Record<string, unknown>; after?: () => Promise<void> };
-type Push = { ws: WebSocket; keyId: string; frame: Extract<ServerFrame, { type: "messages" }>; scope: string };
+type Push = { ws: WebSocket; keyId: string; subscription: string; count: number; text: string; scope: string };
 
 /**
  * The seed's message bus: durable topics, subscriptions with leases, redelivery and dead letters,
@@ -371,8 +371,8 @@ export class Bus extends DurableObject<Env> {
 
   /** Messages for a helper's socket leave only once their audit row is written. */
   async #sendAudited(p: Push): Promise<void> {
-    const entry = frameEntry(this.clock.now(), p.keyId, 200, p.scope, { frame: "messages", subscription: p.frame.subscription, messages: p.frame.messages.length });
-    if (await this.#audit(p.ws, [entry])) send(p.ws, p.frame);
+    const entry = frameEntry(this.clock.now(), p.keyId, 200, p.scope, { frame: "messages", subscription: p.subscription, messages: p.count });
+    if (await this.#audit(p.ws, [entry])) sendText(p.ws, p.text);
   }
 
   #close(ws: WebSocket, code: number, reason: string, last?: ServerFrame): void {
@@ -507,19 +507,23 @@ export class Bus extends DurableObject<Env> {
       if (credit <= 0) continue;
       const a = this.#push.attachment(ws);
       if (this.#revoked.has(a.keyId)) continue;
-      const messages = this.store.pull(id, credit, sub);
+      const messages = this.store.pullForPush(id, credit, sub);
       if (messages.length === 0) break;
       this.#push.leased(ws, id, messages);
-      const frame = { type: "messages" as const, subscription: sub.name, messages };
-      if (a.kind === "helper") this.#pushes.push({ ws, keyId: a.keyId, frame, scope: `bus:read:${sub.topic}` });
-      else send(ws, frame);
+      const text = messagesFrame(sub.name, messages);
+      if (a.kind === "helper") this.#pushes.push({ ws, keyId: a.keyId, subscription: sub.name, count: messages.length, text, scope: `bus:read:${sub.topic}` });
+      else sendText(ws, text);
     }
   }
 }
 
 function send(ws: WebSocket, frame: ServerFrame): void {
+  sendText(ws, JSON.stringify(frame));
+}
+
+function sendText(ws: WebSocket, text: string): void {
   try {
-    ws.send(JSON.stringify(frame));
+    ws.send(text);
   } catch {
     // The socket closed under us; its leases expire and are redelivered.
   }
