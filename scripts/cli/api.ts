@@ -1,6 +1,11 @@
 // How CLI commands talk to a running seed: its HTTP API, with the owner's root key read from a
 // file (never from an argument). The URL comes from the running seed's state file or --url.
+// Commands use hono's typed client on the Worker's own app type (`seedClient`): routes, inputs
+// and answers are checked against workers/app.ts by the typecheck (the types come from
+// .types/, emitted by `npm run typecheck`; nothing of the Worker is loaded at run time).
 import { existsSync, readFileSync } from "node:fs";
+import { hc, type ClientResponse } from "hono/client";
+import type { AppType } from "../../.types/workers/app.d.ts";
 import { homePaths } from "./home.ts";
 import { cliKeyFile } from "./key-file.ts";
 
@@ -8,9 +13,11 @@ export type ApiOptions = { home: string; url?: string; keyFile?: string };
 
 export class ApiError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  readonly code: string;
+  constructor(status: number, message: string, code = "") {
     super(message);
     this.status = status;
+    this.code = code;
   }
 }
 
@@ -31,24 +38,66 @@ export function apiTarget(opts: ApiOptions): { url: string; key: string } {
   return { url, key: readFileSync(keyFile, "utf8").trim() };
 }
 
-export async function api<T>(opts: ApiOptions, method: string, path: string, body?: unknown): Promise<T> {
+function reaching(url: string): typeof fetch {
+  return async (input, init) => {
+    try {
+      return await fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(60_000) });
+    } catch (err) {
+      throw new Error(`cannot reach the seed at ${url}: ${(err as Error).message}`);
+    }
+  };
+}
+
+/** hono's typed client on the Worker's app, presenting the owner's key. */
+export function seedClient(opts: ApiOptions) {
   const { url, key } = apiTarget(opts);
-  let res: Response;
-  try {
-    res = await fetch(`${url}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (err) {
-    throw new Error(`cannot reach the seed at ${url}: ${(err as Error).message}`);
-  }
+  return hc<AppType>(url, { headers: { Authorization: `Bearer ${key}` }, fetch: reaching(url) });
+}
+export type SeedClient = ReturnType<typeof seedClient>;
+
+/**
+ * Where a refusal's `path.topic: …` / `body.max: …` came from, in the CLI's words: the argument
+ * or flag that carried it (`{ "path.topic": "TOPIC", "body.max": "--max" }`).
+ */
+export type Blame = Record<string, string>;
+
+function blamed(message: string, blame: Blame): string {
+  const m = /^((?:path|query|body)(?:\.[\w-]+)*): /.exec(message);
+  if (!m) return message;
+  const where = m[1]!;
+  const hit = Object.keys(blame)
+    .filter((k) => where === k || where.startsWith(`${k}.`))
+    .sort((a, b) => b.length - a.length)[0];
+  return hit ? `${blame[hit]}: ${message.slice(m[0].length)}` : message;
+}
+
+type Success<R> = R extends ClientResponse<infer T, infer S, infer _F> ? (S extends 200 | 201 | 202 ? T : never) : never;
+
+/** The answer of a 2xx; otherwise an ApiError naming the status, the code and — with `blame` — the flag at fault. */
+export async function ok<R extends ClientResponse<unknown, number, string>>(pending: Promise<R>, blame: Blame = {}): Promise<Success<R>> {
+  const res = await pending;
   const text = await res.text();
-  const json = text ? (JSON.parse(text) as unknown) : undefined;
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
   if (!res.ok) {
     const e = (json as { error?: { code: string; message: string } } | undefined)?.error;
-    throw new ApiError(res.status, `${res.status} ${e?.code ?? ""}: ${e?.message ?? text}`.trim());
+    const message = e ? blamed(e.message, blame) : text.slice(0, 500);
+    throw new ApiError(res.status, `${res.status} ${e?.code ?? ""}: ${message}`.replace(/ +:/, ":"), e?.code);
   }
-  return json as T;
+  return json as Success<R>;
+}
+
+/** An untyped call, for commands not yet on seedClient. */
+export async function api<T>(opts: ApiOptions, method: string, path: string, body?: unknown): Promise<T> {
+  const { url, key } = apiTarget(opts);
+  const res = await reaching(url)(`${url}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return ok(Promise.resolve(res as unknown as ClientResponse<T, 200, "json">));
 }

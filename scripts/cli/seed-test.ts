@@ -59,8 +59,9 @@ export function seedTest(filters: string[], opts: SeedTestOptions = {}): number 
     if (missing.length > 0 && filters.length === 0) return fail(`missing Debian packages: ${missing.map((p) => p.name).join(", ")}`);
     if (filters.length === 0) {
       log("== typecheck");
-      for (const project of ["tsconfig.json", "tsconfig.workers.json"]) {
-        const tc = spawnSync(node[0]!, [...node.slice(1), bin(root, "typescript/bin/tsc"), "--noEmit", "-p", project], { cwd: root, env, stdio: "inherit" });
+      // First the Worker app's declarations (.types/), which the CLI's typed client reads (tsconfig.app-types.json).
+      for (const [project, emit] of [["tsconfig.app-types.json", true], ["tsconfig.json", false], ["tsconfig.workers.json", false]] as const) {
+        const tc = spawnSync(node[0]!, [...node.slice(1), bin(root, "typescript/bin/tsc"), ...(emit ? [] : ["--noEmit"]), "-p", project], { cwd: root, env, stdio: "inherit" });
         if (tc.status !== 0) return fail(`typecheck of ${project} failed`);
       }
     }

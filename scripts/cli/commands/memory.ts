@@ -1,6 +1,6 @@
 // `seed memory`: the owner's side of the organism's memory, over the running seed's API:
 // which embedder, switching it (a resumable reembed), and moving memories as JSONL.
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { apiOptions, log, target, type ApiFlags } from "../cli-common.ts";
 
 type Progress = { state: "idle" | "running" | "finished"; done: number; total: number; embedder: Embedder; pending: Embedder | null };
@@ -11,7 +11,7 @@ const describe = (e: Embedder) => `${e.kind} ${e.model} (${e.dimension} dimensio
 function positiveInt(name: string, max: number) {
   return (raw: string) => {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name} must be an integer 1..${max}`);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name} must be an integer 1..${max} (got ${JSON.stringify(raw)})`);
     return n;
   };
 }
@@ -25,7 +25,49 @@ function duration(ms: number): string {
 export function registerMemory(program: Command): void {
   const memory = program
     .command("memory")
-    .description("the seed's memory: embedder, reembed, export and import (over the running seed's API, with the root key)");
+    .description("the seed's memory: add, recall, forget; embedder, reembed, export and import (over the running seed's API, with the root key)");
+
+  apiOptions(memory.command("add").description("remember a text (embedded by the active embedder); prints its id").argument("<text>", "what to remember"))
+    .option("--tags <a,b>", "comma-separated tags")
+    .addOption(new Option("--kind <kind>", "what sort of memory").choices(["episodic", "semantic", "procedural"]).default("semantic"))
+    .option("--shared", "every agent may recall it (default: the owner's only, or --agent's)")
+    .option("--agent <id>", "remember it as this agent's")
+    .option("--json", "print {id} as JSON")
+    .addHelpText("after", "\nExample:\n  seed memory add 'Invoices go out on the 1st' --tags billing,policy --shared")
+    .action(async (text: string, opts: ApiFlags & { tags?: string; kind: "episodic" | "semantic" | "procedural"; shared?: boolean; agent?: string }) => {
+      const { ok, seedClient } = await import("../api.ts");
+      const tags = opts.tags ? opts.tags.split(",").map((t) => t.trim()).filter(Boolean) : [];
+      const json = { text, kind: opts.kind, tags, shared: opts.shared === true, ...(opts.agent ? { agentId: opts.agent } : {}) };
+      const r = await ok(seedClient(target(opts)).v1.memory.$post({ json }), { "body.text": "TEXT", "body.tags": "--tags", "body.kind": "--kind", "body.agentId": "--agent" });
+      if (opts.json) return log(JSON.stringify({ id: r.id ?? r.ids[0] }, null, 2));
+      log(`remembered ${r.id ?? r.ids[0]}`);
+    });
+
+  apiOptions(memory.command("recall").description("find memories by meaning and by words (hybrid), with their scores and what found them").argument("<query>", "what to look for"))
+    .option("--k <n>", "how many (1..100)", positiveInt("--k", 100), 10)
+    .addOption(new Option("--mode <mode>", "vector, text, or both fused").choices(["hybrid", "vector", "text"]).default("hybrid"))
+    .option("--tags <a,b>", "only memories with all these tags")
+    .option("--agent <id>", "only this agent's memories")
+    .option("--json", "print the whole answer as JSON")
+    .addHelpText("after", "\nExample:\n  seed memory recall 'when do invoices go out' --k 3")
+    .action(async (query: string, opts: ApiFlags & { k: number; mode: "hybrid" | "vector" | "text"; tags?: string; agent?: string }) => {
+      const { ok, seedClient } = await import("../api.ts");
+      const tags = opts.tags ? opts.tags.split(",").map((t) => t.trim()).filter(Boolean) : undefined;
+      const json = { query, k: opts.k, mode: opts.mode, ...(tags ? { tags } : {}), ...(opts.agent ? { agentId: opts.agent } : {}) };
+      const r = await ok(seedClient(target(opts)).v1.memory.recall.$post({ json }), { "body.query": "QUERY", "body.k": "--k", "body.mode": "--mode", "body.tags": "--tags", "body.agentId": "--agent" });
+      if (opts.json) return log(JSON.stringify(r, null, 2));
+      if (r.results.length === 0) return log("nothing recalled");
+      for (const m of r.results) log(`${m.score.toFixed(4)}  ${m.id}  [${m.foundBy.join("+")}]${m.tags.length ? ` #${m.tags.join(" #")}` : ""}  ${m.text.length > 120 ? `${m.text.slice(0, 117)}...` : m.text}`);
+    });
+
+  apiOptions(memory.command("forget").description("delete a memory: gone from recall at once").argument("<id>", "the memory's id"))
+    .option("--json", "print {id, deleted} as JSON")
+    .action(async (id: string, opts: ApiFlags) => {
+      const { ok, seedClient } = await import("../api.ts");
+      const r = await ok(seedClient(target(opts)).v1.memory[":id"].$delete({ param: { id } }), { "path.id": "ID" });
+      if (opts.json) return log(JSON.stringify(r, null, 2));
+      log(`forgot ${r.id}`);
+    });
 
   apiOptions(memory.command("status").description("the active embedder, a pending switch and its progress, the number of memories"))
     .option("--json", "print as JSON")

@@ -9,7 +9,7 @@ const DEFAULT_BATCH = 5000;
 const MAX_BATCH = 20_000;
 
 export function registerWork(program: Command): void {
-  const work = program.command("work").description("the mind's work ledger: import history, add and list tasks");
+  const work = program.command("work").description("the mind's work ledger: import history, add, list and show tasks");
 
   apiOptions(
     work
@@ -91,6 +91,24 @@ export function registerWork(program: Command): void {
       });
       if (opts.json) return log(JSON.stringify(t, null, 2));
       log(`task ${t.id} created (${t.capability}, priority ${t.priority}${t.deadline ? `, deadline ${new Date(t.deadline).toISOString()}` : ""})`);
+    });
+
+  apiOptions(work.command("show").description("one task: its fields and its history (every state change, with who and when)").argument("<id>", "the task's id"))
+    .option("--json", "print as JSON")
+    .action(async (id: string, opts: ApiFlags) => {
+      const { ok, seedClient } = await import("../api.ts");
+      const t = await ok(seedClient(target(opts)).v1.work[":id"].$get({ param: { id } }), { "path.id": "ID" });
+      if (opts.json) return log(JSON.stringify(t, null, 2));
+      const at = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString());
+      log(`${t.id}  ${t.title}`);
+      log(`state:      ${t.state}${t.assignee ? ` (${t.assignee})` : ""}, attempts ${t.attempts}`);
+      log(`capability: ${t.capability}, priority ${t.priority}, origin ${t.origin}, source ${t.source}`);
+      log(`created:    ${at(t.createdAt)}; deadline ${at(t.deadline)}; finished ${at(t.finishedAt)}`);
+      if (t.payload !== null && t.payload !== undefined) log(`payload:    ${JSON.stringify(t.payload)}`);
+      if (t.result !== null && t.result !== undefined) log(`result:     ${JSON.stringify(t.result)}`);
+      if (t.reason) log(`reason:     ${t.reason}`);
+      log("history:");
+      for (const h of t.history) log(`  ${at(h.at)}  ${h.state.padEnd(10)} ${h.actor}${h.note ? `  ${h.note}` : ""}`);
     });
 
   apiOptions(work.command("list").description("list tasks, newest first"))
