@@ -53,6 +53,11 @@ export async function decryptSecret(master: Uint8Array, name: string, host: stri
   return new TextDecoder().decode(plain);
 }
 
+/** The same secret sealed under another master key (a master-key rotation); throws if `old` does not open it. */
+export async function resealSecret(old: Uint8Array, next: Uint8Array, name: string, host: string, ciphertext: string): Promise<string> {
+  return encryptSecret(next, name, host, await decryptSecret(old, name, host, ciphertext));
+}
+
 export async function setCredential(db: AnyDb, master: Uint8Array, input: { name: string; host: string; secret: string }, now = Date.now()): Promise<void> {
   if (!CREDENTIAL_NAME.test(input.name)) throw new Error(`credential name must match ${CREDENTIAL_NAME}`);
   const ciphertext = await encryptSecret(master, input.name, input.host, input.secret);

@@ -3,7 +3,7 @@
 // notification webhook — Standard Webhooks signed, through the declared egress service only (the
 // Worker can reach nothing else). A failed delivery is retried with back-off (1 min doubling to
 // 1 h, 20 attempts); the retry is a schedule row, never a poll.
-import { decryptSecret, encryptSecret } from "../../lib/credentials.ts";
+import { decryptSecret, encryptSecret, resealSecret } from "../../lib/credentials.ts";
 import { importHmacKey, utf8 } from "../../lib/mind/hmac.ts";
 import { newStandardSecret, signStandard, standardSecretBytes } from "../../lib/mind/standard-webhooks.ts";
 import { ALERT_RETRY } from "./alerts.ts";
@@ -28,6 +28,9 @@ export async function sealNotifySecret(master: Uint8Array, secret: string | unde
   if (standardSecretBytes(plain) === null) throw new MindFailure(422, "invalid_secret", "a Standard Webhooks secret is whsec_ followed by base64 of at least 24 bytes");
   return { ciphertext: await encryptSecret(master, AAD[0], AAD[1], plain), generated: secret === undefined ? plain : null };
 }
+
+/** The notification webhook's secret sealed under a new master key (`seed handoff --rotate-master-key`). */
+export const resealNotifySecret = (old: Uint8Array, next: Uint8Array, ciphertext: string) => resealSecret(old, next, AAD[0], AAD[1], ciphertext);
 
 type OutboxRow = { seq: number; id: string; body: string; bus_sent: number; hook_state: string; attempts: number };
 

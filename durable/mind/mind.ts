@@ -4,7 +4,8 @@ import type {
   AlertInfo, CheckinInput, CoherenceReport, CycleRecord, ExpectationInfo, ExpectationInput, ImportLine, MindResult, MindStatus, Mode, NotifyInfo, NotifyInput,
   PlannerConfig, Rule, RuleInput, ScheduleInfo, ScheduleInput, SourceInfo, SubsystemKind, Task, TaskChange, TaskInput, TaskState, Watch, WebhookScheme,
 } from "../../lib/mind/wire.ts";
-import { sealNotifySecret } from "./alert-delivery.ts";
+import { masterKeyFromHex } from "../../lib/credentials.ts";
+import { resealNotifySecret, sealNotifySecret } from "./alert-delivery.ts";
 import { Alerts } from "./alerts.ts";
 import { checkin, type CheckinResult } from "./checkins.ts";
 import { Coherence } from "./coherence.ts";
@@ -17,12 +18,12 @@ import { liveIo, type MindIo } from "./mind-io.ts";
 import { runAlarm, type MindParts } from "./mind-alarm.ts";
 import { MIND_MIGRATIONS } from "./mind-schema.ts";
 import { coherenceReport, cycleLog, mindStatus, watchOf } from "./mind-views.ts";
-import { run, runAsync } from "./result.ts";
+import { MindFailure, run, runAsync } from "./result.ts";
 import { Rules } from "./rules.ts";
 import { Schedule } from "./schedule.ts";
 import { Settings } from "./settings.ts";
 import { toTask } from "./task-row.ts";
-import { sealSourceSecret, WebhookIntake, type HookHeaders } from "./webhook-intake.ts";
+import { resealSourceSecret, sealSourceSecret, WebhookIntake, type HookHeaders } from "./webhook-intake.ts";
 
 /** Who is asking, as the Worker authenticated them. */
 export type Actor = { kind: "root" | "agent" | "helper"; keyId: string };
@@ -206,6 +207,41 @@ export class Mind extends DurableObject<Env> {
       const createdAt = this.clock.now();
       this.settings.set("notify", { service: input.service, url: input.url, secret: sealed.ciphertext, createdAt });
       return { notify: { service: input.service, url: input.url, createdAt }, secret: sealed.generated };
+    });
+  }
+
+  /**
+   * A master-key rotation (`seed handoff --rotate-master-key`): every secret this object sealed —
+   * the webhook sources' and the notification webhook's — is re-sealed under `nextHex` in one
+   * transaction, or none is (one that does not open with `oldHex`, or changed meanwhile, fails it).
+   */
+  async rekeySecrets(oldHex: string, nextHex: string): Promise<MindResult<{ resealed: number }>> {
+    return runAsync(async () => {
+      const [old, next] = [masterKeyFromHex(oldHex), masterKeyFromHex(nextHex)];
+      const sql = this.ctx.storage.sql;
+      const sources = sql.exec<{ name: string; secret: string }>("SELECT name, secret FROM hook_sources").toArray();
+      const notify = this.settings.get("notify");
+      const sealed: { name: string; was: string; now: string }[] = [];
+      try {
+        for (const s of sources) sealed.push({ name: s.name, was: s.secret, now: await resealSourceSecret(old, next, s.name, s.secret) });
+      } catch {
+        throw new MindFailure(409, "secret_not_readable", "a webhook source's secret does not open with the current master key");
+      }
+      const notifySecret = notify ? await resealNotifySecret(old, next, notify.secret).catch(() => null) : null;
+      if (notify && notifySecret === null) throw new MindFailure(409, "secret_not_readable", "the notification webhook's secret does not open with the current master key");
+      this.ctx.storage.transactionSync(() => {
+        for (const s of sealed) {
+          // A source replaced while this ran is not overwritten with a stale secret: all or nothing.
+          const r = sql.exec("UPDATE hook_sources SET secret = ? WHERE name = ? AND secret = ?", s.now, s.name, s.was);
+          if (r.rowsWritten !== 1) throw new MindFailure(409, "changed_meanwhile", `webhook source ${s.name} changed during the rotation: run it again`);
+        }
+        if (notify && notifySecret) {
+          if (this.settings.get("notify")?.secret !== notify.secret) throw new MindFailure(409, "changed_meanwhile", "the notification webhook changed during the rotation: run it again");
+          this.settings.set("notify", { ...notify, secret: notifySecret });
+        }
+      });
+      for (const s of sealed) this.intake.forget(s.name);
+      return { resealed: sealed.length + (notifySecret ? 1 : 0) };
     });
   }
 

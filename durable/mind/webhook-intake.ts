@@ -1,6 +1,6 @@
 // Accepting a webhook: find the source, verify its signature with its own scheme, refuse replays,
 // store the event. The caller answers 202 only after this returns, i.e. after the write.
-import { decryptSecret, encryptSecret } from "../../lib/credentials.ts";
+import { decryptSecret, encryptSecret, resealSecret } from "../../lib/credentials.ts";
 import { githubSecretBytes, verifyGithub } from "../../lib/mind/github-signature.ts";
 import { importHmacKey, toHex, type HmacKey } from "../../lib/mind/hmac.ts";
 import { newStandardSecret, standardSecretBytes, verifyStandard } from "../../lib/mind/standard-webhooks.ts";
@@ -34,6 +34,9 @@ export async function sealSourceSecret(master: Uint8Array, source: string, schem
   }
   return { ciphertext: await encryptSecret(master, aadName(source), AAD_HOST, plain), generated };
 }
+
+/** A source secret sealed under a new master key (`seed handoff --rotate-master-key`). */
+export const resealSourceSecret = (old: Uint8Array, next: Uint8Array, source: string, ciphertext: string) => resealSecret(old, next, aadName(source), AAD_HOST, ciphertext);
 
 export class WebhookIntake {
   readonly store: EventStore;

@@ -24,3 +24,6 @@ export const KeyListQuery = z.object({ kind: z.enum(["root", "agent", "helper"])
 
 /** A key id in the path. Any text is accepted here: an id that is not one is simply not found (404). */
 export const KeyIdParams = z.object({ id: z.string().max(200) });
+
+/** `seed handoff --rotate-master-key`: the new master key (32 bytes, hex), generated and kept by the CLI. */
+export const MasterKeyInput = z.object({ masterKey: z.string().regex(/^[0-9a-f]{64}$/, "32 bytes as 64 lowercase hex characters") }).strict();

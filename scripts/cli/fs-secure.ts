@@ -1,5 +1,5 @@
 // Files under SEED_HOME are 0600 and folders 0700, whatever the umask says.
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const WHY: Record<string, string> = {
@@ -52,6 +52,14 @@ export function ensureFolderExists(dir: string): void {
 export function writeSecretFile(file: string, data: string | Uint8Array): void {
   writeFileSync(file, data, { mode: 0o600, flag: "wx" });
   chmodSync(file, 0o600);
+}
+
+/** Replaces a secret file all at once (a reader sees the old or the new one, never half): 0600. */
+export function replaceSecretFile(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  rmSync(tmp, { force: true });
+  writeSecretFile(tmp, data);
+  renameSync(tmp, file);
 }
 
 export function writePrivateFile(file: string, data: string): void {

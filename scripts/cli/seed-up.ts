@@ -125,6 +125,22 @@ export async function seedUp(opts: UpOptions): Promise<void> {
     onGiveUp: giveUp,
   });
 
+  // `seed handoff` rotated keys/db.token (and maybe master.key) and sends SIGUSR2: the libSQL
+  // server re-reads its token (SIGHUP; the old one is refused from then on), then workerd restarts
+  // with the secrets read again from their files. The handoff waits for the new workerd to answer.
+  // Not SIGHUP: closing the terminal `seed up` runs in sends that, and must stop the seed as before.
+  let reloading: Promise<void> | null = null;
+  process.on("SIGUSR2", () => {
+    if (stopping) return;
+    reloading ??= (async () => {
+      log("seed", "reloading", { msg: "SIGUSR2: re-reading the seed's secrets" });
+      db.signal("SIGHUP");
+      await worker.restart();
+      log("seed", "reloaded", { msg: `secrets re-read: the libSQL server's token; workerd restarted (pid ${worker.pid})` });
+    })()
+      .catch((err: unknown) => log("seed", "reload_failed", { msg: `reload failed: ${(err as Error).message}` }))
+      .finally(() => (reloading = null));
+  });
   process.once("SIGINT", () => void stop("SIGINT").then(() => process.exit(0)));
   process.once("SIGTERM", () => void stop("SIGTERM").then(() => process.exit(0)));
 

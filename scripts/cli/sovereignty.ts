@@ -12,7 +12,11 @@ import { listCredentials } from "../../lib/credentials.ts";
 import { parseOutbound } from "./capnp-outbound.ts";
 import { homePaths, type Home } from "./home.ts";
 import { readIdentity } from "./identity.ts";
+import { isNull } from "drizzle-orm";
+import { readRecords } from "../../lib/audit/audit-store.ts";
+import { keys } from "../../lib/db/schema.ts";
 import { withFileDb } from "./migrate.ts";
+import { fingerprint } from "./rotate.ts";
 import { classify, isLoopback, processSockets, type Endpoint } from "./proc-net.ts";
 import { isAlive, readPid } from "./seed-up.ts";
 import { readServices, serviceAddress } from "./services.ts";
@@ -30,8 +34,19 @@ export type SovereigntyReport = {
   egress: { globalOutbound: string | null; closed: boolean; bindings: Binding[] };
   credentials: { name: string; host: string; service: string | null }[];
   connections: { checked: boolean; processes: { name: string; pid: number }[]; listening: string[]; inbound: Connection[]; outbound: Connection[]; loopback: number };
+  /** Who can act as root, and the helper keys that never expire (issue 9 item 14). */
+  custody: {
+    root: "owner" | "installer" | "installer and owner" | "nobody";
+    roots: { id: string; name: string; createdAt: number }[];
+    neverExpiringHelpers: { id: string; name: string; scopes: string[]; createdAt: number }[];
+    /** Secrets an installer could have copied: rotated by `seed handoff`, or unchanged since install. */
+    secrets: { file: string; state: "rotated" | "unchanged since install" | "not the rotated one" | "missing"; rotatedAt: string | null }[];
+  };
   problems: string[];
+  /** No problem found AND everything was checked (the live connections need a running seed). */
   clean: boolean;
+  /** clean → exit 0; not clean → exit 1; not checked (no problem in what could be checked) → exit 2. */
+  verdict: "clean" | "not clean" | "not checked";
   summary: string;
   /** Backup freshness (issue 11): shown, not part of "clean". */
   backup: { lastAt: string | null; stale: boolean; summary: string };
@@ -39,6 +54,8 @@ export type SovereigntyReport = {
 
 export type SignedReport = SovereigntyReport & { signature: { algorithm: "Ed25519"; seedId: string; publicKey: string; value: string } };
 
+/** The name the owner's root key carries (workers/membrane/handoff-routes.ts). */
+const OWNER_ROOT_NAME = "owner";
 const OWN_KEY_FILES = new Set(["root.key", "owner.key", "db.token"]);
 const ep = (e: Endpoint) => (e.ip.includes(":") ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
 const hostOf = (address: string) => address.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
@@ -160,13 +177,21 @@ export async function sovereigntyReport(homeDir: string, opts: { now?: Date; pro
     }
   }
 
+  // 4. Custody: who holds root, helper keys that never expire, secrets unchanged since install.
+  const custody = await custodyOf(home, now.getTime(), problems);
+
   const egress = bindings.filter((b) => b.owner === "owner");
   const unexplained = outbound.filter((o) => !o.via).length;
   const egressText = closed ? (egress.length ? egress.map((b) => `${b.binding} → ${b.address}`).join(", ") : "none") : "OPEN";
+  const checked = processes.length > 0;
+  const verdict = problems.length > 0 ? "not clean" : checked ? "clean" : "not checked";
+  const conns = checked ? `${unexplained} unexplained outbound connections` : "outbound connections not checked (the seed is not running)";
   const summary =
-    problems.length === 0
+    verdict === "clean"
       ? `clean: ${unexplained} outbound connections, egress: ${egressText}`
-      : `NOT clean: ${problems.length} problem${problems.length === 1 ? "" : "s"}; ${unexplained} unexplained outbound connections, egress: ${egressText}`;
+      : verdict === "not checked"
+        ? `NOT CHECKED: no problem found, but ${conns}; egress: ${egressText}`
+        : `NOT clean: ${problems.length} problem${problems.length === 1 ? "" : "s"}; ${conns}, egress: ${egressText}`;
   const report: SovereigntyReport = {
     seedId: identity?.seedId ?? null,
     version: VERSION,
@@ -176,12 +201,45 @@ export async function sovereigntyReport(homeDir: string, opts: { now?: Date; pro
     egress: { globalOutbound, closed, bindings },
     credentials,
     connections: { checked: processes.length > 0, processes, listening, inbound, outbound, loopback },
+    custody,
     problems,
-    clean: problems.length === 0,
+    clean: verdict === "clean",
+    verdict,
     summary,
     backup: (({ last, stale, summary: text }) => ({ lastAt: last?.at ?? null, stale, summary: text }))(backupFreshness(home.dir, now.getTime())),
   };
   return signReport(home, report);
+}
+
+const ROTATIONS = [
+  { file: "keys/db.token", action: "handoff.rotate-db-token", read: (home: Home) => readFileSync(home.dbToken, "utf8").trim(), path: (home: Home) => home.dbToken },
+  { file: "master.key", action: "handoff.rotate-master-key", read: (home: Home) => readFileSync(home.masterKey), path: (home: Home) => home.masterKey },
+] as const;
+
+async function custodyOf(home: Home, now: number, problems: string[]): Promise<SovereigntyReport["custody"]> {
+  const rows = existsSync(home.db) ? await withFileDb(home.db, (db) => db.select().from(keys).where(isNull(keys.revokedAt)).all()) : [];
+  const live = rows.filter((r) => r.expiresAt === null || r.expiresAt > now);
+  const roots = live.filter((r) => r.kind === "root").map((r) => ({ id: r.id, name: r.name, createdAt: r.createdAt }));
+  const owner = roots.some((r) => r.name === OWNER_ROOT_NAME);
+  const installer = roots.some((r) => r.name !== OWNER_ROOT_NAME);
+  const root = installer ? (owner ? "installer and owner" : "installer") : owner ? "owner" : "nobody";
+  if (installer) problems.push(`the installer still holds root (${roots.filter((r) => r.name !== OWNER_ROOT_NAME).map((r) => `${r.name} ${r.id}`).join(", ")}): the owner takes it with \`seed handoff\``);
+  const neverExpiringHelpers = live.filter((r) => r.kind === "helper" && r.expiresAt === null).map((r) => ({ id: r.id, name: r.name, scopes: r.scopes, createdAt: r.createdAt }));
+  for (const h of neverExpiringHelpers) problems.push(`helper key ${h.id} (${h.name}) never expires: revoke it or grant one with --ttl`);
+  const secrets: SovereigntyReport["custody"]["secrets"] = [];
+  for (const r of ROTATIONS) {
+    if (!existsSync(r.path(home))) {
+      secrets.push({ file: r.file, state: "missing", rotatedAt: null });
+      continue;
+    }
+    const last = existsSync(home.db) ? (await withFileDb(home.db, (db) => readRecords(db, { action: r.action, limit: 100_000 }))).at(-1) : undefined;
+    const want = last?.detail ? (JSON.parse(last.detail) as { fingerprint?: string }).fingerprint : undefined;
+    const state = !last ? "unchanged since install" : want === (await fingerprint(r.read(home))) ? "rotated" : "not the rotated one";
+    secrets.push({ file: r.file, state, rotatedAt: last ? new Date(last.at).toISOString() : null });
+    if (state === "unchanged since install") problems.push(`${r.file} is unchanged since install (the installer may hold a copy): \`seed handoff${r.file === "master.key" ? " --rotate-master-key" : ""}\` replaces it`);
+    if (state === "not the rotated one") problems.push(`${r.file} is not the one the last rotation set (${new Date(last!.at).toISOString()}): restored from an older copy?`);
+  }
+  return { root, roots, neverExpiringHelpers, secrets };
 }
 
 async function signReport(home: Home, report: SovereigntyReport): Promise<SignedReport> {
@@ -212,6 +270,11 @@ export function formatReport(r: SignedReport): string {
     ...(c.listening.length ? [`listening:   ${[...new Set(c.listening)].join(", ")}`] : []),
     ...c.outbound.map((o) => `  out: ${o.process} ${o.local} → ${o.remote} ${o.state}${o.via ? ` via ${o.via}` : ""}`),
     ...c.inbound.map((o) => `  in:  ${o.process} ${o.local} ← ${o.remote} ${o.state}`),
+    `root:        held by ${r.custody.root}${r.custody.roots.length ? ` (${r.custody.roots.map((k) => `${k.name} ${k.id}`).join(", ")})` : ""}`,
+    r.custody.neverExpiringHelpers.length
+      ? `helpers:     never expiring: ${r.custody.neverExpiringHelpers.map((h) => `${h.id} (${h.name})`).join(", ")}`
+      : "helpers:     none that never expires",
+    ...r.custody.secrets.map((x, i) => `${i === 0 ? "secrets:     " : "             "}${x.file}: ${x.state}${x.rotatedAt ? ` (rotated ${x.rotatedAt})` : ""}`),
     ...(r.problems.length ? r.problems.map((p, i) => `${i === 0 ? "problems:    " : "             "}${p}`) : ["problems:    none"]),
     `backup:      ${r.backup.summary}`,
     r.summary,

@@ -163,6 +163,21 @@ export class Supervised {
     }
   }
 
+  /** Sends a signal to the running child (the libSQL server re-reads its token on SIGHUP). */
+  signal(sig: NodeJS.Signals): boolean {
+    return this.#child?.kill(sig) ?? false;
+  }
+
+  /** Stops the child and starts it again at once, its environment read afresh (rotated secrets). */
+  async restart(): Promise<void> {
+    await this.stop();
+    this.#stopping = false;
+    this.#failures = 0;
+    await this.start();
+    this.restarts++;
+    this.#event("restarted", { pid: this.pid, msg: `${this.spec.name} restarted (pid ${this.pid})` });
+  }
+
   /** SIGTERM, then SIGKILL after a grace period; resolves when the child is gone. */
   async stop(): Promise<void> {
     this.#stopping = true;

@@ -3,7 +3,11 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
 import { setCredential } from "../../lib/credentials.ts";
+import { keys } from "../../lib/db/schema.ts";
+import { auditFromCli } from "../../scripts/cli/cli-audit.ts";
+import { fingerprint } from "../../scripts/cli/rotate.ts";
 import { homePaths } from "../../scripts/cli/home.ts";
 import { withFileDb } from "../../scripts/cli/migrate.ts";
 import { initHome } from "../../scripts/cli/seed-init.ts";
@@ -38,10 +42,51 @@ const audit = (...extra: string[]) => runCli(["audit", "--home", home.dir, ...ex
 beforeAll(async () => {
   await initHome(home);
 });
+
+/** What `seed handoff --rotate-master-key` leaves behind: the owner's root, both secrets rotated (recorded). */
+async function handedOff() {
+  await withFileDb(home.db, (db) => db.update(keys).set({ name: "owner" }).where(eq(keys.kind, "root")));
+  await auditFromCli(home, "handoff.rotate-db-token", "keys/db.token", { fingerprint: await fingerprint(readFileSync(home.dbToken, "utf8").trim()) });
+  await auditFromCli(home, "handoff.rotate-master-key", "master.key", { fingerprint: await fingerprint(readFileSync(home.masterKey)) });
+}
+/** A live "workerd" for the report: this test's own process (so the connections are checked). */
+const running = () => writeFileSync(home.pid("workerd"), `${process.pid}\n`);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("seed audit (system)", () => {
-  it("a fresh seed is clean: egress none, no credentials; the JSON report is signed by the seed", async () => {
+  it("a fresh install is not clean: the installer holds root, the db token and master key are unchanged since install", async () => {
+    writeConfig();
+    running();
+    const r = audit();
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/root: +held by installer/);
+    expect(r.stdout).toContain("the installer still holds root");
+    expect(r.stdout).toContain("keys/db.token is unchanged since install");
+    expect(r.stdout).toContain("master.key is unchanged since install");
+    await handedOff();
+  });
+
+  it("not running: the live connections are not checked, which is never clean (exit 2)", () => {
+    rmSync(home.pid("workerd"), { force: true });
+    const r = audit();
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain("connections: not checked (the seed is not running)");
+    expect(r.stdout).toContain("NOT CHECKED: no problem found, but outbound connections not checked (the seed is not running)");
+    expect(r.stdout).not.toMatch(/^clean/m);
+    running();
+  });
+
+  it("a never-expiring helper key is listed and not clean", async () => {
+    await withFileDb(home.db, (db) => db.insert(keys).values({ id: "helperforeverxxx", kind: "helper", name: "provider", scopes: ["status:read"], secretHash: "0".repeat(64), createdAt: Date.now() }));
+    const r = audit();
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("never expiring: helperforeverxxx (provider)");
+    expect(r.stdout).toContain("helper key helperforeverxxx (provider) never expires");
+    await withFileDb(home.db, (db) => db.update(keys).set({ revokedAt: Date.now() }).where(eq(keys.id, "helperforeverxxx")));
+    expect(audit().stdout).toContain("helpers:     none that never expires");
+  });
+
+  it("a handed-off seed is clean: egress none, no credentials; the JSON report is signed by the seed", async () => {
     writeConfig();
     const r = audit();
     expect(r.status).toBe(0);
@@ -49,6 +94,8 @@ describe("seed audit (system)", () => {
     expect(r.stdout).toContain("LIBSQL → 127.0.0.1:8788: the seed's own");
     expect(r.stdout).toContain("credentials: none");
     expect(r.stdout).toContain("clean: 0 outbound connections, egress: none");
+    expect(r.stdout).toMatch(/root: +held by owner/);
+    expect(r.stdout).toMatch(/keys\/db.token: rotated \(rotated /);
     const json = JSON.parse(audit("--json").stdout) as SignedReport;
     expect(json.clean).toBe(true);
     expect(await verifyReport(json)).toBe(true);
@@ -124,7 +171,6 @@ describe("seed audit (system)", () => {
         line(1, "0100007F:2253", "0100007F:D431", "01", 1002) + // a local client
         line(2, "0F02000A:C350", "077100CB:01BB", "01", 1003), // out to 203.0.113.7:443
     );
-    writeFileSync(home.pid("workerd"), `${pid}\n`);
     try {
       let r = await sovereigntyReport(home.dir, { procRoot: proc });
       expect(r.clean).toBe(false);
@@ -139,7 +185,7 @@ describe("seed audit (system)", () => {
       expect(r.connections.outbound[0]!.via).toBe("EMBEDDINGS");
       expect(r.summary).toBe("clean: 0 outbound connections, egress: LLM → 198.51.100.10:443, EMBEDDINGS → 203.0.113.7:443");
     } finally {
-      rmSync(home.pid("workerd"), { force: true });
+      running();
     }
   });
 });

@@ -80,6 +80,8 @@ const CASES: Record<string, Case | { elsewhere: string }> = {
   // Revoking every other root key would lock every other test file out: the real handoff runs
   // against real processes, with its rows checked, in test/system/handoff.test.ts.
   "POST /v1/owner/handoff": { elsewhere: "test/system/handoff.test.ts" },
+  // Re-sealing under another master key would leave this runtime's SEED_MASTER_KEY behind.
+  "POST /v1/owner/handoff/master-key": { elsewhere: "test/system/handoff.test.ts" },
   "POST /v1/owner/mind/mode": { change: () => asOwner("POST", "/v1/owner/mind/mode", { mode: "observe" }), actions: ["mind.mode"], target: () => "observe" },
   "PUT /v1/owner/mind/hooks/:source": { setup: async () => ({ name: unique("hook") }), change: (s) => asOwner("PUT", `/v1/owner/mind/hooks/${s.name}`, { scheme: "standard-webhooks", secret: SECRET }), actions: ["hook.set"], target: (s) => s.name! },
   "DELETE /v1/owner/mind/hooks/:source": {

@@ -59,35 +59,43 @@ export function registerMembrane(program: Command): void {
       log(`${r.kind} key ${r.id} (${r.name}) revoked`);
     });
 
-  apiOptions(program.command("handoff").description("the owner takes root: mint the owner's root key, revoke the installer's, record and sign it"))
-    .option("--out <file>", "write the owner's root key to this new file (0600); suggested: SEED_HOME/keys/owner.key, which the CLI then uses by default")
+  apiOptions(
+    program
+      .command("handoff")
+      .description("the owner takes root: mint the owner's root key, revoke the installer's (record and sign it), retire keys/root.key, rotate the database token; optionally re-seal every secret under a new master key"),
+  )
+    .option("--out <file>", "write the owner's root key to this new file (0600) instead of SEED_HOME/keys/owner.key, where the CLI looks first")
+    .option("--print", "print the owner's root key once instead of writing it to a file")
+    .option("--rotate-master-key", "also re-seal every credential and webhook secret under a new master.key (all or nothing); the old one is deleted")
     .option("--status", "show who holds root (installer or owner) and which helper keys exist; changes nothing")
     .option("--json", "print as JSON")
-    .action(async (opts: ApiFlags & { out?: string; status?: boolean }) => {
+    .action(async (opts: ApiFlags & { out?: string; print?: boolean; rotateMasterKey?: boolean; status?: boolean }) => {
       const { api } = await import("../api.ts");
       const { formatHandoffStatus, runHandoff } = await import("../handoff.ts");
       if (opts.status) {
         const s = await api<import("../handoff.ts").HandoffStatus>(target(opts), "GET", "/v1/owner/handoff");
         return log(opts.json ? JSON.stringify(s, null, 2) : formatHandoffStatus(s));
       }
-      const r = await runHandoff(target(opts), opts.out);
+      const r = await runHandoff(target(opts), { out: opts.out, print: opts.print, rotateMasterKey: opts.rotateMasterKey });
       if (opts.json) return log(JSON.stringify(r.file ? { ...r, token: undefined } : r, null, 2));
       log(`the owner now holds root: key ${r.id}; revoked ${r.revoked.map((k) => `${k.name} ${k.id}`).join(", ") || "nothing"}`);
       log(r.audit.recorded ? `recorded in the audit ledger; checkpoint signed at row ${r.audit.checkpoint?.seq}` : "WARNING: the audit ledger could not record the handoff");
-      if (r.file) log(`owner's root key written to ${r.file} (0600)`);
+      if (r.file) log(`owner's root key written to ${r.file} (0600)${r.rootKeyRetired ? "; keys/root.key deleted" : ""}`);
       else log(`owner's root key (shown once; keep it safe — the installer's key no longer works):\n${r.token}`);
+      log("database token rotated: the old one is refused");
+      log(r.masterKey === "rotated" ? "master key rotated: every secret re-sealed, the old master.key deleted" : "master key unchanged (seed handoff --rotate-master-key replaces it)");
     });
 
   const audit = program
     .command("audit")
-    .description("the sovereignty report (egress, credentials, live connections); exits non-zero unless clean")
+    .description("the sovereignty report (egress, credentials, live connections, who holds root, secrets unchanged since install); exit 0 clean, 1 not clean, 2 not checked (the seed is not running)")
     .addOption(homeOption())
     .option("--json", "print the signed report as JSON")
     .action(async (opts: { home?: string; json?: boolean }) => {
       const { formatReport, sovereigntyReport } = await import("../sovereignty.ts");
       const r = await sovereigntyReport(resolveHome(opts.home));
       log(opts.json ? JSON.stringify(r, null, 2) : formatReport(r));
-      if (!r.clean) process.exitCode = 1;
+      process.exitCode = r.verdict === "clean" ? 0 : r.verdict === "not clean" ? 1 : 2;
     });
   apiOptions(audit.command("log").description("read the audit ledger (oldest first)"))
     .option("--after <seq>", "rows after this one", "0")
