@@ -1,5 +1,5 @@
 // Files under SEED_HOME are 0600 and folders 0700, whatever the umask says.
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const WHY: Record<string, string> = {
@@ -59,7 +59,18 @@ export function replaceSecretFile(file: string, data: string | Uint8Array): void
   const tmp = `${file}.tmp-${process.pid}`;
   rmSync(tmp, { force: true });
   writeSecretFile(tmp, data);
+  sameOwnerAs(tmp, file);
   renameSync(tmp, file);
+}
+
+/**
+ * Gives `file` the owner of `like` when root writes it: under systemd the seed's user must still
+ * read a secret root replaced (`sudo seed handoff`).
+ */
+export function sameOwnerAs(file: string, like: string): void {
+  if (process.getuid?.() !== 0 || !existsSync(like)) return;
+  const st = statSync(like);
+  chownSync(file, st.uid, st.gid);
 }
 
 export function writePrivateFile(file: string, data: string): void {

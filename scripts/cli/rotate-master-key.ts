@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { decryptSecret } from "../../lib/credentials.ts";
 import { credentials } from "../../lib/db/schema.ts";
-import { writeSecretFile } from "./fs-secure.ts";
+import { sameOwnerAs, writeSecretFile } from "./fs-secure.ts";
 import type { Home } from "./home.ts";
 import { withFileDb } from "./migrate.ts";
 
@@ -49,6 +49,7 @@ export async function prepareMasterKeyRotation(home: Home): Promise<(url: string
   return async (url, rootToken) => {
     const next = randomBytes(32);
     writeSecretFile(home.masterKeyNext, next);
+    sameOwnerAs(home.masterKeyNext, home.masterKey);
     let fingerprint: string;
     try {
       const res = await fetch(`${url}/v1/owner/handoff/master-key`, {

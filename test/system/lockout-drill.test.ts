@@ -151,7 +151,7 @@ describe("lockout drill (system)", () => {
     logs = watchOutput(child);
     await logs.waitFor(/is up at http:\/\/127\.0\.0\.1:\d+/);
     installer = readFileSync(path.join(home, "keys", "root.key"), "utf8").trim();
-  }, 180_000);
+  }, 300_000); // seed up's first start builds the supervisor bundle; ~75 s on the loaded shared machine
 
   afterAll(async () => {
     if (child.exitCode === null) {
@@ -332,7 +332,7 @@ describe("lockout drill (system)", () => {
     expect(audit.stdout).toMatch(/keys\/db.token: rotated/);
     expect(audit.stdout).toMatch(/master.key: rotated/);
     expect(audit.status, audit.stdout).toBe(0);
-  });
+  }, 240_000); // three CLI processes
 
   it("no secret reached the seed's log", () => {
     const out = logs.output();
