@@ -10,13 +10,13 @@ export const MUTATION_GROUPS: MutationGroup[] = [
   {
     name: "audit",
     mutate: ["lib/audit/audit-chain.ts", "lib/audit/checkpoint.ts", "lib/audit/verify-chain.ts"],
-    tests: ["test/unit/audit-chain.test.ts"],
+    tests: ["test/unit/audit-chain.test.ts", "test/unit/verify-chain.test.ts"],
   },
   { name: "credentials", mutate: ["lib/credentials.ts"], tests: ["test/unit/credentials.test.ts"] },
   {
     name: "webhooks",
     mutate: ["lib/mind/hmac.ts", "lib/mind/standard-webhooks.ts", "lib/mind/github-signature.ts"],
-    tests: ["test/unit/mind-signatures.test.ts"],
+    tests: ["test/unit/mind-signatures.test.ts", "test/unit/webhook-signatures.test.ts"],
   },
   { name: "bus", mutate: ["lib/bus/lease.ts"], tests: ["test/unit/bus-lease.test.ts"] },
   {

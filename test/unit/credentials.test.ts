@@ -4,11 +4,14 @@
 // nothing that base64 or hex would give back.
 import { createClient, type Client } from "@libsql/client";
 import { createDecipheriv, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { drizzle } from "drizzle-orm/libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CREDENTIAL_NAME, decryptSecret, encryptSecret, getCredential, listCredentials, masterKeyFromHex, removeCredential, setCredential } from "../../lib/credentials.ts";
 import { applyMigrations } from "../../scripts/cli/migrate.ts";
-import { startDbServerProcess, type DbServerProcess } from "../support/db-server-process.ts";
 
 const MASTER = new Uint8Array(randomBytes(32));
 const SECRET = "sk-live-0123456789abcdefghij-the-real-thing";
@@ -114,21 +117,24 @@ function nodeDecryptWith128(stored: string): string {
   return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString("utf8");
 }
 
+// A real libSQL database file with the seed's migrations, opened in-process: fast enough to run
+// for every mutant of `seed mutate` (the server path is covered by the system tests).
 describe("credentials in the real database", () => {
-  let server: DbServerProcess;
+  let dir: string;
   let client: Client;
   let db: ReturnType<typeof drizzle>;
 
   beforeAll(async () => {
-    server = await startDbServerProcess();
-    await applyMigrations(server.dbPath);
-    client = createClient({ url: server.url, authToken: server.token });
+    dir = mkdtempSync(path.join(os.tmpdir(), "seed credentials "));
+    const file = path.join(dir, "seed.db");
+    await applyMigrations(file);
+    client = createClient({ url: pathToFileURL(file).href });
     db = drizzle(client);
   });
 
-  afterAll(async () => {
+  afterAll(() => {
     client?.close();
-    await server?.dispose();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("stores only ciphertext that node:crypto opens with the master key; lists never show it", async () => {
