@@ -10,6 +10,9 @@ import { freePort } from "./seed-home.ts";
 /** 537a6c9: the first seed with every organ; its Durable Objects' schemas predate versioned migrations. */
 export const OLD_COMMIT = "537a6c9";
 
+/** What the old seed remembered, for the upgrade to keep. */
+export const OLD_MEMORIES = ["The invoices for ACME were sent on Monday", "Deploy of the payments service failed with error 502", "Quarterly budget review moved to Thursday"];
+
 export type OldHome = { home: string; agentToken: string; messages: number; rootKey: string };
 
 export async function buildOldHome(dir: string, commit = OLD_COMMIT): Promise<OldHome> {
@@ -49,6 +52,8 @@ export async function buildOldHome(dir: string, commit = OLD_COMMIT): Promise<Ol
   await post(agent.token, "/v1/bus/subscriptions/old-sub", { topic: "legacy", startAt: "earliest" });
   const messages = 3;
   for (let i = 0; i < messages; i++) await post(agent.token, "/v1/bus/topics/legacy/messages", { body: { i } });
+  // Memories in the old vector index (its options before issue 15's tuning).
+  await post(agent.token, "/v1/memory", { memories: OLD_MEMORIES.map((text) => ({ text })) });
   const gone = new Promise((r) => child.once("exit", r));
   child.kill("SIGTERM");
   await gone;

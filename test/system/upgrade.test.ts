@@ -6,7 +6,11 @@ import path from "node:path";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, runCli } from "../support/cli.ts";
-import { buildOldHome, OLD_COMMIT, type OldHome } from "../support/old-home.ts";
+import { buildOldHome, OLD_COMMIT, OLD_MEMORIES, type OldHome } from "../support/old-home.ts";
+import { sql } from "drizzle-orm";
+import { indexOptionsOf } from "../../lib/memory/memory-index.ts";
+import { VECTOR_INDEX_OPTIONS } from "../../lib/memory/memory-settings.ts";
+import { withFileDb } from "../../scripts/cli/migrate.ts";
 import { freePort, tempDir } from "../support/seed-home.ts";
 import { startSeed, type SeedProcess } from "../support/seed-process.ts";
 
@@ -75,6 +79,15 @@ describe("seed upgrade (system)", () => {
     });
     expect(pulled.status).toBe(200);
     expect(((await pulled.json()) as { messages: { body: { i: number } }[] }).messages.map((m) => m.body.i)).toEqual([0, 1, 2]);
+    // Memory: the old index was rebuilt with today's options and still finds what was remembered.
+    const recalled = await fetch(`${seed.url}/v1/memory/recall`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${old.agentToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ query: "invoices ACME", mode: "vector", k: 3 }),
+    });
+    expect(((await recalled.json()) as { results: { text: string }[] }).results.map((r) => r.text).sort()).toEqual([...OLD_MEMORIES].sort());
+    const ddl = await withFileDb(path.join(old.home, "db", "seed.db"), (db) => db.get<{ sql: string }>(sql`select sql from sqlite_master where name = 'memories_embedding_idx'`));
+    expect(indexOptionsOf(ddl!.sql)).toEqual([...VECTOR_INDEX_OPTIONS]);
     const audit = runCli(["audit", "verify", "--home", old.home]);
     expect(audit.status, audit.stdout + audit.stderr).toBe(0);
   }, 300_000);
