@@ -7,6 +7,7 @@ import { ackIdSeq, isExhausted, leaseEnd, makeAckId, nackDue } from "../../lib/b
 import type { AckResult, Delivered, Published, PublishInput, SubscriptionInfo, SubscriptionInput, SubscriptionStats } from "../../lib/bus/wire.ts";
 import { INBOX, MAX_BODY_BYTES } from "../../lib/bus/wire.ts";
 import { RpcFailure as BusFailure } from "../../lib/rpc-result.ts";
+import type { RawDelivered } from "../../lib/bus/messages-frame.ts";
 
 export { BusFailure };
 
@@ -25,15 +26,6 @@ export type SubRow = {
   dead_letters: number;
   created_at: number;
 };
-
-/** A delivery whose body is still the JSON text it was stored as (written by JSON.stringify). */
-export type RawDelivered = Omit<Delivered, "body"> & { body: string };
-
-/** The `messages` frame for a socket, with the stored bodies spliced in as they are. */
-export function messagesFrame(subscription: string, messages: RawDelivered[]): string {
-  const items = messages.map(({ body, ...rest }) => `${JSON.stringify(rest).slice(0, -1)},"body":${body}}`);
-  return `{"type":"messages","subscription":${JSON.stringify(subscription)},"messages":[${items.join(",")}]}`;
-}
 
 type MessageRow = { topic: string; seq: number; id: string; sender: string; body: string; headers: string | null; published_at: number };
 
