@@ -122,7 +122,7 @@ export function registerCore(program: Command): void {
 
   program
     .command("bench")
-    .description("run a benchmark from bench/ (db, up, bus, memory, mind, membrane); prints JSON")
+    .description("run a benchmark from bench/ (db, up, bus, memory, mind, membrane, console, …); prints JSON")
     .argument("<name>", "benchmark name, e.g. bus")
     .action(async (name: string) => {
       const { spawnSync } = await import("node:child_process");
