@@ -45,6 +45,19 @@ describe("health", () => {
     expect(body.error.message).toContain("libsql");
     expect(body.checks.bus).toBe("ok");
   });
+
+  it("readyz without a key names only the part that is not ready: no SQL text, no driver message (issue 9 item 9)", async () => {
+    const sqlText = "SQLITE_ERROR: no such table: keyz in SELECT secret_hash FROM keyz WHERE id = ?";
+    const hranaError = () => new Response(JSON.stringify({ message: sqlText, code: "SQLITE_ERROR" }), { status: 400, headers: { "Content-Type": "application/json" } });
+    for (const fetch of [() => Promise.reject(new Error(sqlText)), () => Promise.resolve(hranaError())]) {
+      const down = { ...bindings, LIBSQL: { fetch } };
+      const res = await app.fetch(new Request("http://seed.test/readyz"), down, createExecutionContext());
+      expect(res.status).toBe(503);
+      const text = await res.text();
+      for (const leak of ["SELECT", "secret_hash", "keyz", "SQLITE"]) expect(text).not.toContain(leak);
+      expect(JSON.parse(text)).toMatchObject({ error: { code: "not_ready" }, checks: { libsql: expect.any(String) } });
+    }
+  });
 });
 
 describe("owner authentication", () => {
