@@ -89,22 +89,25 @@ try {
   const warm: number[] = [];
   for (const p of phases) await load(p.url, p.key, 500, warm);
 
-  const profiler = inspector ? await WorkerdProfiler.attach(inspector) : undefined;
+  // Attached only while profiling: an attached DevTools client receives every console.log of
+  // workerd (a request log line per request), which slows the seed.
+  let profiler: WorkerdProfiler | undefined;
   let profile: unknown;
   const lat: Record<string, number[]> = {};
   const err: Record<string, number> = {};
   for (let r = 0; r < ROUNDS; r++) {
     for (const p of phases) {
       lat[p.name] ??= [];
-      if (profiler && p.name === "agent" && r === 0) await profiler.start();
+      if (inspector && p.name === "agent" && r === 0) await (profiler = await WorkerdProfiler.attach(inspector)).start();
       err[p.name] = (err[p.name] ?? 0) + (await load(p.url, p.key, PHASE_MS, lat[p.name]!));
       if (profiler && p.name === "agent" && r === 0) {
         mkdirSync(PROFILE!, { recursive: true });
         profile = (await profiler.stop(path.join(PROFILE!, "workerd-auth.cpuprofile"), 25)).map((e) => `${e.selfPercent}% ${e.frame}`);
+        profiler.close();
+        profiler = undefined;
       }
     }
   }
-  profiler?.close();
   const ms = PHASE_MS * ROUNDS;
   const out = Object.fromEntries(phases.map((p) => [p.name, summary(p.route, lat[p.name]!, err[p.name]!, ms)]));
   console.log(

@@ -240,17 +240,20 @@ redis.stop();
 
 const inspector = `127.0.0.1:${await freePort()}`;
 const seed = await startSeed({ home: path.join(tempDir("seed bench bus "), "home"), env: { SEED_WORKERD_INSPECTOR: inspector } });
-const profiler = await WorkerdProfiler.attach(inspector);
+// The inspector is attached only while it is used: an attached DevTools client receives every
+// console.log of workerd (one request log line per request), which slows the seed measurably.
 const workerdRss = () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${seed.pidOf("workerd")}/status`, "utf8"))![1]) / 1024);
 const rssAtStart = workerdRss();
 const results: Partial<Record<(typeof MODES)[number], Run>> = {};
 const profiles: Record<string, string[]> = {};
 for (const mode of MODES) {
-  if (PROFILE) await profiler.start();
+  const profiler = PROFILE ? await WorkerdProfiler.attach(inspector) : undefined;
+  await profiler?.start();
   results[mode] = await seedRun(seed, mode);
-  if (PROFILE) {
-    mkdirSync(PROFILE, { recursive: true });
-    profiles[mode] = (await profiler.stop(path.join(PROFILE, `workerd-bus-${mode}.cpuprofile`), 25)).map((e) => `${e.selfPercent}% ${e.frame}`);
+  if (profiler) {
+    mkdirSync(PROFILE!, { recursive: true });
+    profiles[mode] = (await profiler.stop(path.join(PROFILE!, `workerd-bus-${mode}.cpuprofile`), 25)).map((e) => `${e.selfPercent}% ${e.frame}`);
+    profiler.close();
   }
 }
 const fixed = RATE_SECONDS > 0 ? await seedFixedRate(seed, 1000, RATE_SECONDS) : null;
@@ -264,9 +267,11 @@ for (const rate of RATE_SECONDS > 0 ? [2000, 3000, 4000, 6000, 8000, 12000, 1600
 const saturation = sweep.find((r) => r.p99 > 100)?.rate ?? null;
 const rssAfterLoad = workerdRss();
 const idle = IDLE_AGENTS > 0 ? await idleCpu(seed, IDLE_AGENTS, 5) : null;
+const rssIdle = workerdRss();
+const profiler = await WorkerdProfiler.attach(inspector);
 await profiler.collectGarbage();
 const heap = await profiler.heapUsage();
-const rssIdle = workerdRss();
+const rssIdleAfterGc = workerdRss();
 profiler.close();
 await seed.stop();
 
@@ -290,7 +295,7 @@ console.log(
       fixedRate1000PerSecWs: fixed,
       saturation: { sweep, rateWhereP99Passes100Ms: saturation },
       idle,
-      workerdRssMiB: { atStart: rssAtStart, afterLoad: rssAfterLoad, idleAfterLoad: rssIdle, v8HeapAfterGc: heap },
+      workerdRssMiB: { atStart: rssAtStart, afterLoad: rssAfterLoad, idleAfterLoad: rssIdle, idleAfterGc: rssIdleAfterGc, v8HeapAfterGc: heap },
       ...(PROFILE ? { workerdProfileTop: profiles } : {}),
       targets: { wsVsRedisAlwaysOnePerRoundTrip: ">= 0.5, then >= 1", p99AtFixedRateMs: "<= 20", httpPullOnePerRequestMsgPerSec: ">= 2000", workerdRssIdleAfterLoadMiB: "<= 200", idleCpuPercent: "~0" },
     },
