@@ -22,12 +22,12 @@ export const MUTATION_GROUPS: MutationGroup[] = [
   {
     name: "sql",
     mutate: ["scripts/db-server/sql-analysis.ts", "scripts/db-server/sql-policy.ts"],
-    tests: ["test/db-server/sql-tokenizer.test.ts"],
+    tests: ["test/db-server/sql-tokenizer.test.ts", "test/db-server/sql-classification.test.ts"],
   },
   {
     name: "coherence",
     mutate: ["lib/mind/stall.ts", "lib/mind/failing.ts", "lib/mind/regime.ts", "lib/mind/expectation.ts"],
-    tests: ["test/unit/mind-coherence.test.ts"],
+    tests: ["test/unit/mind-coherence.test.ts", "test/unit/coherence-edges.test.ts"],
   },
 ];
 

@@ -11,7 +11,7 @@ describe("seed mutate", () => {
     expect(plan([], root)).toEqual(MUTATION_GROUPS);
     expect(plan([path.join(root, "lib/bus/lease.ts"), path.join(root, "lib/mind/regime.ts")], root)).toEqual([
       { name: "bus", mutate: ["lib/bus/lease.ts"], tests: ["test/unit/bus-lease.test.ts"] },
-      { name: "coherence", mutate: ["lib/mind/regime.ts"], tests: ["test/unit/mind-coherence.test.ts"] },
+      { name: "coherence", mutate: ["lib/mind/regime.ts"], tests: ["test/unit/mind-coherence.test.ts", "test/unit/coherence-edges.test.ts"] },
     ]);
     expect(() => plan([path.join(root, "lib/errors.ts")], root)).toThrow(/not one of the mutation-tested modules/);
   });
