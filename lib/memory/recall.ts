@@ -41,8 +41,8 @@ export type RecallDeps = {
 
 /** Below this many candidate rows an exact scan is cheaper than the index, and exact. */
 export const EXACT_SCAN_MAX = 5_000;
-/** vector_top_k returns at most the index's search_l rows (VECTOR_INDEX_OPTIONS) however many are asked for. */
-export const INDEX_MAX_FETCH = 300;
+/** vector_top_k returns at most the index's search_l rows (200 by default) however many are asked for. */
+export const INDEX_MAX_FETCH = 200;
 /** Each method's list length in hybrid mode: deeper than k so fusion can promote. */
 const hybridDepth = (k: number) => Math.min(INDEX_MAX_FETCH, Math.max(50, 3 * k));
 

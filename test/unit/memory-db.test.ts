@@ -81,7 +81,8 @@ describe("schema", () => {
   });
 
   it("an existing seed's vector index gets the current options when the migrations run, in every generation", async () => {
-    const OLD = "'metric=cosine', 'compress_neighbors=float8', 'max_neighbors=48'";
+    // Options other than today's (an older or newer seed's), whatever today's are.
+    const OLD = "'metric=cosine', 'compress_neighbors=float8', 'max_neighbors=16'";
     const c = await freshSeed();
     try {
       const optionsOf = async (name: string) => indexOptionsOf((await c.db.get<{ sql: string }>(sql`select sql from sqlite_master where name = ${name}`))!.sql);
@@ -89,7 +90,7 @@ describe("schema", () => {
         await c.db.run(sql.raw(`drop index ${name}`));
         await c.db.run(sql.raw(`create index ${name} on memories (libsql_vector_idx(embedding, ${OLD}))`));
       };
-      // A seed made before the options changed, with memories in it.
+      // A seed whose index has other options, with memories in it.
       await makeOld("memories_embedding_idx");
       await remember(c.db, CORPUS, { now: 1_000 });
       await applyMigrations(c.server.dbPath);
