@@ -27,3 +27,18 @@ export const KeyIdParams = z.object({ id: z.string().max(200) });
 
 /** `seed handoff --rotate-master-key`: the new master key (32 bytes, hex), generated and kept by the CLI. */
 export const MasterKeyInput = z.object({ masterKey: z.string().regex(/^[0-9a-f]{64}$/, "32 bytes as 64 lowercase hex characters") }).strict();
+
+// Response shapes of /v1/owner/membrane and /v1/owner/keys: a key as the API shows it, never a secret or its hash.
+export const KeyInfoBody = z.object({
+  id: z.string(),
+  kind: z.enum(["root", "agent", "helper"]),
+  name: z.string(),
+  scopes: z.array(z.string()),
+  createdAt: z.number(),
+  expiresAt: z.number().nullable(),
+  lastUsedAt: z.number().nullable(),
+  revokedAt: z.number().nullable(),
+  state: z.enum(["live", "expired", "revoked"]),
+});
+export const RevokedKeyBody = KeyInfoBody.extend({ disconnected: z.number().int() });
+export const GrantedBody = z.object({ id: z.string(), name: z.string(), scopes: z.array(z.string()), createdAt: z.number(), expiresAt: z.number().nullable(), token: z.string() });

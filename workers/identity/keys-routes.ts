@@ -3,24 +3,25 @@ import { createRoute } from "@hono/zod-openapi";
 import { and, asc, eq, isNull, ne } from "drizzle-orm";
 import { keys } from "../../lib/db/schema.ts";
 import { ConflictError } from "../../lib/errors.ts";
-import { KeyIdParams, KeyListQuery } from "../../lib/membrane/wire.ts";
+import { z } from "zod";
+import { KeyIdParams, KeyInfoBody, KeyListQuery, RevokedKeyBody } from "../../lib/membrane/wire.ts";
 import { keyInfo } from "../auth/key-info.ts";
 import { openApp } from "../http/open-app.ts";
-import { described } from "../http/route-parts.ts";
+import { returns } from "../http/route-parts.ts";
 import { revokeOne } from "../membrane/revoke-one.ts";
 
 const list = createRoute({
   method: "get",
   path: "/",
   request: { query: KeyListQuery },
-  responses: { 200: described("keys of every kind, never a secret or its hash") },
+  responses: { 200: returns(z.object({ keys: z.array(KeyInfoBody) }), "keys of every kind, never a secret or its hash") },
 });
 
 const revoke = createRoute({
   method: "delete",
   path: "/{id}",
   request: { params: KeyIdParams },
-  responses: { 200: described("the revoked key; its sessions are closed") },
+  responses: { 200: returns(RevokedKeyBody, "the revoked key; its sessions are closed"), 409: { description: "already revoked, or the last live root key (use seed handoff)" } },
 });
 
 /** Mounted under /v1/owner/keys, behind the owner's root key. */

@@ -5,12 +5,13 @@ import { asc, eq } from "drizzle-orm";
 import { keys } from "../../lib/db/schema.ts";
 import { mintKey } from "../../lib/keys.ts";
 import { parseTtl } from "../../lib/membrane/helper-scopes.ts";
-import { GrantInput, HelperListQuery, KeyIdParams } from "../../lib/membrane/wire.ts";
+import { z } from "zod";
+import { GrantedBody, GrantInput, HelperListQuery, KeyIdParams, KeyInfoBody, RevokedKeyBody } from "../../lib/membrane/wire.ts";
 import { auditChange } from "../audit/audit-change.ts";
 import { keyInfo } from "../auth/key-info.ts";
 import { jsonBody } from "../http/json-body.ts";
 import { openApp } from "../http/open-app.ts";
-import { described, json } from "../http/route-parts.ts";
+import { json, returns } from "../http/route-parts.ts";
 import { revokeOne } from "./revoke-one.ts";
 
 const grant = createRoute({
@@ -18,21 +19,21 @@ const grant = createRoute({
   path: "/",
   middleware: [jsonBody()],
   request: { body: json(GrantInput) },
-  responses: { 201: described("the helper key; its token is shown only here") },
+  responses: { 201: returns(GrantedBody, "the helper key; its token is shown only here") },
 });
 
 const list = createRoute({
   method: "get",
   path: "/",
   request: { query: HelperListQuery },
-  responses: { 200: described("helper keys, never a secret or its hash") },
+  responses: { 200: returns(z.object({ helpers: z.array(KeyInfoBody) }), "helper keys, never a secret or its hash") },
 });
 
 const revoke = createRoute({
   method: "delete",
   path: "/{id}",
   request: { params: KeyIdParams },
-  responses: { 200: described("the revoked key; its sessions are closed") },
+  responses: { 200: returns(RevokedKeyBody, "the revoked key; its sessions are closed"), 409: { description: "already revoked" } },
 });
 
 /** Mounted under /v1/owner/membrane, behind the owner's root key. */
