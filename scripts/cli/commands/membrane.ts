@@ -18,10 +18,9 @@ export function registerMembrane(program: Command): void {
     .option("--ttl <ttl>", "lifetime, e.g. 12h or 30d (default: until revoked)")
     .option("--json", "print the result as JSON")
     .action(async (opts: ApiFlags & { name: string; scopes: string; ttl?: string }) => {
-      const { ok, seedClient } = await import("../api.ts");
+      const { api } = await import("../api.ts");
       const scopes = opts.scopes.split(",").map((s) => s.trim()).filter(Boolean);
-      const json = { name: opts.name, scopes, ...(opts.ttl ? { ttl: opts.ttl } : {}) };
-      const r = await ok(seedClient(target(opts)).v1.owner.membrane.$post({ json }), { "body.name": "--name", "body.scopes": "--scopes", "body.ttl": "--ttl" });
+      const r = await api<{ id: string; name: string; scopes: string[]; expiresAt: number | null; token: string }>(target(opts), "POST", "/v1/owner/membrane", { name: opts.name, scopes, ...(opts.ttl ? { ttl: opts.ttl } : {}) });
       if (opts.json) return log(JSON.stringify(r, null, 2));
       log(`helper key ${r.id} for ${r.name}: ${r.scopes.join(", ")}; expires ${r.expiresAt === null ? "never (until revoked)" : when(r.expiresAt)}`);
       log(`token (shown once; give it to the helper):\n${r.token}`);
@@ -30,8 +29,8 @@ export function registerMembrane(program: Command): void {
     .option("--all", "include expired and revoked keys")
     .option("--json", "print as JSON")
     .action(async (opts: ApiFlags & { all?: boolean }) => {
-      const { ok, seedClient } = await import("../api.ts");
-      const r = await ok(seedClient(target(opts)).v1.owner.membrane.$get({ query: opts.all ? { state: "all" } : {} }));
+      const { api } = await import("../api.ts");
+      const r = await api<{ helpers: KeyInfo[] }>(target(opts), "GET", `/v1/owner/membrane${opts.all ? "?state=all" : ""}`);
       if (opts.json) return log(JSON.stringify(r.helpers, null, 2));
       if (r.helpers.length === 0) return log("no helper keys: the membrane is closed");
       for (const k of r.helpers) log(keyLine(k));

@@ -2,8 +2,7 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import type { TaskState } from "../../../lib/mind/wire.ts";
-import type { JsonValue } from "../../../lib/json-value.ts";
+import type { Task } from "../../../lib/mind/wire.ts";
 import { apiOptions, log, target, type ApiFlags } from "../cli-common.ts";
 
 const DEFAULT_BATCH = 5000;
@@ -79,24 +78,17 @@ export function registerWork(program: Command): void {
     .option("--payload <json>", "JSON the agent receives with the task")
     .option("--json", "print the task as JSON")
     .action(async (title: string, opts: ApiFlags & { capability: string; priority?: string; deadline?: string; payload?: string }) => {
-      const { ok, seedClient } = await import("../api.ts");
+      const { api } = await import("../api.ts");
       const { parseDuration } = await import("../../../lib/mind/duration.ts");
       const deadlineInMs = opts.deadline === undefined ? undefined : parseDuration(opts.deadline);
       if (deadlineInMs === null) throw new Error("--deadline must be a duration like 90s, 2h, 7d");
-      let payload: JsonValue | undefined;
-      try {
-        payload = opts.payload === undefined ? undefined : (JSON.parse(opts.payload) as JsonValue);
-      } catch {
-        throw new Error("--payload is not JSON");
-      }
-      const json = {
+      const t = await api<Task>(target(opts), "POST", "/v1/work", {
         title,
         capability: opts.capability,
         ...(opts.priority === undefined ? {} : { priority: Number(opts.priority) }),
         ...(deadlineInMs === undefined ? {} : { deadlineInMs }),
-        ...(payload === undefined ? {} : { payload }),
-      };
-      const t = await ok(seedClient(target(opts)).v1.work.$post({ json }), { "body.title": "TITLE", "body.capability": "--capability", "body.priority": "--priority", "body.deadlineInMs": "--deadline", "body.payload": "--payload" });
+        ...(opts.payload === undefined ? {} : { payload: JSON.parse(opts.payload) as unknown }),
+      });
       if (opts.json) return log(JSON.stringify(t, null, 2));
       log(`task ${t.id} created (${t.capability}, priority ${t.priority}${t.deadline ? `, deadline ${new Date(t.deadline).toISOString()}` : ""})`);
     });
@@ -125,9 +117,9 @@ export function registerWork(program: Command): void {
     .option("--limit <n>", "at most this many (1..1000)", "50")
     .option("--json", "print as JSON")
     .action(async (opts: ApiFlags & { state?: string; capability?: string; limit: string }) => {
-      const { ok, seedClient } = await import("../api.ts");
-      const query = { limit: opts.limit, ...(opts.state ? { state: opts.state as TaskState } : {}), ...(opts.capability ? { capability: opts.capability } : {}) };
-      const r = await ok(seedClient(target(opts)).v1.work.$get({ query }), { "query.limit": "--limit", "query.state": "--state", "query.capability": "--capability" });
+      const { api } = await import("../api.ts");
+      const q = new URLSearchParams({ limit: opts.limit, ...(opts.state ? { state: opts.state } : {}), ...(opts.capability ? { capability: opts.capability } : {}) });
+      const r = await api<{ tasks: Task[] }>(target(opts), "GET", `/v1/work?${q}`);
       if (opts.json) return log(JSON.stringify(r.tasks, null, 2));
       if (r.tasks.length === 0) return log("no tasks");
       for (const t of r.tasks) log(`${t.id}  ${t.state.padEnd(10)} ${t.capability.padEnd(16)} ${new Date(t.createdAt).toISOString()}  ${t.title}`);
