@@ -9,7 +9,9 @@ import { consoleSessions } from "../../lib/db/schema-console.ts";
 import { sha256Hex } from "../../lib/keys.ts";
 import { failedAuth } from "../../workers/auth/failed-auth-limiter.ts";
 import { auditOf, grantHelper } from "../support/membrane.ts";
-import { asRoot, bindings, call, newAgent } from "../support/worker-fetch.ts";
+import { asRoot, bindings, call, newAgent, unique } from "../support/worker-fetch.ts";
+import type { Approval } from "../../lib/agents/wire.ts";
+import { defineAgent, giveTask, work } from "./agents-support.ts";
 import { Browser, freshBrowser } from "./console-support.ts";
 
 const root = () => bindings.TEST_ROOT_KEY;
@@ -299,5 +301,33 @@ describe("console pages", () => {
     for (const p of ["pulse", "agents", "bus", "memory", "sovereignty"]) await b.page(`/console/${p}`, 403);
     const seen = (await auditOf(helper.id)).filter((r) => r.route?.startsWith("/console/")).map((r) => `${r.route} ${r.status}`);
     expect(seen).toEqual(expect.arrayContaining(["/console/work 200", "/console/audit 200", "/console/agents 403", "/console/bus 403"]));
+  });
+});
+
+describe("console agents page", () => {
+  it("lists an approval waiting and approves or denies it from the page (CSRF-checked)", async () => {
+    const topic = unique("console-gated");
+    const agent = await defineAgent({ tools: [`bus:${topic}`, "work"], approve: ["bus_publish"] }, [
+      { tool_calls: [{ name: "bus_publish", arguments: { topic, body: { n: 1 } } }] },
+      { content: "done" },
+    ]);
+    await giveTask(agent);
+    await work(agent);
+    const pending = async () => ((await (await asRoot("GET", `/v1/owner/approvals?agent=${agent.id}&state=all`)).json()) as { approvals: Approval[] }).approvals;
+    const [a] = await pending();
+    const b = await signedIn();
+    const html = await b.page("/console/agents");
+    expect(html).toContain(agent.name);
+    expect(html).toContain("inside");
+    expect(html).toContain(`aria-label="approve bus_publish for ${agent.name}"`);
+    expect((await b.post("/console/agents/approvals/approve", { id: a!.id })).status).toBe(403); // no CSRF token
+    expect((await pending())[0]!.state).toBe("pending");
+    const approved = await b.post("/console/agents/approvals/approve", { id: a!.id, csrf: await b.csrf() });
+    expect(approved.status).toBe(200);
+    expect(await approved.text()).toContain("bus_publish for");
+    expect((await pending())[0]).toMatchObject({ state: "approved", decidedBy: "owner" });
+    const again = await b.post("/console/agents/approvals/deny", { id: a!.id, csrf: await b.csrf() });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain("already");
   });
 });

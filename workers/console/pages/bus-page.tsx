@@ -10,8 +10,8 @@ export function BusPage(props: { subscriptions: (SubscriptionInfo & { stats: Sub
   return (
     <>
       <p class="mute">
-        {topics.length} topic(s) with subscriptions: {topics.join(", ") || "none"}. Dead letters are kept on the topic <code>&lt;topic&gt;.dead</code>; subscribe to it to
-        read or requeue them.
+        {topics.length} topic(s) with subscriptions: {topics.join(", ") || "none"}. Dead letters are kept on the topic <code>&lt;topic&gt;.dead</code>: list them with{" "}
+        <code>seed bus dead TOPIC</code>, put them back with <code>seed bus requeue TOPIC</code>.
       </p>
       <table>
         <thead>
