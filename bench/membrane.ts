@@ -1,12 +1,19 @@
 // The membrane's cost and its revocation window, on a real `seed up`. Prints one JSON object.
-// 1. The same readiness work with and without the membrane, 16 concurrent clients, same run:
-//    GET /readyz (public) vs GET /v1/status with a helper key (key check in libSQL + an audit
-//    row committed before the response) and with the owner's key (key check only).
+// 1. The membrane's cost on the same cheap route, 16 concurrent clients, same run: GET /healthz
+//    without a key vs with a helper key (the helper audit checks the key in libSQL and commits an
+//    audit row before the response) — issue 9's target: p50 ratio ≤ 1.5 and ≤ 2 ms added at p50.
+//    Beside it, as before: GET /readyz (public) vs GET /v1/status with a helper key and with the
+//    owner's key (key check only).
 // 2. Revocation window: 16 clients hammer a helper route; the owner revokes the key; every request
 //    sent after the revoke call returned is counted, and how many of them were accepted (target 0).
+//    The same over WebSockets: 4 sockets of a helper key keep publishing frames; after the revoke
+//    returned, how many frames were still answered `published` (target 0).
+// 3. Bodies: 4 parallel chunked uploads (no Content-Length) of 256 MB each to /v1/hooks/anything
+//    without a key; workerd's RSS (VmHWM/VmRSS from /proc) before and its peak while they run
+//    (issue 9 item 3: every body is counted as it streams; target: growth < 64 MB).
 // Run: `scripts/seed bench membrane` (or `node bench/membrane.ts` with Node 22).
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { freePort, tempDir } from "../test/support/seed-home.ts";
@@ -41,6 +48,96 @@ async function up(): Promise<ChildProcess> {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
 const round = (n: number) => Math.round(n * 1000) / 1000;
+
+/** 4 sockets of `key` publish frame after frame until closed; counts frames sent after `revoke()` returned that were still published. */
+async function socketRevocation(key: string, revoke: () => Promise<void>) {
+  let revoked = false;
+  let sentAfter = 0;
+  let publishedAfter = 0;
+  let publishedBefore = 0;
+  const closes: Promise<void>[] = [];
+  let ready!: () => void;
+  const warm = new Promise<void>((r) => (ready = r));
+  for (let i = 0; i < 4; i++) {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/bus/connect`, ["seed.bus.v1", `seed.key.${key}`]);
+    const refsAfter = new Set<string>();
+    let n = 0;
+    const send = () => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      const ref = `${i}-${n++}`;
+      if (revoked) {
+        refsAfter.add(ref);
+        sentAfter++;
+      }
+      ws.send(JSON.stringify({ type: "publish", ref, topic: "bench.revoke", messages: [{ body: n }] }));
+    };
+    ws.onopen = send;
+    ws.onmessage = (ev) => {
+      const frame = JSON.parse(String(ev.data)) as { type: string; ref?: string };
+      if (frame.type === "published") {
+        if (frame.ref && refsAfter.has(frame.ref)) publishedAfter++;
+        else if (++publishedBefore >= 200) ready();
+      }
+      if (frame.type === "published" || frame.type === "error") send();
+    };
+    closes.push(new Promise<void>((r) => (ws.onclose = () => r())));
+  }
+  const warmed = await Promise.race([warm.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20_000))]);
+  if (!warmed) return { error: `the sockets published only ${publishedBefore} frames in 20 s; not measured` };
+  await revoke();
+  revoked = true;
+  // Each open socket sends on its next answer; a socket the revoke closed sends nothing more.
+  const settled = await Promise.race([Promise.all(closes).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+  return { socketsAllClosed: settled, framesPublishedBeforeRevoke: publishedBefore, framesSentAfterRevokeReturned: sentAfter, framesPublishedAfterRevokeReturned: publishedAfter, target: 0 };
+}
+
+/** workerd's process id: the one whose command line names this seed's home. */
+function workerdPid(): number | null {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (cmd.includes("workerd") && cmd.includes(home)) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
+}
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+
+async function uploadFlood() {
+  const pid = workerdPid();
+  if (pid === null) return { error: "workerd's process not found; not measured" };
+  const before = rssMb(pid);
+  let peak = before;
+  const poll = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 20);
+  const SIZE = 256 * 1024 * 1024;
+  const chunk = new Uint8Array(64 * 1024).fill(0x20);
+  const t0 = performance.now();
+  const outcomes = await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(ctl) {
+          if (sent >= SIZE) return ctl.close();
+          sent += chunk.byteLength;
+          ctl.enqueue(chunk);
+        },
+      });
+      try {
+        const res = await fetch(`${base}/v1/hooks/anything`, { method: "POST", body, duplex: "half", headers: { "Content-Type": "application/json" } } as RequestInit);
+        await res.arrayBuffer();
+        return { status: res.status, mbSent: Math.round(sent / 1024 / 1024) };
+      } catch (err) {
+        return { status: `connection closed (${(err as Error).name})`, mbSent: Math.round(sent / 1024 / 1024) };
+      }
+    }),
+  );
+  clearInterval(poll);
+  peak = Math.max(peak, rssMb(pid));
+  return { uploads: outcomes, seconds: round((performance.now() - t0) / 1000), workerdRssBeforeMb: round(before), workerdRssPeakMb: round(peak), growthMb: round(peak - before), targetGrowthMb: 64 };
+}
 
 async function hit(pathname: string, key?: string): Promise<number> {
   const res = await fetch(`${base}${pathname}`, { headers: key ? { Authorization: `Bearer ${key}` } : {} });
@@ -81,23 +178,36 @@ try {
     return (await res.json()) as { id: string; token: string };
   };
   const helper = await grant("bench helper");
+  const grantScopes = async (name: string, scopes: string[]) => {
+    const res = await fetch(`${base}/v1/owner/membrane`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${rootKey}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ name, scopes }),
+    });
+    return (await res.json()) as { id: string; token: string };
+  };
 
   // Warm-up: the bundle, the isolate, the audit ledger's writer, the connections.
   const warm: number[] = [];
-  for (const [p, k] of [["/readyz", undefined], ["/v1/status", helper.token], ["/v1/status", rootKey]] as const) await load(p, k, 500, warm);
+  for (const [p, k] of [["/healthz", undefined], ["/healthz", helper.token], ["/readyz", undefined], ["/v1/status", helper.token], ["/v1/status", rootKey]] as const) await load(p, k, 500, warm);
 
-  const phases = { noAuth: [] as number[], helper: [] as number[], owner: [] as number[] };
-  const errors = { noAuth: 0, helper: 0, owner: 0 };
+  const phases = { bare: [] as number[], bareHelper: [] as number[], noAuth: [] as number[], helper: [] as number[], owner: [] as number[] };
+  const errors = { bare: 0, bareHelper: 0, noAuth: 0, helper: 0, owner: 0 };
   for (let r = 0; r < ROUNDS; r++) {
+    errors.bare += await load("/healthz", undefined, PHASE_MS, phases.bare);
+    errors.bareHelper += await load("/healthz", helper.token, PHASE_MS, phases.bareHelper);
     errors.noAuth += await load("/readyz", undefined, PHASE_MS, phases.noAuth);
     errors.helper += await load("/v1/status", helper.token, PHASE_MS, phases.helper);
     errors.owner += await load("/v1/status", rootKey, PHASE_MS, phases.owner);
   }
   const ms = PHASE_MS * ROUNDS;
+  const bare = summary("GET /healthz (no key)", phases.bare, errors.bare, ms);
+  const bareHelper = summary("GET /healthz (helper key: key check + audit row committed before the answer)", phases.bareHelper, errors.bareHelper, ms);
   const noAuth = summary("GET /readyz (no auth)", phases.noAuth, errors.noAuth, ms);
   const withHelper = summary("GET /v1/status (helper key: key check + audit row)", phases.helper, errors.helper, ms);
   const withOwner = summary("GET /v1/status (owner key: key check, no audit row)", phases.owner, errors.owner, ms);
 
+  console.error("membrane bench: revocation");
   // Revocation window.
   const victim = await grant("bench revoked");
   let revokeReturned = false;
@@ -127,6 +237,15 @@ try {
   revokeReturned = true;
   await Promise.all(clients);
 
+  const socketVictim = await grantScopes("bench socket revoked", ["bus:publish:bench.*"]);
+  console.error("membrane bench: uploads");
+  const bodies = await uploadFlood();
+  console.error("membrane bench: sockets");
+  const sockets = await socketRevocation(socketVictim.token, async () => {
+    const res = await fetch(`${base}/v1/owner/membrane/${socketVictim.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${rootKey}` } });
+    await res.arrayBuffer();
+  });
+
   console.log(
     JSON.stringify(
       {
@@ -135,6 +254,13 @@ try {
         concurrency: CONCURRENCY,
         phaseMs: PHASE_MS,
         rounds: ROUNDS,
+        sameRoute: {
+          noKey: bare,
+          helperKey: bareHelper,
+          p50Ratio: round(bareHelper.p50Ms / bare.p50Ms),
+          p50AddedMs: round(bareHelper.p50Ms - bare.p50Ms),
+          target: { p50Ratio: 1.5, p50AddedMs: 2 },
+        },
         noAuth,
         helper: withHelper,
         owner: withOwner,
@@ -152,7 +278,9 @@ try {
           acceptedAfterRevokeReturned: acceptedAfter,
           statusesAfter,
           target: 0,
+          sockets,
         },
+        bodies,
       },
       null,
       2,
