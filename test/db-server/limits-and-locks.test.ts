@@ -55,8 +55,9 @@ describe("request limits", () => {
   });
 
   it("stops a request that used its execution time, with a clear error, and runs none of the rest", async () => {
-    // each of these takes far longer than 400 ms: the first runs, the rest does not
-    await expect(client.executeMultiple(`${slow(1_000_000)}; ${slow(1_000_000)}; INSERT INTO marks VALUES ('late');`)).rejects.toMatchObject({
+    // each of these takes far longer than 400 ms (10M rows: ~1.5 s on a quiet core; 1M could finish
+    // both in under 400 ms): the first runs, the rest does not
+    await expect(client.executeMultiple(`${slow(10_000_000)}; ${slow(10_000_000)}; INSERT INTO marks VALUES ('late');`)).rejects.toMatchObject({
       code: "REQUEST_TIMEOUT",
       message: expect.stringContaining("400 ms"),
     });

@@ -13,7 +13,7 @@ import { startScriptedModel, type SeenCall, type Turn } from "../support/scripte
 import { addAgent, startSeed, type SeedProcess } from "../support/seed-process.ts";
 import { tempDir } from "../support/seed-home.ts";
 import { settle, usageOf, usageSince } from "../support/proc-usage.ts";
-import { watchRuns } from "../support/workerd-sweep.ts";
+import { afterWorkerdFollowUps, watchRuns } from "../support/workerd-sweep.ts";
 
 let seed: SeedProcess;
 let model: Awaited<ReturnType<typeof startScriptedModel>>;
@@ -247,6 +247,9 @@ describe("the seed's own agents and the MCP door (system)", () => {
     // reaches storage and workerd runs at most once, for workerd's own 70-s sweep of its object
     // table (a few ms, the runtime's housekeeping: see the README's "At rest"). A heartbeat of
     // 100 agents would cost storage, model calls and many ticks.
+    // workerd puts each object used to sleep 10 s after its use and drops it from its table up to
+    // 140 s after (test/support/workerd-sweep.ts): those follow-ups (and their storage) come first.
+    await afterWorkerdFollowUps(pids.workerd, Date.now());
     await settle(pids, { quietMs: 9000, maxMs: 120_000, stepMs: 500 });
     const restMs = Number(process.env.AGENTS_REST_MS ?? 60_000);
     const before = { workerd: usageOf(pids.workerd), libsql: usageOf(pids.libsql) };
