@@ -85,3 +85,34 @@ export function watchOutput(child: ChildProcess): { output: () => string; waitFo
       }),
   };
 }
+
+/**
+ * A request to a running seed, with the root key unless another is given; the answer's status and
+ * JSON (null for an empty body). One turn of the event loop first: a test that ran the CLI
+ * (spawnSync blocks this loop) lets fetch see that workerd closed an idle connection meanwhile,
+ * instead of reusing it ("other side closed").
+ */
+export async function callSeed<T>(seed: SeedProcess, method: string, p: string, body?: unknown, key = seed.rootKey()): Promise<{ status: number; json: T }> {
+  await new Promise((r) => setImmediate(r));
+  const res = await fetch(`${seed.url}${p}`, {
+    method,
+    headers: { Authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: (text ? JSON.parse(text) : null) as T };
+}
+
+/**
+ * Polls until `check` returns a value (an event happened) or the bound passes. `retryErrors`: a
+ * check that throws (a process restarting) is tried again instead of failing the test.
+ */
+export async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, opts: { boundMs?: number; retryErrors?: boolean } = {}): Promise<T> {
+  const end = Date.now() + (opts.boundMs ?? 30_000);
+  for (;;) {
+    const v = await (opts.retryErrors ? check().catch(() => null) : check());
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

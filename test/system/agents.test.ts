@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Task } from "../../lib/mind/wire.ts";
 import { runCli } from "../support/cli.ts";
 import { startScriptedModel, type SeenCall, type Turn } from "../support/scripted-model.ts";
-import { addAgent, startSeed, type SeedProcess } from "../support/seed-process.ts";
+import { addAgent, callSeed, startSeed, until as poll, type SeedProcess } from "../support/seed-process.ts";
 import { tempDir } from "../support/seed-home.ts";
 import { settle, usageOf, usageSince } from "../support/proc-usage.ts";
 import { afterWorkerdFollowUps, watchRuns } from "../support/workerd-sweep.ts";
@@ -18,31 +18,11 @@ import { afterWorkerdFollowUps, watchRuns } from "../support/workerd-sweep.ts";
 let seed: SeedProcess;
 let model: Awaited<ReturnType<typeof startScriptedModel>>;
 let agentToken: string;
+const api = <T>(method: string, p: string, body?: unknown, key?: string) => callSeed<T>(seed, method, p, body, key);
+/** Polls (60 s, a failing check is retried: workerd restarts in these tests). */
+const until = <T>(what: string, check: () => Promise<T | null | undefined | false>) => poll<T>(what, check, { boundMs: 60_000, retryErrors: true });
 
-async function api<T>(method: string, p: string, body?: unknown, key = seed.rootKey()): Promise<{ status: number; json: T }> {
-  // runCli blocks this event loop (spawnSync); workerd closes a connection idle for 5 s meanwhile.
-  // One turn of the loop lets fetch see that close before it would reuse the dead connection
-  // ("other side closed").
-  await new Promise((r) => setImmediate(r));
-  const res = await fetch(`${seed.url}${p}`, {
-    method,
-    headers: { Authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: (text ? JSON.parse(text) : null) as T };
-}
 
-/** Polls until `check` returns a value (an event happened) or the bound passes. */
-async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, boundMs = 60_000): Promise<T> {
-  const end = Date.now() + boundMs;
-  for (;;) {
-    const v = await check().catch(() => null);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function script(name: string, turns: Turn[]): Promise<void> {
   await fetch(`${model.url}/scripts/${name}`, { method: "PUT", body: JSON.stringify({ turns }) });

@@ -10,32 +10,15 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CoherenceReport } from "../../lib/mind/wire.ts";
 import { requireCommand } from "../../scripts/cli/system-packages.ts";
-import { startSeed, type SeedProcess } from "../support/seed-process.ts";
+import { callSeed, startSeed, until, type SeedProcess } from "../support/seed-process.ts";
 
 const DAY = 86_400_000;
 let seed: SeedProcess;
 let browser: Browser;
 let shots: string;
+const api = <T>(method: string, p: string, body?: unknown) => callSeed<T>(seed, method, p, body);
 
-async function api<T>(method: string, p: string, body?: unknown): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${seed.url}${p}`, {
-    method,
-    headers: { Authorization: `Bearer ${seed.rootKey()}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as T };
-}
 
-/** Polls until `check` returns a value (the mind's cycle has run) or the bound passes. */
-async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, boundMs = 30_000): Promise<T> {
-  const end = Date.now() + boundMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 

@@ -9,29 +9,10 @@ import { signStandard, standardSecretBytes } from "../../lib/mind/standard-webho
 import { importHmacKey, utf8 } from "../../lib/mind/hmac.ts";
 import type { CoherenceReport, MindStatus, Task, TaskChange } from "../../lib/mind/wire.ts";
 import { runCli } from "../support/cli.ts";
-import { addAgent, startSeed, type SeedProcess } from "../support/seed-process.ts";
+import { addAgent, callSeed, startSeed, until, type SeedProcess } from "../support/seed-process.ts";
 
 let seed: SeedProcess;
-
-async function api<T>(method: string, p: string, body?: unknown, key = seed.rootKey()): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${seed.url}${p}`, {
-    method,
-    headers: { Authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as T };
-}
-
-/** Polls until `check` returns a value (an event happened) or the bound passes. */
-async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, boundMs = 30_000): Promise<T> {
-  const end = Date.now() + boundMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const api = <T>(method: string, p: string, body?: unknown, key?: string) => callSeed<T>(seed, method, p, body, key);
 
 const cli = (...args: string[]) => runCli(args, { SEED_HOME: seed.home, WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" });
 
@@ -93,7 +74,7 @@ describe("the mind under seed up (system)", () => {
     const status = await until("a cycle after the webhook", async () => {
       const s = (await api<MindStatus>("GET", "/v1/mind")).json;
       return s.cycles > before && s.lastCycle?.endedAt ? s : null;
-    }, 25_000);
+    }, { boundMs: 25_000 });
     // The cycle that handled it was woken by it (the alarm armed for "now"), not an earlier one.
     expect(status.lastCycle!.startedAt).toBeGreaterThanOrEqual(now);
     console.log(JSON.stringify({ measured: "cycle start after the 202", ms: status.lastCycle!.startedAt - accepted }));
@@ -118,7 +99,7 @@ describe("the mind under seed up (system)", () => {
     const report = await until("the cycle that measures the import", async () => {
       const r = (await api<CoherenceReport>("GET", "/v1/mind/coherence")).json;
       return r.stalled.some((s) => s.name === "sys-invoices") ? r : null;
-    }, 10_000);
+    }, { boundMs: 10_000 });
     expect(report.stalled.find((s) => s.name === "sys-invoices")).toMatchObject({ kind: "capability", stalledSince: stalledAt + 3 * day, waitingSince: stalledAt, open: 30, stallReason: "no_progress" });
 
     const text = cli("pulse");
@@ -144,7 +125,7 @@ describe("the mind under seed up (system)", () => {
     const after = await until("the cycle after the last part", async () => {
       const r = (await api<CoherenceReport>("GET", "/v1/mind/coherence")).json;
       return r.flagged.some((s) => s.name === "sys-payroll") ? r : null;
-    }, 10_000);
+    }, { boundMs: 10_000 });
     expect(after.flagged.find((s) => s.name === "sys-payroll")).toMatchObject({ flags: ["stalled"], waitingSince: stalledAt, stalledSince: stalledAt + 21 * day });
 
     const bad = path.join(seed.home, "..", "bad.jsonl");

@@ -1,41 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { canonicalDetail, canonicalRecord, canonicalText, chainEntries, EMPTY_HEAD, GENESIS_HASH, hashRecord, type AuditEntry, type AuditRecord } from "../../lib/audit/audit-chain.ts";
+import { canonicalDetail, canonicalRecord, canonicalText, chainEntries, EMPTY_HEAD, GENESIS_HASH, hashRecord, type AuditRecord } from "../../lib/audit/audit-chain.ts";
 import { sha256Hex } from "../../lib/keys.ts";
-import { signCheckpoint, type Checkpoint } from "../../lib/audit/checkpoint.ts";
+import { signCheckpoint } from "../../lib/audit/checkpoint.ts";
 import { verifyChain } from "../../lib/audit/verify-chain.ts";
+import { auditLedger, ed25519Pair, entry, rehash } from "../support/audit-ledger.ts";
 
 const SEED = "seed-testtesttesttesttesttest";
-
-async function keyPair() {
-  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as { privateKey: CryptoKeyLike; publicKey: CryptoKeyLike };
-  return pair;
-}
-type CryptoKeyLike = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
-
-const entry = (i: number): AuditEntry => ({
-  at: 1_700_000_000_000 + i,
-  actor: "helper",
-  keyId: "abcdefghijklmnop",
-  action: "request",
-  method: "GET",
-  route: `/v1/status/${i}`,
-  scope: "status:read",
-  status: 200,
-  detail: null,
-});
-
-async function ledger(n: number, checkpointsAt: number[]) {
-  const { privateKey, publicKey } = await keyPair();
-  const rows = await chainEntries(EMPTY_HEAD, Array.from({ length: n }, (_, i) => entry(i + 1)));
-  const cps: Checkpoint[] = [];
-  for (const at of checkpointsAt) cps.push(await signCheckpoint(privateKey, SEED, { seq: at, hash: rows[at - 1]!.hash }, 1_700_000_100_000 + at, "periodic"));
-  return { rows, cps, publicKey, privateKey };
-}
-
-async function rehash(r: AuditRecord): Promise<AuditRecord> {
-  const { hash: _old, ...rest } = r;
-  return { ...rest, hash: await hashRecord(rest) };
-}
+const ledger = (n: number, checkpointsAt: number[]) => auditLedger(SEED, n, checkpointsAt);
 
 describe("audit hash chain", () => {
   it("hashes canonical text: NUL and lone surrogates become U+FFFD, pairs and everything else stay", async () => {
@@ -133,7 +104,7 @@ describe("audit hash chain", () => {
 
   it("rejects a checkpoint that is not the seed's signature", async () => {
     const { rows, cps, publicKey } = await ledger(6, [6]);
-    const other = await keyPair();
+    const other = await ed25519Pair();
     const forgedCp = await signCheckpoint(other.privateKey, SEED, { seq: 6, hash: rows[5]!.hash }, 1, "periodic");
     expect((await verifyChain(rows, [forgedCp], publicKey, SEED)).firstBad).toMatchObject({ seq: 6, kind: "bad_signature" });
     expect((await verifyChain(rows, cps, publicKey, "seed-another")).firstBad).toMatchObject({ kind: "bad_signature" });

@@ -4,37 +4,13 @@
 // with node:crypto, so a change to either is a deliberate one. Complements audit-chain.test.ts.
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { canonicalDetail, chainEntries, EMPTY_HEAD, GENESIS_HASH, hashRecord, type AuditEntry, type AuditRecord } from "../../lib/audit/audit-chain.ts";
-import { signCheckpoint, type Checkpoint } from "../../lib/audit/checkpoint.ts";
+import { canonicalDetail, chainEntries, EMPTY_HEAD, GENESIS_HASH } from "../../lib/audit/audit-chain.ts";
+import { signCheckpoint } from "../../lib/audit/checkpoint.ts";
 import { verifyChain } from "../../lib/audit/verify-chain.ts";
+import { auditLedger, ed25519Pair, entry, rehash } from "../support/audit-ledger.ts";
 
 const SEED = "seed-verifyverifyverifyverify";
-
-type KeyPair = { privateKey: Awaited<ReturnType<typeof crypto.subtle.importKey>>; publicKey: Awaited<ReturnType<typeof crypto.subtle.importKey>> };
-
-const entry = (i: number): AuditEntry => ({
-  at: 1_700_000_000_000 + i,
-  actor: "helper",
-  keyId: "abcdefghijklmnop",
-  action: "request",
-  method: "GET",
-  route: `/v1/status/${i}`,
-  scope: "status:read",
-  status: 200,
-  detail: null,
-});
-
-async function ledger(n: number, checkpointsAt: number[]) {
-  const { privateKey, publicKey } = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as KeyPair;
-  const rows = await chainEntries(EMPTY_HEAD, Array.from({ length: n }, (_, i) => entry(i + 1)));
-  const cps: Checkpoint[] = [];
-  for (const at of checkpointsAt) cps.push(await signCheckpoint(privateKey, SEED, { seq: at, hash: rows[at - 1]!.hash }, 1_700_000_100_000 + at, "periodic"));
-  return { rows, cps, publicKey };
-}
-
-async function rehash(r: Omit<AuditRecord, "hash">): Promise<AuditRecord> {
-  return { ...r, hash: await hashRecord(r) };
-}
+const ledger = (n: number, checkpointsAt: number[]) => auditLedger(SEED, n, checkpointsAt);
 
 const messages = (r: { problems: { seq: number; kind: string; message: string }[] }) => r.problems.map((p) => [p.seq, p.kind, p.message]);
 
@@ -79,7 +55,7 @@ describe("audit verification, in words", () => {
       [4, "bad_signature", "checkpoint at row 4: the signature does not verify with the seed's public key"],
     ]);
 
-    const { privateKey, publicKey: pub } = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as KeyPair;
+    const { privateKey, publicKey: pub } = await ed25519Pair();
     // Checkpoints beyond the end, given in any order: each names the rows it counts, in row order of the checkpoints.
     const beyond = [
       await signCheckpoint(privateKey, SEED, { seq: 15, hash: "a".repeat(64) }, 1, "periodic"),

@@ -65,3 +65,21 @@ export function ApiError(props: { error: { code: string; message: string }; stat
     </p>
   );
 }
+
+/** What the last action did (a status line) or why it was refused (an alert); nothing when neither. */
+export function Notices(props: { notice?: string | null; problem?: string | null }) {
+  return (
+    <>
+      {props.notice ? (
+        <p class="note" role="status">
+          {props.notice}
+        </p>
+      ) : null}
+      {props.problem ? (
+        <p class="note bad" role="alert">
+          {props.problem}
+        </p>
+      ) : null}
+    </>
+  );
+}

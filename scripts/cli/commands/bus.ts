@@ -73,7 +73,14 @@ async function ensureSubscription(c: Client, name: string, json: { topic: string
   if (subscriptions.some((s) => s.name === name && s.topic === json.topic)) return;
   await ok(c.v1.bus.subscriptions[":name"].$put({ param: { name }, json }), blame);
 }
-const deadSub = (topic: string) => `dead.${topic}`;
+/** Leases up to `max` of the topic's dead letters through the subscription dead.<topic> (made on first use). */
+async function pullDead(c: Client, topic: string, max: number) {
+  const { ok } = await import("../api.ts");
+  const name = `dead.${topic}`;
+  await ensureSubscription(c, name, { topic: `${topic}.dead`, startAt: "earliest", maxDeliveries: 1000 }, { "path.name": "TOPIC", "body.topic": "TOPIC" });
+  const { messages } = await ok(c.v1.bus.subscriptions[":name"].pull.$post({ param: { name }, json: { max } }), { "body.max": "--max" });
+  return { name, messages };
+}
 
 export function registerBus(program: Command): void {
   const bus = program
@@ -169,9 +176,7 @@ export function registerBus(program: Command): void {
     .action(async (topic: string, opts: ApiFlags & { max: number }) => {
       const { ok, seedClient } = await import("../api.ts");
       const c = seedClient(target(opts));
-      const name = deadSub(topic);
-      await ensureSubscription(c, name, { topic: `${topic}.dead`, startAt: "earliest", maxDeliveries: 1000 }, { "path.name": "TOPIC", "body.topic": "TOPIC" });
-      const { messages } = await ok(c.v1.bus.subscriptions[":name"].pull.$post({ param: { name }, json: { max: opts.max } }), { "body.max": "--max" });
+      const { name, messages } = await pullDead(c, topic, opts.max);
       // Seen, not handled: back at once for the next `dead` or `requeue`.
       if (messages.length > 0) await ok(c.v1.bus.subscriptions[":name"].nack.$post({ param: { name }, json: { ackIds: messages.map((m) => m.ackId), delayMs: 0 } }));
       const rows = messages.map((m) => ({ id: m.id, seq: m.seq, publishedAt: m.publishedAt, from: m.from, subscription: m.headers["x-dead-subscription"] ?? null, reason: m.headers["x-dead-reason"] ?? null, body: m.body }));
@@ -187,9 +192,7 @@ export function registerBus(program: Command): void {
     .action(async (topic: string, opts: ApiFlags & { max: number }) => {
       const { ok, seedClient } = await import("../api.ts");
       const c = seedClient(target(opts));
-      const name = deadSub(topic);
-      await ensureSubscription(c, name, { topic: `${topic}.dead`, startAt: "earliest", maxDeliveries: 1000 }, { "path.name": "TOPIC", "body.topic": "TOPIC" });
-      const { messages } = await ok(c.v1.bus.subscriptions[":name"].pull.$post({ param: { name }, json: { max: opts.max } }), { "body.max": "--max" });
+      const { name, messages } = await pullDead(c, topic, opts.max);
       if (messages.length === 0) return log(opts.json ? JSON.stringify({ requeued: 0, results: [] }) : `no dead letters on ${topic}`);
       const strip = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).filter(([k]) => !k.startsWith("x-dead-") && !k.startsWith("x-original-")));
       const json = { messages: messages.map((m) => ({ body: m.body, headers: strip(m.headers), key: `requeue:${m.id}` })) };

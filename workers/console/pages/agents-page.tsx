@@ -5,6 +5,7 @@
 // (GET /v1/owner/agents, /v1/owner/keys?kind=agent, /v1/owner/approvals).
 import type { Approval } from "../../../lib/agents/wire.ts";
 import { when } from "../format.ts";
+import { Notices } from "../layout.tsx";
 
 type Usage = { tokensIn: number; tokensOut: number; steps: number; tasksDone: number; tasksFailed: number; cost: number | null };
 export type AgentRow = {
@@ -24,16 +25,7 @@ const tokens = (u: Usage | undefined) => (u ? `${u.tokensIn + u.tokensOut} token
 export function AgentsPage(props: { agents: AgentRow[]; approvals: Approval[]; csrf: string; notice?: string; problem?: string }) {
   return (
     <>
-      {props.notice ? (
-        <p class="note" role="status">
-          {props.notice}
-        </p>
-      ) : null}
-      {props.problem ? (
-        <p class="note bad" role="alert">
-          {props.problem}
-        </p>
-      ) : null}
+      <Notices notice={props.notice} problem={props.problem} />
       <h2>Approvals waiting ({props.approvals.length})</h2>
       {props.approvals.length === 0 ? (
         <p class="mute">None.</p>

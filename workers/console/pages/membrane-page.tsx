@@ -5,6 +5,7 @@
 import { HELPER_SCOPES } from "../../../lib/membrane/helper-scopes.ts";
 import type { PublicKeyInfo } from "../../auth/key-info.ts";
 import { when } from "../format.ts";
+import { Notices } from "../layout.tsx";
 
 export type Granted = { id: string; name: string; scopes: string[]; expiresAt: number | null; token: string };
 
@@ -27,16 +28,7 @@ export function MembranePage(props: { helpers: PublicKeyInfo[]; csrf: string; gr
           </p>
         </div>
       ) : null}
-      {props.notice ? (
-        <p class="note" role="status">
-          {props.notice}
-        </p>
-      ) : null}
-      {props.problem ? (
-        <p class="note bad" role="alert">
-          {props.problem}
-        </p>
-      ) : null}
+      <Notices notice={props.notice} problem={props.problem} />
       <h2>Helper keys</h2>
       {props.helpers.length === 0 ? (
         <p class="mute">No helper key has been granted.</p>

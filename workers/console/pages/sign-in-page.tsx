@@ -1,23 +1,14 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
 // Sign-in: the key is typed once into this form (POST, never a URL) and exchanged for a session.
-import { Document } from "../layout.tsx";
+import { Document, Notices } from "../layout.tsx";
 
 export function SignInPage(props: { pre: string; problem?: string; notice?: string }) {
   return (
     <Document title="Sign in">
       <main id="main">
         <h1>seed console</h1>
-        {props.notice ? (
-          <p class="note" role="status">
-            {props.notice}
-          </p>
-        ) : null}
-        {props.problem ? (
-          <p class="note bad" role="alert">
-            {props.problem}
-          </p>
-        ) : null}
+        <Notices notice={props.notice} problem={props.problem} />
         <form method="post" action="/console/sign-in">
           <input type="hidden" name="pre" value={props.pre} />
           <label for="key">Key (the owner's root key or a helper key)</label>
