@@ -42,3 +42,15 @@ export const KeyInfoBody = z.object({
 });
 export const RevokedKeyBody = KeyInfoBody.extend({ disconnected: z.number().int() });
 export const GrantedBody = z.object({ id: z.string(), name: z.string(), scopes: z.array(z.string()), createdAt: z.number(), expiresAt: z.number().nullable(), token: z.string() });
+
+// Response shapes of /v1/owner/handoff.
+export const HandoffStatusBody = z.object({ rootHolder: z.enum(["installer", "owner", "installer and owner"]), roots: z.array(KeyInfoBody), helpers: z.array(KeyInfoBody) });
+export const HandoffBody = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** The owner's new root key: shown only here. */
+  token: z.string(),
+  revoked: z.array(z.object({ id: z.string(), name: z.string() })),
+  audit: z.object({ recorded: z.boolean(), checkpoint: z.unknown() }),
+});
+export const MasterKeyBody = z.object({ credentials: z.number(), mindSecrets: z.number(), fingerprint: z.string() });

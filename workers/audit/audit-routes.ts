@@ -4,16 +4,17 @@ import { createRoute } from "@hono/zod-openapi";
 import { allRecords, readCheckpoints, readHead, readRecords } from "../../lib/audit/audit-store.ts";
 import { importVerifyKey } from "../../lib/audit/ed25519.ts";
 import { verifyChain } from "../../lib/audit/verify-chain.ts";
+import { AuditLogBody, CheckpointsBody, VerifyReportBody } from "../../lib/audit/responses.ts";
 import { AuditLogQuery } from "../../lib/audit/wire.ts";
 import { identity } from "../../lib/db/schema.ts";
 import { UnavailableError } from "../../lib/errors.ts";
 import { access } from "../auth/access.ts";
 import { openApp } from "../http/open-app.ts";
-import { described } from "../http/route-parts.ts";
+import { returns } from "../http/route-parts.ts";
 
-const log = createRoute({ method: "get", path: "/", request: { query: AuditLogQuery }, responses: { 200: described("ledger rows, oldest first, with the next page and the head") } });
-const checkpoints = createRoute({ method: "get", path: "/checkpoints", responses: { 200: described("the signed checkpoints") } });
-const verify = createRoute({ method: "get", path: "/verify", responses: { 200: described("the chain and checkpoint verification report") } });
+const log = createRoute({ method: "get", path: "/", request: { query: AuditLogQuery }, responses: { 200: returns(AuditLogBody, "ledger rows, oldest first, with the next page (null at the end) and the head") } });
+const checkpoints = createRoute({ method: "get", path: "/checkpoints", responses: { 200: returns(CheckpointsBody, "the signed checkpoints") } });
+const verify = createRoute({ method: "get", path: "/verify", responses: { 200: returns(VerifyReportBody, "the chain and checkpoint verification report") } });
 
 /** The ledger's read routes; mount behind an access policy. */
 export const auditRoutes = openApp()

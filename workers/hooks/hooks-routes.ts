@@ -5,11 +5,12 @@ import { createRoute } from "@hono/zod-openapi";
 import type { HookHeaders } from "../../durable/mind/webhook-intake.ts";
 import { UnprocessableError } from "../../lib/errors.ts";
 import { JSON_TOO_DEEP, jsonDepthOver } from "../../lib/json-depth.ts";
+import { HookAcceptedBody } from "../../lib/mind/responses.ts";
 import { HookDeliveryParams } from "../../lib/mind/wire.ts";
 import { unwrap } from "../../lib/rpc-result.ts";
 import { rawBody } from "../http/json-body.ts";
 import { openApp } from "../http/open-app.ts";
-import { described } from "../http/route-parts.ts";
+import { returns } from "../http/route-parts.ts";
 import { mind } from "../mind/mind-stub.ts";
 
 export const MAX_HOOK_BODY = 1024 * 1024;
@@ -20,7 +21,7 @@ const deliver = createRoute({
   path: "/{source}",
   middleware: [rawBody(MAX_HOOK_BODY)],
   request: { params: HookDeliveryParams },
-  responses: { 202: described("the event is stored; the mind wakes for it") },
+  responses: { 202: returns(HookAcceptedBody, "the event is stored; the mind wakes for it") },
 });
 
 export const hookRoutes = openApp().openapi(deliver, async (c) => {

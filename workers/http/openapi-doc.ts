@@ -89,7 +89,10 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>): Document {
     if ("keys" in access) {
       op.security = [{ bearer: [] }];
       codes.push("400", "401", "403", "429");
-    } else op.security = [];
+    } else {
+      op.security = [];
+      if ("webhook" in access) op.responses["401"] ??= { description: "the source's signature headers are missing, stale or wrong" };
+    }
     if (op.requestBody) codes.push("400", "413", "415", "422");
     if (op.parameters?.length) codes.push("422");
     if (op.parameters?.some((p) => p.in === "path")) codes.push("404");

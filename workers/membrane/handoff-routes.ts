@@ -7,7 +7,7 @@ import { masterKeyFromHex, resealSecret } from "../../lib/credentials.ts";
 import { credentials, keys } from "../../lib/db/schema.ts";
 import { ConflictError, UnavailableError } from "../../lib/errors.ts";
 import { mintKey, sha256Hex } from "../../lib/keys.ts";
-import { MasterKeyInput } from "../../lib/membrane/wire.ts";
+import { HandoffBody, HandoffStatusBody, MasterKeyBody, MasterKeyInput } from "../../lib/membrane/wire.ts";
 import { unwrap } from "../../lib/rpc-result.ts";
 import { auditChange } from "../audit/audit-change.ts";
 import { jsonBody } from "../http/json-body.ts";
@@ -16,13 +16,13 @@ import { auditLedger, ownerAction, recordAudit } from "../audit/audit-client.ts"
 import { keyInfo } from "../auth/key-info.ts";
 import { revokeKeys } from "../auth/revoke-keys.ts";
 import { openApp } from "../http/open-app.ts";
-import { described, json } from "../http/route-parts.ts";
+import { json, returns } from "../http/route-parts.ts";
 
 /** The name the owner's root key carries; `installer` is the one `seed init` minted. */
 export const OWNER_ROOT_NAME = "owner";
 
-const status = createRoute({ method: "get", path: "/", responses: { 200: described("who holds root, and the live helper keys") } });
-const handoff = createRoute({ method: "post", path: "/", responses: { 201: described("the owner's new root key (shown only here) and the root keys revoked") } });
+const status = createRoute({ method: "get", path: "/", responses: { 200: returns(HandoffStatusBody, "who holds root, and the live helper keys") } });
+const handoff = createRoute({ method: "post", path: "/", responses: { 201: returns(HandoffBody, "the owner's new root key (shown only here) and the root keys revoked") } });
 // The CLI generates the new key, keeps it in master.key.next and sends it here (loopback, in the
 // body: never in a URL or a log); it becomes master.key when this answers 200, and workerd is
 // restarted with it. Until then the running Worker still holds the old key.
@@ -31,7 +31,7 @@ const masterKey = createRoute({
   path: "/master-key",
   middleware: [jsonBody()],
   request: { body: json(MasterKeyInput) },
-  responses: { 200: described("every credential and every secret the mind sealed, now under the new master key") },
+  responses: { 200: returns(MasterKeyBody, "every credential and every secret the mind sealed, now under the new master key") },
 });
 
 /** Mounted under /v1/owner/handoff, behind the owner's root key. */

@@ -6,23 +6,24 @@ import { MAX_MEMORY_BODY } from "../../lib/memory/memory-input.ts";
 import { memoryStatus } from "../../lib/memory/memory-status.ts";
 import { reembedStep, setEmbedder } from "../../lib/memory/memory-reembed.ts";
 import { exportPage, importMemories, ImportBody } from "../../lib/memory/memory-transfer.ts";
+import { EmbedderSetBody, ExportPageBody, ImportedBody, MemoryStatusBody, ReembedBody } from "../../lib/memory/responses.ts";
 import { ExportQuery, ReembedInput } from "../../lib/memory/wire.ts";
 import { auditChange } from "../audit/audit-change.ts";
 import { access } from "../auth/access.ts";
 import { jsonBody } from "../http/json-body.ts";
 import { openApp } from "../http/open-app.ts";
-import { described, json, optionalJson } from "../http/route-parts.ts";
+import { json, optionalJson, returns } from "../http/route-parts.ts";
 import { dbOf } from "./memory-context.ts";
 
 const owner = access({ owner: true });
 const ownerOrReader = access({ owner: true, helper: "memory:read" });
 
-const status = createRoute({ method: "get", path: "/status", middleware: [ownerOrReader], responses: { 200: described("memory's counts and embedder") } });
+const status = createRoute({ method: "get", path: "/status", middleware: [ownerOrReader], responses: { 200: returns(MemoryStatusBody, "memory's counts and embedder") } });
 // The embedder's settings are checked by setEmbedder (lib/memory/memory-reembed.ts).
-const embedder = createRoute({ method: "put", path: "/embedder", middleware: [owner, jsonBody()], request: { body: json(z.unknown()) }, responses: { 200: described("the active and pending embedder") } });
-const reembed = createRoute({ method: "post", path: "/reembed", middleware: [owner, jsonBody()], request: { body: optionalJson(ReembedInput) }, responses: { 200: described("re-embedding progress") } });
-const exportRoute = createRoute({ method: "get", path: "/export", middleware: [owner], request: { query: ExportQuery }, responses: { 200: described("a page of memories") } });
-const importRoute = createRoute({ method: "post", path: "/import", middleware: [owner, jsonBody(MAX_MEMORY_BODY)], request: { body: json(ImportBody) }, responses: { 200: described("how many were imported") } });
+const embedder = createRoute({ method: "put", path: "/embedder", middleware: [owner, jsonBody()], request: { body: json(z.unknown()) }, responses: { 200: returns(EmbedderSetBody, "the active and pending embedder") } });
+const reembed = createRoute({ method: "post", path: "/reembed", middleware: [owner, jsonBody()], request: { body: optionalJson(ReembedInput) }, responses: { 200: returns(ReembedBody, "re-embedding progress") } });
+const exportRoute = createRoute({ method: "get", path: "/export", middleware: [owner], request: { query: ExportQuery }, responses: { 200: returns(ExportPageBody, "a page of memories with their vectors; next is the cursor of the following page") } });
+const importRoute = createRoute({ method: "post", path: "/import", middleware: [owner, jsonBody(MAX_MEMORY_BODY)], request: { body: json(ImportBody) }, responses: { 200: returns(ImportedBody, "how many were imported; ids already present are skipped") } });
 
 export const memoryAdmin = openApp()
   .openapi(status, async (c) => c.json(await memoryStatus(dbOf(c)), 200))

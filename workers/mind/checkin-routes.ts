@@ -3,12 +3,13 @@
 // Body `{state?: "start"|"success"|"fail", run?, note?}`; an empty body is a success.
 import { createRoute } from "@hono/zod-openapi";
 import type { CheckinResult } from "../../durable/mind/checkins.ts";
+import { CheckinBody } from "../../lib/mind/responses.ts";
 import { CheckinInput, CheckinParams, type MindResult } from "../../lib/mind/wire.ts";
 import { unwrap } from "../../lib/rpc-result.ts";
 import { access } from "../auth/access.ts";
 import { jsonBody } from "../http/json-body.ts";
 import { openApp } from "../http/open-app.ts";
-import { described, optionalJson } from "../http/route-parts.ts";
+import { optionalJson, returns } from "../http/route-parts.ts";
 import { mind } from "./mind-stub.ts";
 
 const CHECKIN_BODY = 16 * 1024;
@@ -18,7 +19,7 @@ const checkin = createRoute({
   path: "/{name}",
   middleware: [access({ owner: true, agent: true, helper: (c) => `checkins:write:${c.req.param("name") ?? ""}`, helperDoc: "checkins:write:<name>" }), jsonBody(CHECKIN_BODY)],
   request: { params: CheckinParams, body: optionalJson(CheckinInput) },
-  responses: { 200: described("the run, closed"), 201: described("a run, started") },
+  responses: { 200: returns(CheckinBody, "the run, closed"), 201: returns(CheckinBody, "a run, started") },
 });
 
 export const checkinRoutes = openApp().openapi(checkin, async (c) => {

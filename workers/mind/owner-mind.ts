@@ -2,7 +2,26 @@
 // rules, the LLM planner, expectations, recurring schedules, the notification webhook — plus bulk
 // import of task history and the logs to look into (events, cycles, alerts).
 import { createRoute } from "@hono/zod-openapi";
+import { z } from "zod";
 import { NotFoundError, PayloadTooLargeError } from "../../lib/errors.ts";
+import {
+  AlertsBody,
+  CyclesBody,
+  EventsBody,
+  ExpectationBody,
+  ExpectationsBody,
+  ImportReportBody,
+  ModeBody,
+  NotifyBody,
+  PlannerBody,
+  RemovedBody,
+  RuleBody,
+  RulesBody,
+  ScheduleInfoBody,
+  SchedulesBody,
+  SourceSetBody,
+  SourcesBody,
+} from "../../lib/mind/responses.ts";
 import type { MindResult, ScheduleInfo } from "../../lib/mind/wire.ts";
 import {
   EventsQuery,
@@ -22,13 +41,14 @@ import {
   ScheduleParams,
   SourceInput,
   SubsystemParams,
+  SUBSYSTEM_KINDS,
 } from "../../lib/mind/wire.ts";
 import { unwrap } from "../../lib/rpc-result.ts";
 import { auditChange } from "../audit/audit-change.ts";
 import { jsonBody } from "../http/json-body.ts";
 import { openApp } from "../http/open-app.ts";
 import { parseWith } from "../http/parse-with.ts";
-import { described, json } from "../http/route-parts.ts";
+import { json, returns } from "../http/route-parts.ts";
 import { mind } from "./mind-stub.ts";
 
 /** A batch of up to 20,000 history lines; the CLI splits bigger files. */
@@ -36,50 +56,49 @@ const IMPORT_LIMIT = 16 * 1024 * 1024;
 /** A history line's payload or result, as JSON. */
 const MAX_LINE_VALUE = 256 * 1024;
 
-const ok = described("done");
-const setMode = createRoute({ method: "post", path: "/mode", middleware: [jsonBody()], request: { body: json(ModeInput) }, responses: { 200: described("the mode") } });
-const listHooks = createRoute({ method: "get", path: "/hooks", responses: { 200: described("webhook sources, never their secrets") } });
+const setMode = createRoute({ method: "post", path: "/mode", middleware: [jsonBody()], request: { body: json(ModeInput) }, responses: { 200: returns(ModeBody, "the mode, and the one before") } });
+const listHooks = createRoute({ method: "get", path: "/hooks", responses: { 200: returns(SourcesBody, "webhook sources, never their secrets") } });
 const putHook = createRoute({
   method: "put",
   path: "/hooks/{source}",
   middleware: [jsonBody()],
   request: { params: HookSourceParams, body: json(SourceInput) },
-  responses: { 200: described("the source, replaced"), 201: described("the source; a generated secret is shown only here") },
+  responses: { 200: returns(SourceSetBody, "the source, replaced"), 201: returns(SourceSetBody, "the source; a generated secret is shown only here") },
 });
-const deleteHook = createRoute({ method: "delete", path: "/hooks/{source}", request: { params: HookSourceParams }, responses: { 200: ok } });
-const listRules = createRoute({ method: "get", path: "/rules", responses: { 200: described("rules") } });
-const addRule = createRoute({ method: "post", path: "/rules", middleware: [jsonBody()], request: { body: json(RuleInput) }, responses: { 201: described("the rule") } });
-const deleteRule = createRoute({ method: "delete", path: "/rules/{id}", request: { params: RuleIdParams }, responses: { 200: ok } });
-const getPlanner = createRoute({ method: "get", path: "/planner", responses: { 200: described("the planner's settings") } });
-const putPlanner = createRoute({ method: "put", path: "/planner", middleware: [jsonBody()], request: { body: json(PlannerInput) }, responses: { 200: described("the planner's settings") } });
-const deletePlanner = createRoute({ method: "delete", path: "/planner", responses: { 200: described("the planner is off") } });
+const deleteHook = createRoute({ method: "delete", path: "/hooks/{source}", request: { params: HookSourceParams }, responses: { 200: returns(RemovedBody({ name: z.string() }), "removed") } });
+const listRules = createRoute({ method: "get", path: "/rules", responses: { 200: returns(RulesBody, "rules") } });
+const addRule = createRoute({ method: "post", path: "/rules", middleware: [jsonBody()], request: { body: json(RuleInput) }, responses: { 201: returns(RuleBody, "the rule") } });
+const deleteRule = createRoute({ method: "delete", path: "/rules/{id}", request: { params: RuleIdParams }, responses: { 200: returns(RemovedBody({ id: z.string() }), "removed") } });
+const getPlanner = createRoute({ method: "get", path: "/planner", responses: { 200: returns(PlannerBody, "the planner's settings (null: off)") } });
+const putPlanner = createRoute({ method: "put", path: "/planner", middleware: [jsonBody()], request: { body: json(PlannerInput) }, responses: { 200: returns(PlannerBody, "the planner's settings") } });
+const deletePlanner = createRoute({ method: "delete", path: "/planner", responses: { 200: returns(PlannerBody, "the planner is off") } });
 // Each history line is checked on its own, so that a 422 names the line: `body.tasks.3.title: …`.
-const importTasks = createRoute({ method: "post", path: "/import", middleware: [jsonBody(IMPORT_LIMIT)], request: { body: json(ImportBatch) }, responses: { 201: described("the import's report") } });
-const listExpectations = createRoute({ method: "get", path: "/expectations", responses: { 200: described("expectations") } });
+const importTasks = createRoute({ method: "post", path: "/import", middleware: [jsonBody(IMPORT_LIMIT)], request: { body: json(ImportBatch) }, responses: { 201: returns(ImportReportBody, "the import's report") } });
+const listExpectations = createRoute({ method: "get", path: "/expectations", responses: { 200: returns(ExpectationsBody, "expectations") } });
 const putExpectation = createRoute({
   method: "put",
   path: "/expectations/{name}",
   middleware: [jsonBody()],
   request: { params: SubsystemParams, body: json(ExpectationInput) },
-  responses: { 200: described("the expectation, replaced"), 201: described("the expectation") },
+  responses: { 200: returns(ExpectationBody, "the expectation, replaced"), 201: returns(ExpectationBody, "the expectation") },
 });
-const deleteExpectation = createRoute({ method: "delete", path: "/expectations/{name}", request: { params: SubsystemParams, query: ExpectationRemoveQuery }, responses: { 200: ok } });
-const listSchedules = createRoute({ method: "get", path: "/schedules", responses: { 200: described("recurring schedules") } });
+const deleteExpectation = createRoute({ method: "delete", path: "/expectations/{name}", request: { params: SubsystemParams, query: ExpectationRemoveQuery }, responses: { 200: returns(RemovedBody({ kind: z.enum(SUBSYSTEM_KINDS), name: z.string() }), "removed") } });
+const listSchedules = createRoute({ method: "get", path: "/schedules", responses: { 200: returns(SchedulesBody, "recurring schedules") } });
 // The name is the path's; the body holds the rest (a `name` in it is overridden).
 const putSchedule = createRoute({
   method: "put",
   path: "/schedules/{name}",
   middleware: [jsonBody()],
   request: { params: ScheduleParams, body: json(ScheduleBody) },
-  responses: { 200: described("the schedule, replaced"), 201: described("the schedule") },
+  responses: { 200: returns(ScheduleInfoBody, "the schedule, replaced"), 201: returns(ScheduleInfoBody, "the schedule") },
 });
-const deleteSchedule = createRoute({ method: "delete", path: "/schedules/{name}", request: { params: ScheduleParams }, responses: { 200: ok } });
-const getNotify = createRoute({ method: "get", path: "/notify", responses: { 200: described("the notification webhook") } });
-const putNotify = createRoute({ method: "put", path: "/notify", middleware: [jsonBody()], request: { body: json(NotifyInput) }, responses: { 200: described("the notification webhook; a generated secret is shown only here") } });
-const deleteNotify = createRoute({ method: "delete", path: "/notify", responses: { 200: ok } });
-const alerts = createRoute({ method: "get", path: "/alerts", request: { query: LimitQuery }, responses: { 200: described("alerts") } });
-const events = createRoute({ method: "get", path: "/events", request: { query: EventsQuery }, responses: { 200: described("webhook events") } });
-const cycles = createRoute({ method: "get", path: "/cycles", request: { query: LimitQuery }, responses: { 200: described("the cycle log") } });
+const deleteSchedule = createRoute({ method: "delete", path: "/schedules/{name}", request: { params: ScheduleParams }, responses: { 200: returns(RemovedBody({ name: z.string() }), "removed") } });
+const getNotify = createRoute({ method: "get", path: "/notify", responses: { 200: returns(NotifyBody, "the notification webhook (null: none)") } });
+const putNotify = createRoute({ method: "put", path: "/notify", middleware: [jsonBody()], request: { body: json(NotifyInput) }, responses: { 200: returns(NotifyBody, "the notification webhook; a generated secret is shown only here") } });
+const deleteNotify = createRoute({ method: "delete", path: "/notify", responses: { 200: returns(NotifyBody, "no notification webhook") } });
+const alerts = createRoute({ method: "get", path: "/alerts", request: { query: LimitQuery }, responses: { 200: returns(AlertsBody, "alerts, and the deliveries still owed") } });
+const events = createRoute({ method: "get", path: "/events", request: { query: EventsQuery }, responses: { 200: returns(EventsBody, "webhook events") } });
+const cycles = createRoute({ method: "get", path: "/cycles", request: { query: LimitQuery }, responses: { 200: returns(CyclesBody, "the cycle log, newest first") } });
 
 /** Mounted under /v1/owner/mind, behind the owner's root key. */
 export const ownerMind = openApp()
@@ -159,7 +178,7 @@ export const ownerMind = openApp()
     await auditChange(c, "expectation.remove", name, { kind });
     return c.json({ kind, name, removed: true }, 200);
   })
-  .openapi(listSchedules, async (c) => c.json({ schedules: await mind(c).listSchedules() }, 200))
+  .openapi(listSchedules, async (c) => c.json({ schedules: (await mind(c).listSchedules()) as ScheduleInfo[] }, 200))
   .openapi(putSchedule, async (c) => {
     const { name } = c.req.valid("param");
     const input = parseWith(ScheduleInput, { ...c.req.valid("json"), name });
