@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { keys } from "../../lib/db/schema.ts";
 import { mintKey } from "../../lib/keys.ts";
 import { app } from "../../workers/app.ts";
+import { forgetKeys } from "../../workers/auth/key-cache.ts";
 import { openDb } from "../../lib/db/client.ts";
 
 const bindings = env as Env & { TEST_ROOT_KEY: string };
@@ -95,7 +96,9 @@ describe("owner authentication", () => {
     const k = await mintKey("root");
     await db.insert(keys).values({ id: k.id, kind: "root", name: "spare", secretHash: k.secretHash, createdAt: Date.now() });
     expect((await get("/v1/owner/whoami", { Authorization: `Bearer ${k.token}` })).status).toBe(200);
+    // As revokeKeys() does: the commit, then the key cache forgets the key (workers/auth/key-cache.ts).
     await db.update(keys).set({ revokedAt: Date.now() }).where(eq(keys.id, k.id));
+    forgetKeys([k.id]);
     await expectError(await get("/v1/owner/whoami", { Authorization: `Bearer ${k.token}` }), 401);
   });
 
@@ -114,8 +117,13 @@ describe("owner authentication", () => {
   });
 
   it("libSQL unreachable fails closed with 503, never a pass", async () => {
+    // A key this isolate has not verified yet (one it has stays proven: no revoke can commit while
+    // libSQL is down).
+    const db = openDb(bindings);
+    const k = await mintKey("root");
+    await db.insert(keys).values({ id: k.id, kind: "root", name: "unseen", secretHash: k.secretHash, createdAt: Date.now() });
     const down = { ...bindings, LIBSQL: { fetch: () => Promise.reject(new Error("connection refused")) } };
-    const req = new Request("http://seed.test/v1/owner/whoami", { headers: { Authorization: `Bearer ${bindings.TEST_ROOT_KEY}` } });
+    const req = new Request("http://seed.test/v1/owner/whoami", { headers: { Authorization: `Bearer ${k.token}` } });
     const res = await app.fetch(req, down, createExecutionContext());
     await expectError(res, 503, "key_store_unavailable");
   });

@@ -248,8 +248,10 @@ describe("console for a helper key", () => {
     const helper = await grantHelper(["coherence:read"]);
     const b = await signedIn(helper.token);
     const id = b.cookies.get("seed_console")!;
-    // Revoke in libSQL only, as if closing the sessions had failed after the commit.
+    // Revoke in libSQL only (and the key cache, as revokeKeys does right after the commit), as if
+    // closing the sessions had failed after the commit.
     await db().update(keys).set({ revokedAt: Date.now() }).where(eq(keys.id, helper.id));
+    forgetKeys([helper.id]);
     expect(await db().select().from(consoleSessions).where(eq(consoleSessions.idHash, await sha256Hex(id))).all()).toHaveLength(1);
     expect((await b.get("/console/pulse")).status).toBe(303);
     expect(await db().select().from(consoleSessions).where(eq(consoleSessions.idHash, await sha256Hex(id))).all()).toHaveLength(0);

@@ -11,6 +11,7 @@ import { ConflictError, NotFoundError } from "../../lib/errors.ts";
 import { mintKey, sha256Hex } from "../../lib/keys.ts";
 import type { AppEnv } from "../app-env.ts";
 import { auditChange } from "../audit/audit-change.ts";
+import { forgetKeys } from "../auth/key-cache.ts";
 import { revokeKeys } from "../auth/revoke-keys.ts";
 
 export type AgentView = {
@@ -53,7 +54,7 @@ export async function addAgent(c: Context<AppEnv>, input: AgentInput): Promise<A
     await auditChange(c, "agent.add", key.id, { id: key.id, name: input.name, kind: spec ? "own" : "outside", capabilities, ...(spec ? { spec: await specDetail(spec) } : {}) }, 201);
   } catch (err) {
     // An unaudited agent must not stay: it is removed before the error is answered.
-    await db.batch([db.update(keys).set({ revokedAt: Date.now() }).where(eq(keys.id, key.id)), db.update(agents).set({ removedAt: Date.now() }).where(eq(agents.id, key.id))]);
+    await db.batch([db.update(keys).set({ revokedAt: Date.now() }).where(eq(keys.id, key.id)), db.update(agents).set({ removedAt: Date.now() }).where(eq(agents.id, key.id))]).finally(() => forgetKeys([key.id]));
     throw err;
   }
   // The agent's object is not woken here: it reads its definition from libSQL when its first task
@@ -103,11 +104,13 @@ export async function updateAgent(c: Context<AppEnv>, id: string, patch: AgentPa
   const caps = capabilities ? [...new Set(capabilities)] : row.a.capabilities;
   const spec = row.s ? specFrom({ ...own, model: own.model ?? row.s.spec.model, instructions: own.instructions ?? row.s.spec.instructions }, row.s.spec) : null;
   const version = (row.s?.version ?? 0) + 1;
-  await db.batch([
-    db.update(agents).set({ capabilities: caps }).where(eq(agents.id, id)),
-    db.update(keys).set({ scopes: caps }).where(eq(keys.id, id)),
-    ...(spec ? [db.update(agentSpecs).set({ spec, version, updatedAt: now }).where(eq(agentSpecs.agentId, id))] : []),
-  ]);
+  await db
+    .batch([
+      db.update(agents).set({ capabilities: caps }).where(eq(agents.id, id)),
+      db.update(keys).set({ scopes: caps }).where(eq(keys.id, id)),
+      ...(spec ? [db.update(agentSpecs).set({ spec, version, updatedAt: now }).where(eq(agentSpecs.agentId, id))] : []),
+    ])
+    .finally(() => forgetKeys([id])); // the key's scopes changed
   await auditChange(c, "agent.update", id, { id, name: row.a.name, changed: Object.keys(patch).sort(), capabilities: caps, ...(spec ? { spec: await specDetail(spec) } : {}) });
   if (spec) await agentObject(c.env, id).configure(id, { name: row.a.name, spec, version }).catch(() => {});
   const [view] = await listAgents(c, id);

@@ -1,5 +1,5 @@
-// Who may call a route. Every route declares its policy once; the presented key is checked
-// against libSQL on every request (authenticateGuarded), then against the policy.
+// Who may call a route. Every route declares its policy once; the presented key is checked on
+// every request (authenticateGuarded: libSQL, or the key cache every revoke clears), then against the policy.
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ForbiddenError } from "../../lib/errors.ts";

@@ -4,6 +4,7 @@ import { BadRequestError, UnauthorizedError, UnavailableError } from "../../lib/
 import { digestsEqual, parseKey, sha256Hex } from "../../lib/keys.ts";
 import type { Db } from "../../lib/db/client.ts";
 import type { Caller } from "./caller.ts";
+import { keyCache } from "./key-cache.ts";
 
 const BEARER = /^Bearer ([^\s]+)$/;
 
@@ -11,10 +12,15 @@ const BEARER = /^Bearer ([^\s]+)$/;
 // time (drizzle's SQL builder) was a tenth of workerd's CPU on an authenticated GET.
 const lookup = (db: Db) => db.select().from(keys).where(eq(keys.id, sql.placeholder("id"))).prepare();
 const lookups = new WeakMap<Db, ReturnType<typeof lookup>>();
-function keyRow(db: Db, id: string) {
+async function keyRow(db: Db, id: string) {
+  const cached = keyCache.get(id);
+  if (cached) return cached;
   let q = lookups.get(db);
   if (!q) lookups.set(db, (q = lookup(db)));
-  return q.get({ id });
+  const since = keyCache.epoch();
+  const row = await q.get({ id });
+  if (row) keyCache.remember(row, since);
+  return row;
 }
 
 /**
@@ -33,8 +39,9 @@ export class RetiredKeyError extends UnauthorizedError {
 }
 
 /**
- * Resolves an Authorization header to the key that signed it. Checked against libSQL on every
- * request: no cache that could outlive a revocation. libSQL down means 503, never a pass.
+ * Resolves an Authorization header to the key that signed it: its row from libSQL, or from the key
+ * cache that every change to a key clears before the change returns (workers/auth/key-cache.ts),
+ * so no cache outlives a revocation. libSQL down means 503, never a pass.
  */
 export async function authenticate(db: Db, header: string | undefined, now: number): Promise<Caller> {
   if (header === undefined || header === "") throw new UnauthorizedError("missing Authorization header");

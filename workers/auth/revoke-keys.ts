@@ -1,7 +1,7 @@
 // The one way a key dies — agents remove, keys revoke, membrane revoke, handoff. The revoke
-// commits in libSQL (every request checks libSQL, so the next request with the key is 401), then
-// every live session of the key is closed (workers/auth/live-sessions.ts), then each revoke is
-// written to the audit ledger. It returns only when nothing can still accept the key.
+// commits in libSQL and the key cache forgets the keys at once (workers/auth/key-cache.ts), so the
+// next request with the key is 401; then every live session of the key is closed
+// (workers/auth/live-sessions.ts), then each revoke is written to the audit ledger. It returns only when nothing can still accept the key.
 import type { Context } from "hono";
 import { and, inArray, isNull } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
@@ -9,6 +9,7 @@ import { keys, type KeyRow } from "../../lib/db/schema.ts";
 import { UnavailableError } from "../../lib/errors.ts";
 import type { AppEnv } from "../app-env.ts";
 import { ownerAction, recordAudit } from "../audit/audit-client.ts";
+import { forgetKeys } from "./key-cache.ts";
 import { LIVE_SESSIONS, type RevokedKey } from "./live-sessions.ts";
 
 export type RevokeOptions = {
@@ -38,7 +39,13 @@ export async function revokeKeys(c: Context<AppEnv>, ids: string[], opts: Revoke
   // Sessions are closed for every key asked for, revoked now or before: a retried revoke finishes
   // what a failed one left open.
   const all: RevokedKey[] = await db.select({ id: keys.id, kind: keys.kind }).from(keys).where(inArray(keys.id, ids.length ? ids : [""])).all();
-  const [revoked] = await db.batch([update, ...(opts.alongside ?? [])]);
+  let revoked: KeyRow[];
+  try {
+    [revoked] = await db.batch([update, ...(opts.alongside ?? [])]);
+  } finally {
+    // Committed, or its outcome unknown: either way no request may still be served from memory.
+    forgetKeys(ids);
+  }
   let sessionsClosed = 0;
   try {
     sessionsClosed = await closeSessions(c.env, all);

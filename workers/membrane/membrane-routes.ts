@@ -8,6 +8,7 @@ import { parseTtl } from "../../lib/membrane/helper-scopes.ts";
 import { z } from "zod";
 import { GrantedBody, GrantInput, HelperListQuery, KeyIdParams, KeyInfoBody, RevokedKeyBody } from "../../lib/membrane/wire.ts";
 import { auditChange } from "../audit/audit-change.ts";
+import { forgetKeys } from "../auth/key-cache.ts";
 import { keyInfo } from "../auth/key-info.ts";
 import { jsonBody } from "../http/json-body.ts";
 import { openApp } from "../http/open-app.ts";
@@ -49,7 +50,7 @@ export const ownerMembrane = openApp()
       await auditChange(c, "membrane.grant", key.id, { id: key.id, name: input.name, scopes, expiresAt }, 201);
     } catch (err) {
       // An unaudited door must not stay open: the key dies before the error is answered.
-      await c.var.db.update(keys).set({ revokedAt: Date.now() }).where(eq(keys.id, key.id));
+      await c.var.db.update(keys).set({ revokedAt: Date.now() }).where(eq(keys.id, key.id)).finally(() => forgetKeys([key.id]));
       throw err;
     }
     return c.json({ id: key.id, name: input.name, scopes, createdAt: now, expiresAt, token: key.token }, 201);
