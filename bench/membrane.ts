@@ -11,26 +11,31 @@
 // 3. Bodies: 4 parallel chunked uploads (no Content-Length) of 256 MB each to /v1/hooks/anything
 //    without a key; workerd's RSS (VmHWM/VmRSS from /proc) before and its peak while they run
 //    (issue 9 item 3: every body is counted as it streams; target: growth < 64 MB).
+// PROFILE=DIR writes a CPU profile of the seed's workerd (V8 inspector) over the first helper-key
+// /healthz phase and prints its top entries.
 // Run: `scripts/seed bench membrane` (or `node bench/membrane.ts` with Node 22).
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { freePort, tempDir } from "../test/support/seed-home.ts";
+import { WorkerdProfiler } from "./support/workerd-profile.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const CONCURRENCY = 16;
 const PHASE_MS = Number(process.env.PHASE_MS ?? 4000);
 const ROUNDS = 2; // A, B, C alternated this many times so drift on a shared machine hits all alike
+const PROFILE = process.env.PROFILE;
 
 const dir = tempDir("seed bench membrane ");
 const home = path.join(dir, "home");
 const port = await freePort();
+const inspector = PROFILE ? `127.0.0.1:${await freePort()}` : undefined;
 const base = `http://127.0.0.1:${port}`;
 
 async function up(): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...process.execArgv, path.join(ROOT, "scripts/cli/main.ts"), "up"], {
-    env: { ...process.env, SEED_HOME: home, SEED_PORT: String(port), SEED_DB_PORT: String(await freePort()) },
+    env: { ...process.env, SEED_HOME: home, SEED_PORT: String(port), SEED_DB_PORT: String(await freePort()), ...(inspector ? { SEED_WORKERD_INSPECTOR: inspector } : {}) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   await new Promise<void>((resolve, reject) => {
@@ -193,9 +198,18 @@ try {
 
   const phases = { bare: [] as number[], bareHelper: [] as number[], noAuth: [] as number[], helper: [] as number[], owner: [] as number[] };
   const errors = { bare: 0, bareHelper: 0, noAuth: 0, helper: 0, owner: 0 };
+  let profile: string[] | undefined;
   for (let r = 0; r < ROUNDS; r++) {
     errors.bare += await load("/healthz", undefined, PHASE_MS, phases.bare);
+    // Attached only while profiling: an attached DevTools client receives every workerd console.log.
+    const profiler = inspector && r === 0 ? await WorkerdProfiler.attach(inspector) : undefined;
+    await profiler?.start();
     errors.bareHelper += await load("/healthz", helper.token, PHASE_MS, phases.bareHelper);
+    if (profiler) {
+      mkdirSync(PROFILE!, { recursive: true });
+      profile = (await profiler.stop(path.join(PROFILE!, "workerd-membrane.cpuprofile"), 25)).map((e) => `${e.selfPercent}% ${e.frame}`);
+      profiler.close();
+    }
     errors.noAuth += await load("/readyz", undefined, PHASE_MS, phases.noAuth);
     errors.helper += await load("/v1/status", helper.token, PHASE_MS, phases.helper);
     errors.owner += await load("/v1/status", rootKey, PHASE_MS, phases.owner);
@@ -260,6 +274,7 @@ try {
           p50Ratio: round(bareHelper.p50Ms / bare.p50Ms),
           p50AddedMs: round(bareHelper.p50Ms - bare.p50Ms),
           target: { p50Ratio: 1.5, p50AddedMs: 2 },
+          met: bareHelper.p50Ms / bare.p50Ms <= 1.5 && bareHelper.p50Ms - bare.p50Ms <= 2,
         },
         noAuth,
         helper: withHelper,
@@ -281,6 +296,7 @@ try {
           sockets,
         },
         bodies,
+        ...(profile ? { workerdProfileTop: profile } : {}),
       },
       null,
       2,

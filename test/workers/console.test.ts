@@ -8,6 +8,7 @@ import { keys } from "../../lib/db/schema.ts";
 import { consoleSessions } from "../../lib/db/schema-console.ts";
 import { sha256Hex } from "../../lib/keys.ts";
 import { failedAuth } from "../../workers/auth/failed-auth-limiter.ts";
+import { forgetKeys } from "../../workers/auth/key-cache.ts";
 import { auditOf, grantHelper } from "../support/membrane.ts";
 import { asRoot, bindings, call, newAgent, unique } from "../support/worker-fetch.ts";
 import type { Approval } from "../../lib/agents/wire.ts";
