@@ -7,26 +7,18 @@
 // Only then does the mind wake: its first cycle sees all of it, so a partial view can never raise
 // a flag that the rest of the history would clear.
 import { randomId } from "../../lib/keys.ts";
+import { IMPORT_INSERT, importChunks, importRow, ROW_COLUMN as C, type Row } from "../../lib/mind/import-rows.ts";
 import type { ImportLine } from "../../lib/mind/wire.ts";
-import { isTerminal } from "../../lib/mind/wire.ts";
-import { CLAIM_LEASE_MS, DEFAULT_PRIORITY, HOUR_MS, type Ledger } from "./ledger.ts";
+import { HOUR_MS, type Ledger } from "./ledger.ts";
 import { deadlineKey, leaseKey } from "./schedule.ts";
 import { markDirty, releaseImported } from "./subsystem-store.ts";
 import { subsystemKeys } from "./task-row.ts";
 
 export type ImportReport = { imported: number; skipped: number; importId: string; open: boolean };
 
-export const IMPORT_ACTOR = "import";
 /** An import with no batch for this long is finished by the mind itself. */
 export const IMPORT_QUIET_MS = 10 * 60_000;
 export const importKey = (id: string) => `import:${id}`;
-/** Rows per INSERT … SELECT FROM json_each(?) statement, and bytes: one bound value stays well under
- *  the 2 MB a SQLite value may have in a Durable Object, whatever the payloads weigh. */
-const CHUNK_ROWS = 2500;
-const CHUNK_BYTES = 1_000_000;
-
-type Returned = { id: string; capability: string; source: string; assignee: string | null; state: string; finished_at: number | null; deadline: number | null; lease_until: number | null };
-
 /** Writes a batch in the caller's transaction. A line whose id exists is skipped: re-running changes nothing. */
 export function importBatch(ledger: Ledger, lines: ImportLine[], importId: string | undefined, final: boolean): ImportReport {
   const sql = ledger.sql;
@@ -38,40 +30,41 @@ export function importBatch(ledger: Ledger, lines: ImportLine[], importId: strin
     id, now, now,
   );
 
-  const inserted: Returned[] = [];
-  for (const chunk of chunks(lines.map((l) => JSON.stringify(row(l, now))))) {
-    inserted.push(
-      ...sql
-        .exec<Returned>(
-          `INSERT INTO tasks (id, title, capability, payload, source, origin, priority, created_at, deadline, state, assignee, assigned_at,
-                              attempts, lease_until, progress_at, done_at, finished_at, result, reason, updated_at)
-           SELECT j.value->>0, j.value->>1, j.value->>2, j.value->>3, j.value->>4, 'import', j.value->>5, j.value->>6, j.value->>7, j.value->>8,
-                  j.value->>9, j.value->>10, j.value->>11, j.value->>12, j.value->>13, j.value->>14, j.value->>15, j.value->>16, j.value->>17, j.value->>18
-           FROM json_each(?) AS j WHERE true
-           ON CONFLICT (id) DO NOTHING
-           RETURNING id, capability, source, assignee, state, finished_at, deadline, lease_until`,
-          chunk,
-        )
-        .toArray(),
-    );
+  // Which lines are new: ids already in the ledger (or earlier in this batch) are skipped. Asked
+  // once per batch through the primary key, so the inserts need no RETURNING and no conflict check.
+  const ids = lines.flatMap((l) => (l.id === undefined ? [] : [l.id]));
+  const seen = new Set(ids.length === 0 ? [] : sql.exec<{ id: string }>("SELECT id FROM tasks WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(ids)).toArray().map((r) => r.id));
+  const rows: Row[] = [];
+  for (const l of lines) {
+    if (l.id !== undefined) {
+      if (seen.has(l.id)) continue;
+      seen.add(l.id);
+    }
+    rows.push(importRow(l, now, () => `t_${randomId()}`));
   }
+  for (const chunk of importChunks(rows)) sql.exec(IMPORT_INSERT, chunk);
 
   // Outcomes per hour, missed deadlines per subsystem, touched subsystems: once per batch, not per line.
   const hours = new Map<number, { done: number; failed: number; expired: number }>();
   const missed = new Map<string, number>();
   const touched = new Set<string>();
-  for (const t of inserted) {
-    const keys = subsystemKeys(t);
+  for (const r of rows) {
+    const id = r[C.id] as string;
+    const state = r[C.state] as string;
+    const finishedAt = r[C.finished_at] as number | null;
+    const deadline = r[C.deadline] as number | null;
+    const keys = subsystemKeys({ capability: r[C.capability] as string, source: r[C.source] as string, assignee: r[C.assignee] as string | null });
     for (const k of keys) touched.add(k);
-    if (t.finished_at !== null) {
-      const h = Math.floor(t.finished_at / HOUR_MS);
+    if (finishedAt !== null) {
+      const h = Math.floor(finishedAt / HOUR_MS);
       const c = hours.get(h) ?? { done: 0, failed: 0, expired: 0 };
-      c[t.state as "done" | "failed" | "expired"]++;
+      c[state as "done" | "failed" | "expired"]++;
       hours.set(h, c);
-      if (t.state === "expired" && t.deadline !== null) for (const k of keys) missed.set(k, Math.min(missed.get(k) ?? Infinity, t.deadline));
+      if (state === "expired" && deadline !== null) for (const k of keys) missed.set(k, Math.min(missed.get(k) ?? Infinity, deadline));
     } else {
-      if (t.deadline !== null) ledger.schedule.set(deadlineKey(t.id), t.deadline);
-      if (t.lease_until !== null) ledger.schedule.set(leaseKey(t.id), t.lease_until);
+      if (deadline !== null) ledger.schedule.set(deadlineKey(id), deadline);
+      const leaseUntil = r[C.lease_until] as number | null;
+      if (leaseUntil !== null) ledger.schedule.set(leaseKey(id), leaseUntil);
     }
   }
   for (const [h, c] of hours) {
@@ -84,7 +77,7 @@ export function importBatch(ledger: Ledger, lines: ImportLine[], importId: strin
   for (const [k, deadline] of missed) ledger.noteMissedDeadline(k, deadline);
   markDirty(sql, touched, 2, now);
 
-  const report = { imported: inserted.length, skipped: lines.length - inserted.length, importId: id, open: !final };
+  const report = { imported: rows.length, skipped: lines.length - rows.length, importId: id, open: !final };
   sql.exec("UPDATE imports SET imported = imported + ?, skipped = skipped + ? WHERE id = ?", report.imported, report.skipped, id);
   if (final) finishImport(ledger, id, "final");
   else ledger.schedule.set(importKey(id), now + IMPORT_QUIET_MS);
@@ -115,48 +108,4 @@ export function finishQuietImports(ledger: Ledger, ids: string[]): number {
 
 export function openImports(sql: SqlStorage): number {
   return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM imports WHERE finished_at IS NULL").one().n;
-}
-
-/** JSON arrays of rows, each at most CHUNK_ROWS rows and (but for a single huge row) CHUNK_BYTES. */
-function* chunks(rows: string[]): Generator<string> {
-  let part: string[] = [];
-  let bytes = 0;
-  for (const r of rows) {
-    if (part.length > 0 && (part.length >= CHUNK_ROWS || bytes + r.length > CHUNK_BYTES)) {
-      yield `[${part.join(",")}]`;
-      part = [];
-      bytes = 0;
-    }
-    part.push(r);
-    bytes += r.length + 1;
-  }
-  if (part.length > 0) yield `[${part.join(",")}]`;
-}
-
-/** One line as the row array the INSERT reads (index = column in the SELECT above). */
-function row(line: ImportLine, now: number): unknown[] {
-  const done = line.state === "done";
-  const inFlight = line.state === "dispatched" || line.state === "claimed";
-  const assignee = line.assignee ?? null;
-  return [
-    line.id ?? `t_${randomId()}`,
-    line.title,
-    line.capability,
-    line.payload === undefined ? null : JSON.stringify(line.payload),
-    line.source ?? IMPORT_ACTOR,
-    line.priority ?? DEFAULT_PRIORITY,
-    line.createdAt,
-    line.deadline ?? null,
-    line.state,
-    inFlight || isTerminal(line.state) ? assignee : null,
-    inFlight ? (line.progressAt ?? line.createdAt) : null,
-    line.attempts ?? (assignee ? 1 : 0),
-    inFlight ? now + CLAIM_LEASE_MS : null,
-    line.progressAt ?? (done ? line.finishedAt! : null),
-    done ? line.finishedAt! : null,
-    isTerminal(line.state) ? line.finishedAt! : null,
-    line.result === undefined ? null : JSON.stringify(line.result),
-    line.reason ?? null,
-    line.finishedAt ?? line.progressAt ?? line.createdAt,
-  ];
 }

@@ -1,7 +1,7 @@
 // The founding scenario (seed-post.txt): on its very first cycle, the mind flags a work subsystem
 // that silently stalled a month before the seed was installed — and nothing else.
 import { describe, expect, it } from "vitest";
-import type { ImportLine } from "../../lib/mind/wire.ts";
+import type { ImportLine, Task } from "../../lib/mind/wire.ts";
 import type { Delivered } from "../../lib/bus/wire.ts";
 import { asRoot, call, newAgent } from "../support/worker-fetch.ts";
 import { coherence, DAY, fireAlarm, HOUR, alarmAt, ok, setClock, status, T0 } from "./mind-support.ts";
@@ -119,6 +119,11 @@ describe("the founding scenario", () => {
     const again = await ok<{ imported: number; skipped: number }>(await asRoot("POST", "/v1/owner/mind/import", { tasks: history() }), 201);
     expect(again.imported).toBe(0);
     expect(again.skipped).toBe(history().length);
+    // A line repeated within one batch is written once; the report counts the repeat as skipped.
+    const line = { ...history()[0]!, id: "twice-in-one-batch", capability: "dedupe-check" };
+    const twice = await ok<{ imported: number; skipped: number }>(await asRoot("POST", "/v1/owner/mind/import", { tasks: [line, history()[1], line] }), 201);
+    expect(twice).toMatchObject({ imported: 1, skipped: 2 });
+    expect((await ok<Task>(await asRoot("GET", "/v1/work/twice-in-one-batch"))).title).toBe(line.title);
   });
 
   it("refuses a bad history line with 422 naming the line", async () => {
