@@ -1,26 +1,16 @@
 // Startup and footprint: time from `seed up` to /readyz with everything installed and the bundle
-// built, and the RSS of the two children (libSQL server + workerd) idle and after some load.
+// built, and the memory of every process the seed runs (supervisor, libSQL server, workerd) idle
+// and after some load: each one's RSS and USS, and the seed as a whole — its distinct physical
+// pages, shared ones (the node binary of both Node processes) counted once.
 // Prints one JSON object. Run with Node 22: `node bench/up.ts`.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
+import { rssMiB, unionMiB, ussMiB } from "./support/proc-memory.ts";
 import { freePort, tempDir } from "../test/support/seed-home.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const RUNS = Number(process.env.RUNS ?? 3);
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-/** Unique set size: the pages only this process maps (its heap, its own code) — beside the RSS,
- *  which also counts what it shares (the node binary both Node processes map, counted twice). */
-function ussMiB(pid: number): number {
-  const text = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(text)?.[1] ?? NaN);
-  return (kb("Private_Clean") + kb("Private_Dirty")) / 1024;
-}
 
 async function pollReady(url: string): Promise<void> {
   for (;;) {
@@ -68,6 +58,7 @@ await new Promise((r) => setTimeout(r, 1000));
 // there is no supervisor: libsql + workerd).
 const idle = { supervisor: rssMiB(pid("seed")), libsql: rssMiB(pid("libsql")), workerd: rssMiB(pid("workerd")) };
 const idleUss = { supervisor: ussMiB(pid("seed")), libsql: ussMiB(pid("libsql")), workerd: ussMiB(pid("workerd")) };
+const idleWhole = { all: unionMiB([pid("seed"), pid("libsql"), pid("workerd")]), underSystemd: unionMiB([pid("libsql"), pid("workerd")]) };
 const key = readFileSync(path.join(home, "keys/root.key"), "utf8").trim();
 const LOAD = 2000;
 for (let i = 0; i < LOAD; i += 16) {
@@ -76,11 +67,13 @@ for (let i = 0; i < LOAD; i += 16) {
   );
 }
 const loaded = { supervisor: rssMiB(pid("seed")), libsql: rssMiB(pid("libsql")), workerd: rssMiB(pid("workerd")) };
+const loadedWhole = unionMiB([pid("seed"), pid("libsql"), pid("workerd")]);
 await stop(child);
 rmSync(dir, { recursive: true, force: true });
 
 times.sort((a, b) => a - b);
 const round = (n: number) => Math.round(n * 10) / 10;
+const maybe = (n: number | null) => (n === null ? "needs root (pagemap frame numbers)" : round(n));
 console.log(
   JSON.stringify(
     {
@@ -88,7 +81,8 @@ console.log(
       upToReadyMs: { runs: times.map(round), median: round(times[Math.floor(times.length / 2)]!), target: 3000 },
       idleRssMiB: { ...Object.fromEntries(Object.entries(idle).map(([k, v]) => [k, round(v)])), total: round(idle.supervisor + idle.libsql + idle.workerd), underSystemd: round(idle.libsql + idle.workerd), target: 150 },
       idleUssMiB: { ...Object.fromEntries(Object.entries(idleUss).map(([k, v]) => [k, round(v)])), total: round(idleUss.supervisor + idleUss.libsql + idleUss.workerd), underSystemd: round(idleUss.libsql + idleUss.workerd) },
-      afterLoadRssMiB: { requests: LOAD, ...Object.fromEntries(Object.entries(loaded).map(([k, v]) => [k, round(v)])), total: round(loaded.supervisor + loaded.libsql + loaded.workerd) },
+      idleWholeSeedMiB: { all: maybe(idleWhole.all), underSystemd: maybe(idleWhole.underSystemd), target: 150 },
+      afterLoadRssMiB: { requests: LOAD, ...Object.fromEntries(Object.entries(loaded).map(([k, v]) => [k, round(v)])), total: round(loaded.supervisor + loaded.libsql + loaded.workerd), wholeSeed: maybe(loadedWhole) },
     },
     null,
     2,

