@@ -16,3 +16,13 @@ export const apiOptions = (cmd: Command) =>
 export type ApiFlags = { home?: string; url?: string; keyFile?: string; json?: boolean };
 
 export const target = (o: ApiFlags) => ({ home: resolveHome(o.home), url: o.url, keyFile: o.keyFile });
+
+/** A flag that carries JSON (`--payload '{"a": 1}'`): its value, or undefined when not given. */
+export function jsonFlag(raw: string | undefined, flag: string): unknown {
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw new Error(`${flag} must be JSON`);
+  }
+}

@@ -137,6 +137,21 @@ describe("seed CLI against a running seed (system)", () => {
     expect(cli("bus", "pull", "Bad!").stderr.trim()).toBe("seed: 422 invalid_input: SUBSCRIPTION: subscription names are [a-z0-9][a-z0-9._-]{0,127}");
   }, 240_000);
 
+  it("the owner's settings over the typed client: a refusal names the flag or argument at fault", () => {
+    const add = cli("hooks", "add", "cli-shop", "--scheme", "github", "--json");
+    expect(add.status, add.stderr).toBe(0);
+    expect(JSON.parse(add.stdout)).toMatchObject({ name: "cli-shop", scheme: "github", secret: expect.any(String) });
+    expect(cli("hooks", "list").stdout).toMatch(/^cli-shop\s+github$/m);
+    const refusals: [string[], string][] = [
+      [["hooks", "add", "cli-shop2", "--scheme", "svn"], "--scheme: "],
+      [["mind", "mode", "steer"], "MODE: "],
+      [["expect", "backups", "--every", "1h", "--kind", "team"], "--kind: "],
+      [["membrane", "grant", "--name", "acme", "--scopes", "status:read", "--ttl", "5s"], "--ttl: between 1 minute and 366 days"],
+      [["work", "list", "--state", "lost"], "--state: "],
+    ];
+    for (const [args, message] of refusals) expect(cli(...args).stderr.trim()).toContain(`seed: 422 invalid_input: ${message}`);
+  }, 240_000);
+
   it("bus dead lists a topic's dead letters with the reason; requeue publishes them again once", async () => {
     expect((await root("PUT", "/v1/bus/subscriptions/fragile", { topic: "jobs", maxDeliveries: 1, startAt: "latest" })).status).toBe(201);
     expect(cli("bus", "publish", "jobs", '"poison"').status).toBe(0);

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { apiOptions, homeOption, log, target, type ApiFlags } from "../cli-common.ts";
 import { homePaths, resolveHome } from "../home.ts";
 
-type KeyInfo = { id: string; kind: string; name: string; scopes: string[]; state: string; createdAt: number; expiresAt: number | null; lastUsedAt: number | null; revokedAt: number | null };
+type KeyInfo = { id: string; kind: string; name: string; scopes: string[]; state: string; expiresAt: number | null; lastUsedAt: number | null };
 
 const when = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString());
 const keyLine = (k: KeyInfo) =>
@@ -18,9 +18,10 @@ export function registerMembrane(program: Command): void {
     .option("--ttl <ttl>", "lifetime, e.g. 12h or 30d (default: until revoked)")
     .option("--json", "print the result as JSON")
     .action(async (opts: ApiFlags & { name: string; scopes: string; ttl?: string }) => {
-      const { api } = await import("../api.ts");
+      const { ok, seedClient } = await import("../api.ts");
       const scopes = opts.scopes.split(",").map((s) => s.trim()).filter(Boolean);
-      const r = await api<{ id: string; name: string; scopes: string[]; expiresAt: number | null; token: string }>(target(opts), "POST", "/v1/owner/membrane", { name: opts.name, scopes, ...(opts.ttl ? { ttl: opts.ttl } : {}) });
+      const json = { name: opts.name, scopes, ...(opts.ttl ? { ttl: opts.ttl } : {}) };
+      const r = await ok(seedClient(target(opts)).v1.owner.membrane.$post({ json }), { "body.name": "--name", "body.scopes": "--scopes", "body.ttl": "--ttl" });
       if (opts.json) return log(JSON.stringify(r, null, 2));
       log(`helper key ${r.id} for ${r.name}: ${r.scopes.join(", ")}; expires ${r.expiresAt === null ? "never (until revoked)" : when(r.expiresAt)}`);
       log(`token (shown once; give it to the helper):\n${r.token}`);
@@ -29,16 +30,16 @@ export function registerMembrane(program: Command): void {
     .option("--all", "include expired and revoked keys")
     .option("--json", "print as JSON")
     .action(async (opts: ApiFlags & { all?: boolean }) => {
-      const { api } = await import("../api.ts");
-      const r = await api<{ helpers: KeyInfo[] }>(target(opts), "GET", `/v1/owner/membrane${opts.all ? "?state=all" : ""}`);
+      const { ok, seedClient } = await import("../api.ts");
+      const r = await ok(seedClient(target(opts)).v1.owner.membrane.$get({ query: opts.all ? { state: "all" } : {} }));
       if (opts.json) return log(JSON.stringify(r.helpers, null, 2));
       if (r.helpers.length === 0) return log("no helper keys: the membrane is closed");
       for (const k of r.helpers) log(keyLine(k));
     });
   apiOptions(membrane.command("revoke").description("revoke a helper key: its next request is 401, its WebSockets close").argument("<id>", "the helper key's id"))
     .action(async (id: string, opts: ApiFlags) => {
-      const { api } = await import("../api.ts");
-      const r = await api<{ id: string; name: string; disconnected: number }>(target(opts), "DELETE", `/v1/owner/membrane/${encodeURIComponent(id)}`);
+      const { ok, seedClient } = await import("../api.ts");
+      const r = await ok(seedClient(target(opts)).v1.owner.membrane[":id"].$delete({ param: { id } }), { "path.id": "ID" });
       log(`helper key ${r.id} (${r.name}) revoked; ${r.disconnected} open WebSocket(s) closed`);
     });
 
@@ -47,15 +48,16 @@ export function registerMembrane(program: Command): void {
     .option("--kind <kind>", "root, agent or helper")
     .option("--json", "print as JSON")
     .action(async (opts: ApiFlags & { kind?: string }) => {
-      const { api } = await import("../api.ts");
-      const r = await api<{ keys: KeyInfo[] }>(target(opts), "GET", `/v1/owner/keys${opts.kind ? `?kind=${encodeURIComponent(opts.kind)}` : ""}`);
+      const { ok, seedClient } = await import("../api.ts");
+      const query = opts.kind ? { kind: opts.kind as "root" | "agent" | "helper" } : {};
+      const r = await ok(seedClient(target(opts)).v1.owner.keys.$get({ query }), { "query.kind": "--kind" });
       if (opts.json) return log(JSON.stringify(r.keys, null, 2));
       for (const k of r.keys) log(keyLine(k));
     });
   apiOptions(keysCmd.command("revoke").description("revoke any key (not the last live root key: use `seed handoff`)").argument("<id>", "the key's id"))
     .action(async (id: string, opts: ApiFlags) => {
-      const { api } = await import("../api.ts");
-      const r = await api<{ id: string; kind: string; name: string }>(target(opts), "DELETE", `/v1/owner/keys/${encodeURIComponent(id)}`);
+      const { ok, seedClient } = await import("../api.ts");
+      const r = await ok(seedClient(target(opts)).v1.owner.keys[":id"].$delete({ param: { id } }), { "path.id": "ID" });
       log(`${r.kind} key ${r.id} (${r.name}) revoked`);
     });
 
@@ -70,10 +72,10 @@ export function registerMembrane(program: Command): void {
     .option("--status", "show who holds root (installer or owner) and which helper keys exist; changes nothing")
     .option("--json", "print as JSON")
     .action(async (opts: ApiFlags & { out?: string; print?: boolean; rotateMasterKey?: boolean; status?: boolean }) => {
-      const { api } = await import("../api.ts");
+      const { ok, seedClient } = await import("../api.ts");
       const { formatHandoffStatus, runHandoff } = await import("../handoff.ts");
       if (opts.status) {
-        const s = await api<import("../handoff.ts").HandoffStatus>(target(opts), "GET", "/v1/owner/handoff");
+        const s = await ok(seedClient(target(opts)).v1.owner.handoff.$get());
         return log(opts.json ? JSON.stringify(s, null, 2) : formatHandoffStatus(s));
       }
       const r = await runHandoff(target(opts), { out: opts.out, print: opts.print, rotateMasterKey: opts.rotateMasterKey });
@@ -105,9 +107,9 @@ export function registerMembrane(program: Command): void {
     .action(async (_opts: unknown, cmd: Command) => {
       // `--home` is also an option of `seed audit` itself: read it wherever it was given.
       const opts = cmd.optsWithGlobals<ApiFlags & { after: string; limit: string; key?: string }>();
-      const { api } = await import("../api.ts");
-      const q = new URLSearchParams({ after: opts.after, limit: opts.limit, ...(opts.key ? { keyId: opts.key } : {}) });
-      const r = await api<{ rows: { seq: number; at: number; actor: string; keyId: string | null; action: string; method: string | null; route: string | null; scope: string | null; status: number | null; detail: string | null }[]; next: number | null }>(target(opts), "GET", `/v1/owner/audit?${q}`);
+      const { ok, seedClient } = await import("../api.ts");
+      const query = { after: opts.after, limit: opts.limit, ...(opts.key ? { keyId: opts.key } : {}) };
+      const r = await ok(seedClient(target(opts)).v1.owner.audit.$get({ query }), { "query.after": "--after", "query.limit": "--limit", "query.keyId": "--key" });
       if (opts.json) return log(JSON.stringify(r, null, 2));
       for (const x of r.rows) {
         const what = x.action === "request" ? `${x.method} ${x.route} scope=${x.scope ?? "-"} → ${x.status}` : `${x.action} ${x.detail ?? ""}`;

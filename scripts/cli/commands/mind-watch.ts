@@ -1,8 +1,8 @@
 // `seed expect`, `seed schedule`, `seed mind notify`, `seed mind alerts`: what the owner tells the
 // mind to expect, the work it makes on a schedule, and who it tells.
 import type { Command } from "commander";
-import type { AlertInfo, ExpectationInfo, NotifyInfo, ScheduleInfo } from "../../../lib/mind/wire.ts";
-import { apiOptions, log, target, type ApiFlags } from "../cli-common.ts";
+import type { SubsystemKind } from "../../../lib/mind/wire.ts";
+import { apiOptions, jsonFlag, log, target, type ApiFlags } from "../cli-common.ts";
 
 const iso = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString());
 
@@ -30,30 +30,33 @@ export function registerMindWatch(program: Command, mind: Command): void {
     .option("--list", "list every expectation (NAME is ignored)")
     .option("--json", "print as JSON")
     .action(async (name: string, opts: ApiFlags & { every?: string; cron?: string; tz?: string; grace?: string; kind: string; remove?: boolean; list?: boolean }) => {
-      const { api } = await import("../api.ts");
+      const { ok, seedClient } = await import("../api.ts");
+      const expectations = seedClient(target(opts)).v1.owner.mind.expectations;
       if (opts.list) {
-        const r = await api<{ expectations: ExpectationInfo[] }>(target(opts), "GET", "/v1/owner/mind/expectations");
+        const r = await ok(expectations.$get());
         if (opts.json) return log(JSON.stringify(r.expectations, null, 2));
         if (r.expectations.length === 0) return log("no expectations");
         const { formatDuration } = await import("../../../lib/mind/duration.ts");
         for (const e of r.expectations) log(`${e.kind} ${e.name}: ${e.everyMs ? `every ${formatDuration(e.everyMs)}` : `cron "${e.cron}" ${e.tz}`}, grace ${formatDuration(e.graceMs)}`);
         return;
       }
-      const path = `/v1/owner/mind/expectations/${encodeURIComponent(name)}`;
+      const kind = opts.kind as SubsystemKind;
       if (opts.remove) {
-        await api(target(opts), "DELETE", `${path}?kind=${encodeURIComponent(opts.kind)}`);
+        await ok(expectations[":name"].$delete({ param: { name }, query: { kind } }), { "path.name": "NAME", "query.kind": "--kind" });
         return log(`expectation for ${opts.kind} ${name} removed`);
       }
       if ((opts.every === undefined) === (opts.cron === undefined)) throw new Error("give --every or --cron (one of them)");
       const everyMs = await duration(opts.every, "--every");
       const graceMs = await duration(opts.grace, "--grace");
-      const r = await api<ExpectationInfo>(target(opts), "PUT", path, {
-        kind: opts.kind,
+      const json = {
+        kind,
         ...(everyMs === undefined ? {} : { everyMs }),
         ...(opts.cron === undefined ? {} : { cron: opts.cron }),
         ...(opts.tz === undefined ? {} : { tz: opts.tz }),
         ...(graceMs === undefined ? {} : { graceMs }),
-      });
+      };
+      const blame = { "path.name": "NAME", "body.kind": "--kind", "body.everyMs": "--every", "body.cron": "--cron", "body.tz": "--tz", "body.graceMs": "--grace" };
+      const r = await ok(expectations[":name"].$put({ param: { name }, json }), blame);
       if (opts.json) return log(JSON.stringify(r, null, 2));
       const { formatDuration } = await import("../../../lib/mind/duration.ts");
       log(`expecting ${r.kind} ${r.name} ${r.everyMs ? `every ${formatDuration(r.everyMs)}` : `at "${r.cron}" (${r.tz})`}, grace ${formatDuration(r.graceMs)}; \`seed pulse\` flags it missed when a completion does not come`);
@@ -70,17 +73,10 @@ export function registerMindWatch(program: Command, mind: Command): void {
     .option("--payload <json>", "JSON each task carries")
     .option("--json", "print as JSON")
     .action(async (name: string, opts: ApiFlags & { cron: string; capability: string; title: string; tz?: string; priority?: string; deadline?: string; payload?: string }) => {
-      const { api } = await import("../api.ts");
+      const { ok, seedClient } = await import("../api.ts");
       const deadlineInMs = await duration(opts.deadline, "--deadline");
-      let payload: unknown;
-      if (opts.payload !== undefined) {
-        try {
-          payload = JSON.parse(opts.payload);
-        } catch {
-          throw new Error("--payload must be JSON");
-        }
-      }
-      const r = await api<ScheduleInfo>(target(opts), "PUT", `/v1/owner/mind/schedules/${encodeURIComponent(name)}`, {
+      const payload = jsonFlag(opts.payload, "--payload");
+      const json = {
         cron: opts.cron,
         capability: opts.capability,
         title: opts.title,
@@ -88,23 +84,25 @@ export function registerMindWatch(program: Command, mind: Command): void {
         ...(opts.priority === undefined ? {} : { priority: Number(opts.priority) }),
         ...(deadlineInMs === undefined ? {} : { deadlineInMs }),
         ...(payload === undefined ? {} : { payload }),
-      });
+      };
+      const blame = { "path.name": "NAME", "body.cron": "--cron", "body.capability": "--capability", "body.title": "--title", "body.tz": "--tz", "body.priority": "--priority", "body.deadlineInMs": "--deadline", "body.payload": "--payload" };
+      const r = await ok(seedClient(target(opts)).v1.owner.mind.schedules[":name"].$put({ param: { name }, json }), blame);
       if (opts.json) return log(JSON.stringify(r, null, 2));
       log(`schedule ${r.name}: "${r.cron}" (${r.tz}) → ${r.capability} "${r.title}"; next run ${iso(r.nextAt)}`);
     });
   apiOptions(schedule.command("list").description("list schedules with their next run"))
     .option("--json", "print as JSON")
     .action(async (opts: ApiFlags) => {
-      const { api } = await import("../api.ts");
-      const r = await api<{ schedules: ScheduleInfo[] }>(target(opts), "GET", "/v1/owner/mind/schedules");
+      const { ok, seedClient } = await import("../api.ts");
+      const r = await ok(seedClient(target(opts)).v1.owner.mind.schedules.$get());
       if (opts.json) return log(JSON.stringify(r.schedules, null, 2));
       if (r.schedules.length === 0) return log("no schedules");
       for (const s of r.schedules) log(`${s.name.padEnd(20)} "${s.cron}" ${s.tz}  → ${s.capability}  next ${iso(s.nextAt)}  runs ${s.runs}${s.missedRuns ? `, ${s.missedRuns} missed while down` : ""}`);
     });
   apiOptions(schedule.command("remove").description("remove a schedule").argument("<name>", "schedule name"))
     .action(async (name: string, opts: ApiFlags) => {
-      const { api } = await import("../api.ts");
-      await api(target(opts), "DELETE", `/v1/owner/mind/schedules/${encodeURIComponent(name)}`);
+      const { ok, seedClient } = await import("../api.ts");
+      await ok(seedClient(target(opts)).v1.owner.mind.schedules[":name"].$delete({ param: { name } }), { "path.name": "NAME" });
       log(`schedule ${name} removed`);
     });
 
@@ -115,13 +113,14 @@ export function registerMindWatch(program: Command, mind: Command): void {
     .option("--off", "stop sending alerts to a webhook")
     .option("--json", "print as JSON")
     .action(async (opts: ApiFlags & { service?: string; to?: string; secretFromEnv?: string; off?: boolean }) => {
-      const { api } = await import("../api.ts");
+      const { ok, seedClient } = await import("../api.ts");
+      const notify = seedClient(target(opts)).v1.owner.mind.notify;
       if (opts.off) {
-        await api(target(opts), "DELETE", "/v1/owner/mind/notify");
+        await ok(notify.$delete());
         return log("alerts go to the seed.alerts topic only");
       }
       if (!opts.service) {
-        const r = await api<{ notify: NotifyInfo | null }>(target(opts), "GET", "/v1/owner/mind/notify");
+        const r = await ok(notify.$get());
         if (opts.json) return log(JSON.stringify(r.notify, null, 2));
         return log(r.notify ? `alerts → ${r.notify.url} through service ${r.notify.service}` : "no webhook: alerts go to the seed.alerts topic only");
       }
@@ -137,8 +136,9 @@ export function registerMindWatch(program: Command, mind: Command): void {
         secret = process.env[opts.secretFromEnv];
         if (!secret) throw new Error(`environment variable ${opts.secretFromEnv} is empty or unset`);
       }
-      const r = await api<{ notify: NotifyInfo; secret?: string }>(target(opts), "PUT", "/v1/owner/mind/notify", { service: opts.service, url, ...(secret ? { secret } : {}) });
+      const r = await ok(notify.$put({ json: { service: opts.service, url, ...(secret ? { secret } : {}) } }), { "body.service": "--service", "body.url": "--to", "body.secret": "--secret-from-env" });
       if (opts.json) return log(JSON.stringify(r, null, 2));
+      if (!r.notify) throw new Error("the seed answered without the webhook");
       log(`alerts → ${r.notify.url} through service ${r.notify.service}`);
       if (r.secret) log(`signing secret (shown once; give it to the receiver to verify webhook-signature):\n${r.secret}`);
     });
@@ -146,8 +146,8 @@ export function registerMindWatch(program: Command, mind: Command): void {
     .option("--limit <n>", "at most this many", "50")
     .option("--json", "print as JSON")
     .action(async (opts: ApiFlags & { limit: string }) => {
-      const { api } = await import("../api.ts");
-      const r = await api<{ alerts: AlertInfo[]; undelivered: { id: string; type: string; attempts: number; hook: string; bus: boolean; lastError: string | null }[] }>(target(opts), "GET", `/v1/owner/mind/alerts?limit=${encodeURIComponent(opts.limit)}`);
+      const { ok, seedClient } = await import("../api.ts");
+      const r = await ok(seedClient(target(opts)).v1.owner.mind.alerts.$get({ query: { limit: opts.limit } }), { "query.limit": "--limit" });
       if (opts.json) return log(JSON.stringify(r, null, 2));
       if (r.alerts.length === 0) log("no alerts");
       for (const a of r.alerts) {

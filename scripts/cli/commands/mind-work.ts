@@ -2,8 +2,8 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import type { Task } from "../../../lib/mind/wire.ts";
-import { apiOptions, log, target, type ApiFlags } from "../cli-common.ts";
+import type { TaskState } from "../../../lib/mind/wire.ts";
+import { apiOptions, jsonFlag, log, target, type ApiFlags } from "../cli-common.ts";
 
 const DEFAULT_BATCH = 5000;
 const MAX_BATCH = 20_000;
@@ -25,7 +25,7 @@ export function registerWork(program: Command): void {
     .option("--more", "more parts follow (`seed work import NEXT --session <id>`): the mind waits for them, up to 10 minutes of quiet")
     .option("--json", "print the totals as JSON")
     .action(async (files: string[], opts: ApiFlags & { batch: string; session?: string; more?: boolean }) => {
-      const { api, ApiError } = await import("../api.ts");
+      const { ok, seedClient, ApiError } = await import("../api.ts");
       const { randomId } = await import("../../../lib/keys.ts");
       const size = Number(opts.batch);
       if (!Number.isInteger(size) || size < 1 || size > MAX_BATCH) throw new Error(`--batch must be 1..${MAX_BATCH}`);
@@ -36,7 +36,7 @@ export function registerWork(program: Command): void {
       const flush = async (final: boolean) => {
         if (batch.length === 0 && !final) return;
         try {
-          const r = await api<{ imported: number; skipped: number }>(target(opts), "POST", "/v1/owner/mind/import", { tasks: batch.map((b) => b.task), importId, final });
+          const r = await ok(seedClient(target(opts)).v1.owner.mind.import.$post({ json: { tasks: batch.map((b) => b.task), importId, final } }));
           totals.imported += r.imported;
           totals.skipped += r.skipped;
         } catch (err) {
@@ -78,17 +78,20 @@ export function registerWork(program: Command): void {
     .option("--payload <json>", "JSON the agent receives with the task")
     .option("--json", "print the task as JSON")
     .action(async (title: string, opts: ApiFlags & { capability: string; priority?: string; deadline?: string; payload?: string }) => {
-      const { api } = await import("../api.ts");
+      const { ok, seedClient } = await import("../api.ts");
       const { parseDuration } = await import("../../../lib/mind/duration.ts");
       const deadlineInMs = opts.deadline === undefined ? undefined : parseDuration(opts.deadline);
       if (deadlineInMs === null) throw new Error("--deadline must be a duration like 90s, 2h, 7d");
-      const t = await api<Task>(target(opts), "POST", "/v1/work", {
+      const payload = jsonFlag(opts.payload, "--payload");
+      const json = {
         title,
         capability: opts.capability,
         ...(opts.priority === undefined ? {} : { priority: Number(opts.priority) }),
         ...(deadlineInMs === undefined ? {} : { deadlineInMs }),
-        ...(opts.payload === undefined ? {} : { payload: JSON.parse(opts.payload) as unknown }),
-      });
+        ...(payload === undefined ? {} : { payload }),
+      };
+      const blame = { "body.title": "TITLE", "body.capability": "--capability", "body.priority": "--priority", "body.deadlineInMs": "--deadline", "body.payload": "--payload" };
+      const t = await ok(seedClient(target(opts)).v1.work.$post({ json }), blame);
       if (opts.json) return log(JSON.stringify(t, null, 2));
       log(`task ${t.id} created (${t.capability}, priority ${t.priority}${t.deadline ? `, deadline ${new Date(t.deadline).toISOString()}` : ""})`);
     });
@@ -117,9 +120,9 @@ export function registerWork(program: Command): void {
     .option("--limit <n>", "at most this many (1..1000)", "50")
     .option("--json", "print as JSON")
     .action(async (opts: ApiFlags & { state?: string; capability?: string; limit: string }) => {
-      const { api } = await import("../api.ts");
-      const q = new URLSearchParams({ limit: opts.limit, ...(opts.state ? { state: opts.state } : {}), ...(opts.capability ? { capability: opts.capability } : {}) });
-      const r = await api<{ tasks: Task[] }>(target(opts), "GET", `/v1/work?${q}`);
+      const { ok, seedClient } = await import("../api.ts");
+      const query = { limit: opts.limit, ...(opts.state ? { state: opts.state as TaskState } : {}), ...(opts.capability ? { capability: opts.capability } : {}) };
+      const r = await ok(seedClient(target(opts)).v1.work.$get({ query }), { "query.limit": "--limit", "query.state": "--state", "query.capability": "--capability" });
       if (opts.json) return log(JSON.stringify(r.tasks, null, 2));
       if (r.tasks.length === 0) return log("no tasks");
       for (const t of r.tasks) log(`${t.id}  ${t.state.padEnd(10)} ${t.capability.padEnd(16)} ${new Date(t.createdAt).toISOString()}  ${t.title}`);

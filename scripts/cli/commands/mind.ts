@@ -1,7 +1,6 @@
 // `seed pulse`, `seed mind …`, `seed work …`, `seed hooks …`, `seed rules …`: the mind, over the
 // running seed's HTTP API with the owner's root key.
 import type { Command } from "commander";
-import type { CoherenceReport, MindStatus } from "../../../lib/mind/wire.ts";
 import { apiOptions, log, target, type ApiFlags } from "../cli-common.ts";
 import { registerMindConfig } from "./mind-config.ts";
 import { registerMindWatch } from "./mind-watch.ts";
@@ -12,10 +11,11 @@ export function registerMind(program: Command): void {
     .option("--window <duration>", "the window outcomes are counted over (e.g. 1h, 24h, 7d)", "24h")
     .option("--json", "print {status, coherence} as JSON")
     .action(async (opts: ApiFlags & { window: string }) => {
-      const { api } = await import("../api.ts");
+      const { ok, seedClient } = await import("../api.ts");
       const { pulseLines } = await import("../mind-pulse.ts");
-      const status = await api<MindStatus>(target(opts), "GET", "/v1/mind");
-      const coherence = await api<CoherenceReport>(target(opts), "GET", `/v1/mind/coherence?window=${encodeURIComponent(opts.window)}`);
+      const mind = seedClient(target(opts)).v1.mind;
+      const status = await ok(mind.$get());
+      const coherence = await ok(mind.coherence.$get({ query: { window: opts.window } }), { "query.window": "--window" });
       if (opts.json) return log(JSON.stringify({ status, coherence }, null, 2));
       for (const line of pulseLines(status, coherence)) log(line);
     });
