@@ -17,6 +17,7 @@ import { createClient, type Client } from "@libsql/client";
 import { VECTOR_INDEX_OPTIONS } from "../lib/memory/memory-settings.ts";
 import { embedOffline } from "../lib/memory/offline-embedder.ts";
 import { vectorToBlob } from "../lib/memory/vector-codec.ts";
+import { usageOf } from "../test/support/proc-usage.ts";
 import { freePort, tempDir } from "../test/support/seed-home.ts";
 import { corpus } from "./support/memory-corpus.ts";
 
@@ -97,6 +98,9 @@ async function main(): Promise<void> {
   try {
     await pollReady(`${url}/readyz`, child);
     const key = readFileSync(path.join(home, "keys/root.key"), "utf8").trim();
+    const pid = (name: string) => Number(readFileSync(path.join(home, "run", `${name}.pid`), "utf8"));
+    // CPU each process spends per insert: on a loaded machine a steadier measure than the rate
+    const cpu = () => ({ libsql: usageOf(pid("libsql")).ticks / 100, workerd: usageOf(pid("workerd")).ticks / 100 }); // 100 ticks/s
     const post = async <T>(p: string, body: unknown): Promise<T> => {
       const res = await fetch(`${url}${p}`, { method: "POST", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" }, body: JSON.stringify(body) });
       const text = await res.text();
@@ -200,7 +204,9 @@ async function main(): Promise<void> {
     let loaded = 0;
     let loadMsTotal = 0;
     for (const at of CHECKPOINTS) {
+      const cpu0 = cpu();
       const ms = await load(loaded, at);
+      const cpu1 = cpu();
       loadMsTotal += ms;
       const segment = at - loaded;
       loaded = at;
@@ -210,6 +216,7 @@ async function main(): Promise<void> {
       curve.push({
         memories: at,
         insertPerSecond: Math.round((segment / ms) * 1000),
+        cpuMsPerInsert: { libsql: round(((cpu1.libsql - cpu0.libsql) * 1000) / segment, 3), workerd: round(((cpu1.workerd - cpu0.workerd) * 1000) / segment, 3) },
         bytes,
         bytesPerMemory: Math.round(bytes / at),
         ...r,
@@ -236,7 +243,6 @@ async function main(): Promise<void> {
             exactScanP50Ms: round(project(curve.map((c) => [c.memories, c.recallThroughWorker.exactScan!.p50Ms]), 1_000_000)),
           };
 
-    const pid = (name: string) => Number(readFileSync(path.join(home, "run", `${name}.pid`), "utf8"));
     const rss = { libsql: rssMiB(pid("libsql")), workerd: rssMiB(pid("workerd")) };
     const insertPerSecond = Math.round((MEMORIES / loadMsTotal) * 1000);
 
