@@ -27,12 +27,18 @@ export type MemorySettings = {
  *   float8, 24, insert_l 40                   9.8 KB         0.89          324
  *   float8, 11 (one 4 KB page per node)       6.2 KB         0.65          389
  *   float1bit, 32 (even after a random rotation of the vectors: 0.76)  5.7 KB  0.30
+ *   float1bit, 64, insert_l 100, search_l 500  6.0 KB  0.376 (the index 110 ms a query, the scan 39)
  *
  * Through the API at 100k (bench/memory.ts, same machine): float8/48 recall 0.973, 18 KB, 156
  * inserts/s; float8/32/insert_l 40/search_l 300 recall 0.908 (0.966 at 10k), 11.8 KB, 160/s.
  * Recall is the one target 48 neighbours meet, so they stay. A node holds its own float32 vector
  * plus one float8 vector per neighbour: the neighbour count sets the size. search_l (default
  * 200) is also the most rows one vector_top_k call returns (INDEX_MAX_FETCH).
+ *
+ * Where a memory's 18 KB go (dbstat, 2,000 memories, float8/48): the index node 16.4 KB (its own
+ * float32 vector plus 48 float8 neighbours, stored over four 4 KB pages), the row 1.37 KB (1 KB
+ * of it the float32 vector), FTS5 0.1 KB, the six secondary indexes and the tag table 0.16 KB. So
+ * ≤ 6 KB per memory needs a node of ≤ ~4.3 KB, which no setting above reaches with usable recall.
  */
 export const VECTOR_INDEX_OPTIONS = ["metric=cosine", "compress_neighbors=float8", "max_neighbors=48"] as const;
 
