@@ -6,6 +6,7 @@ import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { keys } from "../../lib/db/schema.ts";
 import { openDb } from "../../lib/db/client.ts";
+import { forgetKeys } from "../../workers/auth/key-cache.ts";
 import { callFrom, freshAddress, grantHelper, type Helper } from "../support/membrane.ts";
 import { HELPER_SCOPES, ROWS, type Row } from "../support/scope-matrix-rows.ts";
 import { bindings, newAgent, type TestAgent } from "../support/worker-fetch.ts";
@@ -24,6 +25,7 @@ beforeAll(async () => {
   const db = openDb(bindings);
   await db.update(keys).set({ revokedAt: Date.now() }).where(eq(keys.id, revoked.id));
   await db.update(keys).set({ expiresAt: Date.now() - 1 }).where(eq(keys.id, expired.id));
+  forgetKeys([revoked.id, expired.id]); // as revokeKeys does after its commit (workers/auth/key-cache.ts)
   for (const s of new Set(ROWS.map((r) => r.scope).filter((s): s is string => s !== null && s !== "public"))) {
     withoutScope.set(s, await grantHelper(HELPER_SCOPES.filter((x) => x !== s), { name: `matrix without ${s.replace(/[^a-z]/g, "-")}` }));
   }

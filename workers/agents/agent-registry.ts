@@ -11,7 +11,7 @@ import { ConflictError, NotFoundError } from "../../lib/errors.ts";
 import { mintKey, sha256Hex } from "../../lib/keys.ts";
 import type { AppEnv } from "../app-env.ts";
 import { auditChange } from "../audit/audit-change.ts";
-import { forgetKeys } from "../auth/key-cache.ts";
+import { forgetKeys, keyCache } from "../auth/key-cache.ts";
 import { revokeKeys } from "../auth/revoke-keys.ts";
 
 export type AgentView = {
@@ -45,11 +45,13 @@ export async function addAgent(c: Context<AppEnv>, input: AgentInput): Promise<A
   // The bus wakes the agent's object when its inbox gets work: set before the agent exists, so no
   // dispatch can come first.
   if (spec) await bus(c.env).watchInbox(key.id, true);
-  await db.batch([
-    db.insert(keys).values({ id: key.id, kind: "agent", name: input.name, scopes: capabilities, secretHash: key.secretHash, createdAt: now }),
+  const since = keyCache.epoch();
+  const [[row]] = await db.batch([
+    db.insert(keys).values({ id: key.id, kind: "agent", name: input.name, scopes: capabilities, secretHash: key.secretHash, createdAt: now }).returning(),
     db.insert(agents).values({ id: key.id, name: input.name, capabilities, createdAt: now }),
     ...(spec ? [db.insert(agentSpecs).values({ agentId: key.id, spec, version: 1, updatedAt: now })] : []),
   ]);
+  keyCache.remember(row!, since); // its first requests need no lookup
   try {
     await auditChange(c, "agent.add", key.id, { id: key.id, name: input.name, kind: spec ? "own" : "outside", capabilities, ...(spec ? { spec: await specDetail(spec) } : {}) }, 201);
   } catch (err) {

@@ -8,7 +8,7 @@ import { parseTtl } from "../../lib/membrane/helper-scopes.ts";
 import { z } from "zod";
 import { GrantedBody, GrantInput, HelperListQuery, KeyIdParams, KeyInfoBody, RevokedKeyBody } from "../../lib/membrane/wire.ts";
 import { auditChange } from "../audit/audit-change.ts";
-import { forgetKeys } from "../auth/key-cache.ts";
+import { forgetKeys, keyCache } from "../auth/key-cache.ts";
 import { keyInfo } from "../auth/key-info.ts";
 import { jsonBody } from "../http/json-body.ts";
 import { openApp } from "../http/open-app.ts";
@@ -45,7 +45,9 @@ export const ownerMembrane = openApp()
     const now = Date.now();
     const scopes = [...new Set(input.scopes)];
     const expiresAt = input.ttl ? now + parseTtl(input.ttl)! : null;
-    await c.var.db.insert(keys).values({ id: key.id, kind: "helper", name: input.name, scopes, secretHash: key.secretHash, createdAt: now, expiresAt });
+    const since = keyCache.epoch();
+    const [row] = await c.var.db.insert(keys).values({ id: key.id, kind: "helper", name: input.name, scopes, secretHash: key.secretHash, createdAt: now, expiresAt }).returning();
+    keyCache.remember(row!, since); // its first requests need no lookup
     try {
       await auditChange(c, "membrane.grant", key.id, { id: key.id, name: input.name, scopes, expiresAt }, 201);
     } catch (err) {
