@@ -9,8 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { drizzle } from "drizzle-orm/libsql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CREDENTIAL_NAME, decryptSecret, encryptSecret, getCredential, listCredentials, masterKeyFromHex, removeCredential, setCredential } from "../../lib/credentials.ts";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { CREDENTIAL_NAME, decryptSecret, encryptSecret, getCredential, listCredentials, masterKeyFromHex, removeCredential, resealSecret, setCredential } from "../../lib/credentials.ts";
 import { applyMigrations } from "../../scripts/cli/migrate.ts";
 
 const MASTER = new Uint8Array(randomBytes(32));
@@ -92,6 +92,28 @@ describe("AES-256-GCM under the master key", () => {
       const stored = await encryptSecret(MASTER, "n", "h.example", s);
       expect(await decryptSecret(MASTER, "n", "h.example", stored)).toBe(s);
       expect(nodeDecrypt(MASTER, "n", "h.example", stored)).toBe(s);
+    }
+  });
+
+  it("a reseal (master-key rotation) opens under the new key only, bound as before; a wrong old key refuses it", async () => {
+    const next = new Uint8Array(randomBytes(32));
+    const stored = await encryptSecret(MASTER, "n", "h.example", SECRET);
+    const resealed = await resealSecret(MASTER, next, "n", "h.example", stored);
+    expect(nodeDecrypt(next, "n", "h.example", resealed)).toBe(SECRET);
+    expect(() => nodeDecrypt(MASTER, "n", "h.example", resealed)).toThrow();
+    await expect(decryptSecret(next, "n", "evil.example", resealed)).rejects.toThrow();
+    await expect(resealSecret(next, MASTER, "n", "h.example", stored)).rejects.toThrow();
+  });
+
+  it("the AES key made from master.key is not extractable (Web Crypto will not hand its bytes out)", async () => {
+    const importKey = vi.spyOn(crypto.subtle, "importKey");
+    try {
+      await decryptSecret(MASTER, "n", "h.example", await encryptSecret(MASTER, "n", "h.example", SECRET));
+      const made = await Promise.all(importKey.mock.results.map((r) => r.value as ReturnType<typeof crypto.subtle.importKey>));
+      expect(made.length).toBe(2);
+      for (const key of made) expect(key).toMatchObject({ extractable: false, algorithm: { name: "AES-GCM", length: 256 } });
+    } finally {
+      importKey.mockRestore();
     }
   });
 
