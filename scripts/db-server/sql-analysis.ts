@@ -74,9 +74,7 @@ function isOther(token: Token | undefined, text: string): boolean {
  * UPDATE, DELETE, REPLACE outside the parentheses of the common table expressions. */
 function mainVerbAfterWith(tokens: readonly Token[]): string | undefined {
   let depth = 0;
-  for (let i = 1; i < tokens.length; i++) {
-    const token = tokens[i];
-    if (token === undefined) break;
+  for (const token of tokens.slice(1)) {
     if (isOther(token, "(")) depth++;
     else if (isOther(token, ")")) depth--;
     else if (depth === 0 && token.kind === "word" && MAIN_VERBS.has(token.text)) return token.text;
@@ -102,12 +100,9 @@ function qualifiedName(tokens: readonly Token[], index: number): { name: string;
   return { name: first, next: index + 1 };
 }
 
-/** Skips `IF [NOT] EXISTS` at `index`. */
+/** Skips the `IF EXISTS` of a DROP at `index` (SQLite's grammar has nothing else that starts with IF there). */
 function skipIfExists(tokens: readonly Token[], index: number): number {
-  if (word(tokens, index) !== "IF") return index;
-  let k = index + 1;
-  if (word(tokens, k) === "NOT") k++;
-  return word(tokens, k) === "EXISTS" ? k + 1 : index;
+  return word(tokens, index) === "IF" ? index + 2 : index;
 }
 
 function schemaTargetOf(tokens: readonly Token[]): SchemaTarget | undefined {
@@ -125,9 +120,8 @@ function schemaTargetOf(tokens: readonly Token[]): SchemaTarget | undefined {
     let k = 1;
     if (word(tokens, k) === "TEMP" || word(tokens, k) === "TEMPORARY") k++;
     if (word(tokens, k) !== "TRIGGER") return undefined;
-    const trigger = qualifiedName(tokens, skipIfExists(tokens, k + 1));
-    if (trigger === undefined) return undefined;
-    for (let i = trigger.next; i < tokens.length; i++) {
+    // The table follows the first ON before the body ([IF NOT EXISTS] and the trigger's own name are never a bare ON).
+    for (let i = k + 1; i < tokens.length; i++) {
       if (word(tokens, i) === "BEGIN") break;
       if (word(tokens, i) === "ON") {
         const table = qualifiedName(tokens, i + 1);
@@ -225,7 +219,7 @@ function numberParams(tokens: readonly Token[]): Pick<StatementInfo, "paramCount
       mark(count + 1, null);
     } else if (text.startsWith("?")) {
       const index = Number(text.slice(1));
-      if (!Number.isSafeInteger(index) || index < 1 || index > 32766) continue; // SQLite rejects it
+      if (index < 1 || index > 32766) continue; // SQLite rejects it (the tokenizer gives digits only)
       mark(index, text);
     } else {
       mark(byName.get(text) ?? count + 1, text);
@@ -241,7 +235,7 @@ function explainPrefixLength(tokens: readonly Token[]): number {
 
 function analyzeStatement(tokens: readonly Token[]): StatementInfo {
   const explain = explainPrefixLength(tokens);
-  const inner = explain === 0 ? tokens : tokens.slice(explain);
+  const inner = tokens.slice(explain);
   const classified = classify(inner);
   const refusal = staticRefusal(inner) ?? classified.refusal;
   const params = numberParams(tokens);

@@ -28,8 +28,8 @@ const DENIED_CALLS: ReadonlyMap<string, string> = new Map([
   ["EVAL", "runs SQL the server cannot check"],
 ]);
 
-/** Name prefixes of the cipher extension's functions (they change how files are encrypted). */
-const DENIED_PREFIXES = ["SQLITE3MC_"];
+/** Name prefix of the cipher extension's functions (they change how files are encrypted). */
+const DENIED_PREFIX = "SQLITE3MC_";
 
 const STATEMENT_REFUSALS: ReadonlyMap<string, string> = new Map([
   ["ATTACH", "ATTACH opens other files"],
@@ -55,12 +55,12 @@ export function staticRefusal(tokens: readonly Token[]): string | undefined {
       return "VACUUM INTO writes another file; the server gives no way out of the database";
     }
   }
-  for (let i = 0; i < tokens.length; i++) {
-    const name = identifierName(tokens[i]);
+  for (const [i, token] of tokens.entries()) {
+    const name = identifierName(token);
     if (name === undefined) continue;
     const why = DENIED_NAMES.get(name) ?? (isCall(tokens, i) ? DENIED_CALLS.get(name) : undefined);
     if (why !== undefined) return `${name.toLowerCase()} ${why}; the server gives no way out of the database`;
-    if (DENIED_PREFIXES.some((prefix) => name.startsWith(prefix))) {
+    if (name.startsWith(DENIED_PREFIX)) {
       return `${name.toLowerCase()} changes database encryption; the server refuses it`;
     }
   }

@@ -134,3 +134,81 @@ describe("parameters and the text itself", () => {
     expect(analyzeSql("SELECT 'cache probe 2048'")).toBe(analyzeSql("SELECT 'cache probe 2048'"));
   });
 });
+
+describe("exact verdicts (what Stryker's mutants of sql-analysis.ts and sql-policy.ts change)", () => {
+  const exact = (kind: string, isDml: boolean, dirtiesConnection: boolean, refusal?: string) => ({ kind, isDml, dirtiesConnection, refusal });
+  const verdict = (sql: string) => {
+    const { kind, isDml, dirtiesConnection, refusal } = info(sql);
+    return { kind, isDml, dirtiesConnection, refusal };
+  };
+
+  it("every kind of statement: its kind, whether it is DML, whether it dirties the connection, no refusal", () => {
+    const cases: [string, ReturnType<typeof exact>][] = [
+      ["SELECT 1", exact("read", false, false)],
+      ["VALUES (1)", exact("read", false, false)],
+      ["WITH x AS (SELECT 1) VALUES (2)", exact("read", false, false)],
+      ["WITH x AS (SELECT 1) SELECT * FROM x", exact("read", false, false)],
+      ["WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x", exact("write", true, false)],
+      ["WITH x AS (SELECT 1) REPLACE INTO t SELECT * FROM x", exact("write", true, false)],
+      ["WITH x AS (SELECT 1) DELETE FROM t", exact("write", true, false)],
+      ["INSERT INTO t VALUES (1)", exact("write", true, false)],
+      ["UPDATE t SET a = 1", exact("write", true, false)],
+      ["DELETE FROM t", exact("write", true, false)],
+      ["REPLACE INTO t VALUES (1)", exact("write", true, false)],
+      ["PRAGMA synchronous", exact("read", false, false)],
+      ["PRAGMA foreign_keys = OFF", exact("read", false, true)],
+      ["PRAGMA user_version = 7", exact("write", false, false)],
+      ["PRAGMA", exact("write", false, true)],
+      ["BEGIN READONLY", exact("begin-readonly", false, false)],
+      ["COMMIT", exact("end", false, false)],
+      ["ROLLBACK", exact("end", false, false)],
+      ["CREATE TABLE x (a)", exact("write", false, false)],
+      ["VACUUM", exact("write", false, false)],
+    ];
+    for (const [sql, want] of cases) expect(verdict(sql), sql).toEqual(want);
+    expect(verdict("PRAGMA synchronous = OFF")).toMatchObject({ kind: "write", isDml: false, dirtiesConnection: true });
+  });
+
+  it("INTO refuses only after VACUUM; only the cipher prefix is refused as a prefix", () => {
+    expect(info("INSERT INTO t VALUES (1)").refusal).toBeUndefined();
+    expect(info("SELECT 1 INTO").refusal).toBeUndefined();
+    expect(info("SELECT sqlite3mc_x, x_sqlite3mc_ FROM t").refusal).toBe("sqlite3mc_x changes database encryption; the server refuses it");
+    expect(info("SELECT x_sqlite3mc_ FROM t").refusal).toBeUndefined();
+  });
+
+  it("a trigger's table is the one after its first ON; nothing else with an ON is a trigger", () => {
+    const target = (sql: string) => info(sql).schemaTarget;
+    expect(target("CREATE TEMPORARY TRIGGER g AFTER INSERT ON t BEGIN SELECT 1; END")).toEqual({ action: "create-trigger", name: "T" });
+    expect(target("CREATE TEMP TRIGGER IF NOT EXISTS main.g BEFORE DELETE ON s.t BEGIN SELECT 1; END")).toEqual({ action: "create-trigger", name: "T" });
+    expect(target("CREATE INDEX i ON t (a)")).toBeUndefined();
+    expect(target("CREATE VIEW v AS SELECT * FROM a JOIN b ON a.x = b.x")).toBeUndefined();
+    // `trigger` is a column name SQLite accepts: a SELECT is never a trigger, whatever its words.
+    expect(target("SELECT trigger FROM a JOIN b ON a.x = b.x")).toBeUndefined();
+    expect(target("CREATE TRIGGER g AFTER INSERT ON")).toBeUndefined();
+    expect(target("CREATE TRIGGER")).toBeUndefined();
+  });
+
+  it("EXPLAIN is one word unless QUERY PLAN follows: EXPLAIN DETACH plan is still refused", () => {
+    // `plan` is a schema name SQLite accepts; the statement under the EXPLAIN is still judged.
+    expect(info("EXPLAIN DETACH plan")).toMatchObject({ isExplain: true, refusal: `DETACH belongs to ATTACH, which the server refuses; ${WAY_OUT}` });
+    expect(info("EXPLAIN QUERY PLAN DETACH plan").refusal).toBe(`DETACH belongs to ATTACH, which the server refuses; ${WAY_OUT}`);
+  });
+
+  it("?NNN: the highest index counts, whatever the order; ?0 is no parameter at all", () => {
+    expect(info("SELECT ?3, ?1")).toMatchObject({ paramCount: 3, paramNames: ["?1", null, "?3"], paramUsed: [true, false, true] });
+    const zero = info("SELECT ?0");
+    expect(zero.paramCount).toBe(0);
+    expect(zero.paramNames).toEqual([]);
+    expect(zero.paramUsed).toEqual([]);
+  });
+
+  it("the cache keeps more than one text, and a text of exactly 4 KiB is cached", () => {
+    const a = analyzeSql("SELECT 'cache pair a'");
+    const b = analyzeSql("SELECT 'cache pair b'");
+    expect(analyzeSql("SELECT 'cache pair a'")).toBe(a);
+    expect(analyzeSql("SELECT 'cache pair b'")).toBe(b);
+    const edge = `SELECT '${"y".repeat(4096 - 9)}'`;
+    expect(edge.length).toBe(4096);
+    expect(analyzeSql(edge)).toBe(analyzeSql(edge));
+  });
+});
