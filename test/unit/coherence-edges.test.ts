@@ -56,6 +56,17 @@ describe("stall boundaries", () => {
     expect(typicalInterval([7, 7])).toBe(0);
   });
 
+  it("completions in any order give the same median gap; gaps are sorted before the middle is taken", () => {
+    expect(typicalInterval([100, 0, 60, 10, 30])).toBe(25); // the gaps of 0, 10, 30, 60, 100
+    expect(typicalInterval([130, 0, 110, 100])).toBe(20); // gaps 100, 10, 20: the median is 20, not the middle one
+    expect(typicalInterval([0, 100, 110, 130, 200])).toBe(45); // gaps 100, 10, 20, 70 → 20 and 70
+  });
+
+  it("idle time with nothing open is no stall, however long; a deadline missed at time 0 with no progress ever is missed", () => {
+    expect(evaluateStall({ ...base, open: 0, waitingSince: 0, lastProgressAt: null }, 100 * DAY)).toEqual({ stalled: false, since: null, reason: null, thresholdMs: 3 * HOUR, dueAt: null });
+    expect(evaluateStall({ ...base, open: 0, waitingSince: null, lastProgressAt: null, missedDeadlineAt: 0 }, DAY)).toMatchObject({ stalled: true, since: 0, reason: "missed_deadline" });
+  });
+
   it("19 intervals are medium confidence, none at all is 0 intervals", () => {
     const times = (n: number) => Array.from({ length: n }, (_, i) => i * HOUR);
     expect(paceOf(times(20), null)).toMatchObject({ basis: "learned", intervals: 19, confidence: "medium" });
@@ -86,6 +97,9 @@ describe("failing boundaries", () => {
     const five = [1, 2, 3, 4, 5].map((i) => at("done", now - i));
     const older = [6, 7, 8, 9].map((i) => at("failed", now - DAY - i));
     expect(evaluateFailing([...five, ...older], now, DAY).evidence).toMatchObject({ done: 5, failed: 0 });
+    // More than 5 in the window: all of them are the evidence, not the latest 5.
+    const seven = [at("done", now - 1), at("done", now - 2), at("done", now - 3), ...[4, 5, 6, 7].map((i) => at("failed", now - i))];
+    expect(evaluateFailing(seven, now, DAY)).toMatchObject({ failing: true, evidence: { done: 3, failed: 4 }, since: now - 7 });
     const four = five.slice(0, 4);
     expect(evaluateFailing([...four, ...older], now, DAY).evidence).toMatchObject({ done: 4, failed: 1 });
   });
@@ -128,6 +142,8 @@ describe("expectation boundaries", () => {
     expect(declaredPace({ everyMs: 2 * HOUR, cron: null, graceMs: 0, createdAt: 0 }, 0)).toBe(2 * HOUR);
     expect(declaredPace({ everyMs: null, cron: { cron: "0 */6 * * *", tz: "UTC" }, graceMs: 0, createdAt: 0 }, Date.UTC(2100, 0, 1, 1))).toBe(6 * HOUR);
     expect(declaredPace({ everyMs: null, cron: null, graceMs: 0, createdAt: 0 }, 0)).toBeNull();
+    // A cron that never runs (30 February) declares no pace.
+    expect(declaredPace({ everyMs: null, cron: { cron: "0 0 30 2 *", tz: "UTC" }, graceMs: 0, createdAt: 0 }, Date.UTC(2100, 0, 1))).toBeNull();
   });
 
   it("missed one millisecond after the expected moment plus grace, not at it; nothing declared is never missed", () => {
