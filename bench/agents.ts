@@ -10,19 +10,22 @@
 //    latency per task (created → dispatched, from the ledger's own history).
 // 3. workerd's RSS with 100 defined agents at rest (after the load, once quiet), beside its RSS
 //    before any agent existed.
-// Run: `scripts/seed bench agents` (STEPS=, TASKS=, AGENTS= shorten it).
-import { readFileSync } from "node:fs";
+// Run: `scripts/seed bench agents` (STEPS=, TASKS=, AGENTS= shorten it). PROFILE=DIR writes a CPU
+// profile of workerd (V8 inspector) over the step phase and prints its top entries.
+import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Task, TaskChange } from "../lib/mind/wire.ts";
 import { runCli } from "../test/support/cli.ts";
 import { startScriptedModel } from "../test/support/scripted-model.ts";
 import { startSeed } from "../test/support/seed-process.ts";
-import { tempDir } from "../test/support/seed-home.ts";
+import { freePort, tempDir } from "../test/support/seed-home.ts";
+import { WorkerdProfiler } from "./support/workerd-profile.ts";
 
 const STEPS = Number(process.env.STEPS ?? 400);
 const TASKS = Number(process.env.TASKS ?? 1000);
 const AGENTS = Number(process.env.AGENTS ?? 50);
 const DEFINED = 100;
+const PROFILE = process.env.PROFILE;
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -44,7 +47,8 @@ for (const args of [["init"], ["services", "set", "LLM", "--url", model.url]]) {
   const r = runCli(args, { SEED_HOME: home });
   if (r.status !== 0) throw new Error(r.stderr);
 }
-const seed = await startSeed({ home });
+const inspector = PROFILE ? `127.0.0.1:${await freePort()}` : undefined;
+const seed = await startSeed({ home, env: inspector ? { SEED_WORKERD_INSPECTOR: inspector } : {} });
 const key = seed.rootKey();
 
 async function api<T>(method: string, p: string, body?: unknown): Promise<T> {
@@ -94,9 +98,16 @@ try {
   const tasks = Math.ceil(STEPS / perTask);
   await fetch(`${model.url}/scripts/step-model`, { method: "PUT", body: JSON.stringify({ turns: [...Array.from({ length: perTask }, () => ({ tool_calls: [{ name: "work_progress", arguments: { note: "step" } }] })), { content: "done" }] }) });
   await defineAgent("step-agent", "step-model", "bench-step", { maxSteps: perTask + 1, maxTaskTime: "1h" });
+  const profiler = inspector ? await WorkerdProfiler.attach(inspector) : undefined;
+  await profiler?.start();
   for (let i = 0; i < tasks; i++) {
     const t = await api<Task>("POST", "/v1/work", { title: `steps ${i}`, capability: "bench-step" });
     await until("the step task", async () => (await api<Task>("GET", `/v1/work/${t.id}`)).state === "done");
+  }
+  if (profiler) {
+    mkdirSync(PROFILE!, { recursive: true });
+    out.stepProfileTop = (await profiler.stop(path.join(PROFILE!, "workerd-agents.cpuprofile"), 30)).map((e) => `${e.selfPercent}% ${e.frame}`);
+    profiler.close();
   }
   type Seen = { turn: number; receivedAt: number; answeredAt: number | null; messages: { role: string }[] };
   const seen = (await (await fetch(`${model.url}/scripts/step-model/calls`)).json()) as Seen[];

@@ -29,8 +29,11 @@ export type AgentParts = {
   io: AgentIo;
   now(): number;
   agentId: string;
-  /** In memory only (a crash loses at most one progress note): what the mind is still to hear. */
-  pending: { note: string | null; mirroredAt: number };
+  /**
+   * In memory only (a crash loses at most the note not yet sent): what the mind is still to hear,
+   * and the report to the mind in flight (at most one; notes written meanwhile coalesce).
+   */
+  pending: { note: string | null; mirroredAt: number; beat: Promise<void> | null };
 };
 
 /** libSQL's copy of the usage is refreshed at most this often while a task runs (and at its end). */
@@ -100,7 +103,7 @@ async function modelStep(p: AgentParts, run: RunRow, agent: Spec): Promise<void>
   const endpoint = await llmEndpoint(p, spec);
   if ("error" in endpoint) return fail(p, run, "model_error", endpoint.error);
   // The previous step's progress goes to the mind while the model works on this one.
-  const beat = heartbeat(p, run);
+  heartbeat(p, run);
   let answer;
   try {
     answer = await complete({
@@ -114,13 +117,11 @@ async function modelStep(p: AgentParts, run: RunRow, agent: Spec): Promise<void>
       timeoutMs: Math.min(MODEL_TIMEOUT_MS, (run.deadline_at ?? Infinity) - p.now()),
     });
   } catch (err) {
-    await beat;
     if (!(err instanceof ModelError)) throw err;
     if (p.store.run(run.id)?.state !== "running") return;
     if (!err.transient || run.failures + 1 >= MAX_FAILURES) return fail(p, run, "model_error", err.message);
     return retryLater(p, run, err.message);
   }
-  await beat;
   // Dropped meanwhile (the mind took the task back) or stopped: the answer is moot.
   if (p.store.run(run.id)?.state !== "running") return;
   const now = p.now();
@@ -242,6 +243,7 @@ async function toolStep(p: AgentParts, run: RunRow, call: CallRow, agent: Spec):
   const fresh = p.store.run(run.id);
   if (!fresh || fresh.state !== "running") return; // stopped or dropped meanwhile: the result is moot
   p.storage.transactionSync(() => p.store.recordResult(fresh, call, out.content, p.now()));
+  if (out.effect.note) p.pending.note = out.effect.note.slice(0, 2000);
   if (out.effect.fail) return end(p, fresh, "failed", { action: "fail", reason: out.effect.fail.reason, retryable: out.effect.fail.retryable });
 }
 
@@ -274,6 +276,7 @@ async function requestApproval(p: AgentParts, run: RunRow, call: CallRow): Promi
     p.store.update(run.id, { state: "waiting", waiting_since: now, retry_at: null });
   });
   // The mind stops expecting heartbeats while the owner decides: a waiting task costs nothing.
+  await settled(p);
   await p.io.transition(p.agentId, run.task_id, "wait", { note: `waiting for the owner's approval of ${call.name} (${id})` }).catch(() => null);
   await mirrorUsage(p);
 }
@@ -296,17 +299,36 @@ export function decide(p: AgentParts, approvalId: string, approved: boolean, rea
 
 // ---- telling the mind
 
-/** The pending progress note to the mind, and libSQL's usage copy when it is due. */
-async function heartbeat(p: AgentParts, run: RunRow): Promise<void> {
-  const note = p.pending.note;
-  p.pending.note = null;
-  const mirror = p.now() - p.pending.mirroredAt >= MIRROR_EVERY_MS ? mirrorUsage(p) : Promise.resolve();
-  const [r] = await Promise.all([note === null ? null : p.io.transition(p.agentId, run.task_id, "progress", { note: note.slice(0, 2000) }).catch(() => null), mirror]);
-  // The task is no longer ours (expired, re-dispatched by a governing mind): stop working on it.
-  if (r && !r.ok && (r.error.status === 404 || r.error.status === 409)) {
-    const fresh = p.store.run(run.id);
-    if (fresh && fresh.state === "running") await end(p, fresh, "dropped", null, r.error.message);
-  }
+/**
+ * Sends the pending progress note to the mind (and libSQL's usage copy when it is due) without
+ * holding up the step: at most one report is in flight, and notes written meanwhile coalesce into
+ * the latest, sent when it returns. Whoever tells the mind more (the outcome, a wait) first awaits
+ * settled(), so the mind hears things in order.
+ */
+function heartbeat(p: AgentParts, run: RunRow): void {
+  if (p.pending.beat || p.pending.note === null) return;
+  p.pending.beat = (async () => {
+    let refused: string | null = null;
+    while (p.pending.note !== null && refused === null) {
+      const note = p.pending.note;
+      p.pending.note = null;
+      const mirror = p.now() - p.pending.mirroredAt >= MIRROR_EVERY_MS ? mirrorUsage(p) : Promise.resolve();
+      const [r] = await Promise.all([p.io.transition(p.agentId, run.task_id, "progress", { note }).catch(() => null), mirror]);
+      // The task is no longer ours (expired, re-dispatched by a governing mind): stop working on it.
+      if (r && !r.ok && (r.error.status === 404 || r.error.status === 409)) refused = r.error.message;
+    }
+    p.pending.beat = null;
+    const fresh = refused === null ? null : p.store.run(run.id);
+    if (fresh && fresh.state === "running") await end(p, fresh, "dropped", null, refused!);
+  })().catch((err: unknown) => {
+    p.pending.beat = null;
+    console.error(`agent ${p.agentId}: progress report failed (${err instanceof Error ? err.name : "error"})`);
+  });
+}
+
+/** Waits until no progress report is in flight. */
+export async function settled(p: AgentParts): Promise<void> {
+  while (p.pending.beat) await p.pending.beat;
 }
 
 async function fail(p: AgentParts, run: RunRow, reason: FailReason, detail: string): Promise<void> {
@@ -315,6 +337,7 @@ async function fail(p: AgentParts, run: RunRow, reason: FailReason, detail: stri
 
 /** Ends a run; the outcome stays in the row until the mind has it. */
 export async function end(p: AgentParts, run: RunRow, state: "done" | "failed" | "dropped", outcome: Outcome | null, detail?: string): Promise<void> {
+  await settled(p); // the progress already on its way reaches the mind before the outcome
   p.pending.note = null; // the outcome says more than a progress note
   const cancelled = p.store.openApprovals(run.id);
   p.storage.transactionSync(() => {

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { AgentSpec, UsageCounters } from "../../lib/agents/wire.ts";
 import type { Task } from "../../lib/mind/wire.ts";
 import { liveAgentIo, type AgentIo } from "./agent-io.ts";
-import { advance, decide, end, MAX_FAILURES, mirrorUsage, type AgentParts } from "./agent-loop.ts";
+import { advance, decide, end, MAX_FAILURES, mirrorUsage, settled, type AgentParts } from "./agent-loop.ts";
 import { AGENT_MIGRATIONS, migrate } from "./agent-schema.ts";
 import { AgentStore, utcDay, type RunRow } from "./agent-store.ts";
 
@@ -59,7 +59,7 @@ export class Agent extends DurableObject<Env> {
   readonly store: AgentStore;
   #running = false;
   #inboxDirty = false;
-  readonly #pending = { note: null as string | null, mirroredAt: 0 };
+  readonly #pending = { note: null as string | null, mirroredAt: 0, beat: null as Promise<void> | null };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -138,6 +138,7 @@ export class Agent extends DurableObject<Env> {
         await this.#step(p, run);
       }
     } finally {
+      await settled(p);
       this.#running = false;
       await this.arm();
     }

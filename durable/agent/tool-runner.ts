@@ -35,8 +35,11 @@ export type ToolContext = {
   remainingMs: number;
 };
 
-/** Set when a tool's own outcome decides the task (work_fail). */
-export type ToolEffect = { fail?: { reason: string; retryable: boolean } };
+/**
+ * What a tool leaves to the loop: `fail` when its outcome decides the task (work_fail); `note` a
+ * progress note for the mind (work_progress), sent by the loop's heartbeat, off the step's path.
+ */
+export type ToolEffect = { fail?: { reason: string; retryable: boolean }; note?: string };
 
 export class Refusal extends Error {
   readonly code: string;
@@ -115,10 +118,9 @@ const STABLE: Record<StableTool, (ctx: ToolContext, raw: string, effect: ToolEff
     if (!r.ok) throw new Refusal(r.error.code, r.error.message);
     return { published: r.value[0] };
   },
-  async work_progress(ctx, raw) {
+  async work_progress(_ctx, raw, effect) {
     const a = parseArgs(ToolArgs.work_progress, raw);
-    const r = await ctx.io.transition(ctx.agentId, ctx.taskId, "progress", { note: a.note });
-    if (!r.ok) throw new Refusal(r.error.code, r.error.message);
+    effect.note = a.note ?? "";
     return { recorded: true };
   },
   async work_fail(_ctx, raw, effect) {

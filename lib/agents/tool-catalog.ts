@@ -52,11 +52,23 @@ const NEEDS: Record<StableTool, (g: readonly ToolGrant[]) => boolean> = {
 
 export const stableToolGranted = (grants: readonly ToolGrant[], name: StableTool) => NEEDS[name](grants);
 
+const BASE_SCHEMAS = new Map<StableTool, Record<string, unknown>>();
+
+/** A tool's parameters as JSON schema, converted once per isolate (zod's conversion costs ~0.5 ms a step otherwise). */
+function baseSchema(name: StableTool): Record<string, unknown> {
+  let s = BASE_SCHEMAS.get(name);
+  if (!s) {
+    s = z.toJSONSchema(ToolArgs[name], { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+    delete s.$schema;
+    BASE_SCHEMAS.set(name, s);
+  }
+  return s;
+}
+
 /** The stable tools an agent with these grants is offered, as chat-completions tool specs. */
 export function stableToolSpecs(grants: readonly ToolGrant[]): ToolSpec[] {
   return STABLE_TOOLS.filter((t) => NEEDS[t](grants)).map((name) => {
-    const parameters = z.toJSONSchema(ToolArgs[name], { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
-    delete parameters.$schema;
+    const parameters = structuredClone(baseSchema(name));
     if (name === "http_request") {
       const props = parameters.properties as Record<string, Record<string, unknown>>;
       props.service = { type: "string", enum: grantedServices(grants, "service") };
