@@ -58,13 +58,15 @@ async function api<T>(method: string, p: string, body?: unknown): Promise<T> {
   return JSON.parse(text) as T;
 }
 
+// Polls every 250 ms: each poll is an owner request (key check, the task's whole history) that
+// would otherwise compete with the steps being measured.
 async function until<T>(what: string, check: () => Promise<T | null | false | undefined>, boundMs = 600_000): Promise<T> {
   const end = Date.now() + boundMs;
   for (;;) {
     const v = await check();
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
+    await sleep(250);
   }
 }
 

@@ -33,7 +33,7 @@ export type AgentParts = {
    * In memory only (a crash loses at most the note not yet sent): what the mind is still to hear,
    * and the report to the mind in flight (at most one; notes written meanwhile coalesce).
    */
-  pending: { note: string | null; mirroredAt: number; beat: Promise<void> | null };
+  pending: { note: string | null; mirroredAt: number; beat: Promise<void> | null; usageDirty: boolean };
 };
 
 /** libSQL's copy of the usage is refreshed at most this often while a task runs (and at its end). */
@@ -347,7 +347,7 @@ export async function end(p: AgentParts, run: RunRow, state: "done" | "failed" |
   if (cancelled.length) await p.io.settleApprovals(cancelled, "cancelled", "agent", `the task ended (${state})`, p.now()).catch(() => {});
   const fresh = p.store.run(run.id);
   if (fresh && fresh.reported === 0) await report(p, fresh);
-  else await mirrorUsage(p);
+  else await mirrorSoon(p);
 }
 
 async function report(p: AgentParts, run: RunRow): Promise<void> {
@@ -363,7 +363,7 @@ async function report(p: AgentParts, run: RunRow): Promise<void> {
     return;
   }
   p.store.update(run.id, { reported: 1, retry_at: null, failures: 0 });
-  await mirrorUsage(p);
+  await mirrorSoon(p);
 }
 
 async function retryLater(p: AgentParts, run: RunRow, why: string): Promise<void> {
@@ -379,6 +379,21 @@ async function retryLater(p: AgentParts, run: RunRow, why: string): Promise<void
 export async function mirrorUsage(p: AgentParts): Promise<void> {
   const now = p.now();
   p.pending.mirroredAt = now;
+  p.pending.usageDirty = false;
   const day = utcDay(now);
   await p.io.putUsage(p.agentId, day, p.store.usageOn(day), now).catch(() => {});
+}
+
+/**
+ * After a task: libSQL's copy now if the last one is 10 s old, else when the object's loop ends
+ * (flushUsage) — an agent working through a queue writes it once, not once per task.
+ */
+async function mirrorSoon(p: AgentParts): Promise<void> {
+  if (p.now() - p.pending.mirroredAt >= MIRROR_EVERY_MS) await mirrorUsage(p);
+  else p.pending.usageDirty = true;
+}
+
+/** libSQL's copy, if a task ended since it was written. */
+export async function flushUsage(p: AgentParts): Promise<void> {
+  if (p.pending.usageDirty) await mirrorUsage(p);
 }

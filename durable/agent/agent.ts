@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { AgentSpec, UsageCounters } from "../../lib/agents/wire.ts";
 import type { Task } from "../../lib/mind/wire.ts";
 import { liveAgentIo, type AgentIo } from "./agent-io.ts";
-import { advance, decide, end, MAX_FAILURES, mirrorUsage, settled, type AgentParts } from "./agent-loop.ts";
+import { advance, decide, end, flushUsage, MAX_FAILURES, mirrorUsage, settled, type AgentParts } from "./agent-loop.ts";
 import { AGENT_MIGRATIONS, migrate } from "./agent-schema.ts";
 import { AgentStore, utcDay, type RunRow } from "./agent-store.ts";
 
@@ -59,7 +59,7 @@ export class Agent extends DurableObject<Env> {
   readonly store: AgentStore;
   #running = false;
   #inboxDirty = false;
-  readonly #pending = { note: null as string | null, mirroredAt: 0, beat: null as Promise<void> | null };
+  readonly #pending = { note: null as string | null, mirroredAt: 0, beat: null as Promise<void> | null, usageDirty: false };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -91,6 +91,7 @@ export class Agent extends DurableObject<Env> {
     const p = this.#parts()!;
     const active = this.store.active().filter((r) => r.state === "queued" || r.state === "running" || r.state === "waiting");
     for (const run of active) await end(p, run, "failed", { action: "fail", reason: "agent_removed", retryable: true }, reason);
+    await flushUsage(p);
     await this.arm();
     return { released: active.length };
   }
@@ -139,6 +140,7 @@ export class Agent extends DurableObject<Env> {
       }
     } finally {
       await settled(p);
+      await flushUsage(p);
       this.#running = false;
       await this.arm();
     }

@@ -1,7 +1,9 @@
 // The seed's own agents (issue 13): an agent defined by the owner is dispatched work by the mind
 // through the bus, claims it, runs a tool-calling loop against the scripted chat-completions model
 // (a real HTTP server on loopback, reached only through the LLM binding) and completes the task.
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { Agent } from "../../durable/agent/agent.ts";
 import type { Delivered } from "../../lib/bus/wire.ts";
 import { masterKeyFromHex, setCredential } from "../../lib/credentials.ts";
 import { openDb } from "../../lib/db/client.ts";
@@ -154,5 +156,45 @@ describe("what an agent may use", () => {
     expect(results[1]).toContain("opened");
     const tickets = (await (await env.DOCS!.fetch("http://docs/__tickets")).json()) as { title: string }[];
     expect(tickets.filter((t) => t.title === title)).toHaveLength(1);
+  });
+});
+
+describe("a step's cost", () => {
+  it("a step does not wait for the mind: progress goes beside the model, notes coalesce, the outcome comes after them", async () => {
+    const agent = await defineAgent({ tools: ["work"] }, [
+      { tool_calls: [{ name: "work_progress", arguments: { note: "first" } }] },
+      { tool_calls: [{ name: "work_progress", arguments: { note: "second" } }] },
+      { tool_calls: [{ name: "work_progress", arguments: { note: "third" } }] },
+      { content: "done" },
+    ]);
+    const task = await giveTask(agent);
+    // The mind answers no progress report until released: the steps must go on without it.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const told: string[] = [];
+    await runInDurableObject(agentStub(agent.id), (a: Agent) => {
+      const real = a.io;
+      a.io = {
+        ...real,
+        async transition(agentId, taskId, action, input) {
+          told.push(input.note === undefined ? action : `${action}: ${input.note}`);
+          if (action === "progress") await gate;
+          return real.transition(agentId, taskId, action, input);
+        },
+      };
+    });
+    await agentStub(agent.id).inboxReady(agent.id);
+    const working = runDurableObjectAlarm(agentStub(agent.id));
+    const end = Date.now() + 10_000;
+    while ((await modelCalls(agent.model)).length < 4) if (Date.now() > end) throw new Error("the steps waited for the mind");
+    // Every model turn ran while the first report was held; the outcome waits behind it.
+    expect(told).toEqual(["claim", "progress: first"]);
+    expect((await taskView(task.id)).state).toBe("claimed");
+    release();
+    await working;
+    expect(told).toEqual(["claim", "progress: first", "progress: third", "complete"]);
+    const done = await taskView(task.id);
+    expect(done.state).toBe("done");
+    expect(done.history.filter((h) => h.state === "progress").map((h) => h.note)).toEqual(["first", "third"]);
   });
 });
