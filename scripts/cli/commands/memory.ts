@@ -3,7 +3,6 @@
 import { Option, type Command } from "commander";
 import { apiOptions, log, target, type ApiFlags } from "../cli-common.ts";
 
-type Progress = { state: "idle" | "running" | "finished"; done: number; total: number; embedder: Embedder; pending: Embedder | null };
 type Embedder = { kind: string; model: string; dimension: number; credential?: string };
 
 const describe = (e: Embedder) => `${e.kind} ${e.model} (${e.dimension} dimensions${e.credential ? `, credential ${e.credential}` : ""})`;
@@ -72,8 +71,8 @@ export function registerMemory(program: Command): void {
   apiOptions(memory.command("status").description("the active embedder, a pending switch and its progress, the number of memories"))
     .option("--json", "print as JSON")
     .action(async (opts: ApiFlags) => {
-      const { api } = await import("../api.ts");
-      const s = await api<{ embedder: Embedder; pending: Embedder | null; generation: number; memories: number; reembed: { done: number; total: number } | null }>(target(opts), "GET", "/v1/memory/status");
+      const { ok, seedClient } = await import("../api.ts");
+      const s = await ok(seedClient(target(opts)).v1.memory.status.$get());
       if (opts.json) return log(JSON.stringify(s, null, 2));
       log(`memories: ${s.memories}`);
       log(`embedder: ${describe(s.embedder)}`);
@@ -96,12 +95,13 @@ export function registerMemory(program: Command): void {
     .option("--send-dimensions", "openai: send `dimensions` in the request (text-embedding-3 models can shorten vectors)")
     .option("--json", "print the result as JSON")
     .action(async (kind: string, opts: ApiFlags & { model?: string; dimension?: number; credential?: string; path: string; sendDimensions?: boolean }) => {
-      const { api } = await import("../api.ts");
-      const body =
+      const { ok, seedClient } = await import("../api.ts");
+      const json =
         kind === "offline"
           ? { kind, ...(opts.dimension ? { dimension: opts.dimension } : {}) }
           : { kind, model: opts.model, dimension: opts.dimension, credential: opts.credential, path: opts.path, sendDimensions: opts.sendDimensions === true };
-      const r = await api<{ active: Embedder; pending: Embedder | null; reembedNeeded: boolean }>(target(opts), "PUT", "/v1/memory/embedder", body);
+      const blame = { "body.kind": "KIND", "body.model": "--model", "body.dimension": "--dimension", "body.credential": "--credential", "body.path": "--path" };
+      const r = await ok(seedClient(target(opts)).v1.memory.embedder.$put({ json }), blame);
       if (opts.json) return log(JSON.stringify(r, null, 2));
       if (!r.reembedNeeded) return log(`embedder: ${describe(r.active)} (active now; the stored vectors stay valid)`);
       log(`embedder ${describe(r.pending!)} is pending; recall keeps using ${describe(r.active)} until \`seed memory reembed\` finishes`);
@@ -116,11 +116,12 @@ export function registerMemory(program: Command): void {
     .option("--max-batches <n>", "stop after this many steps (the rest waits for the next run)", positiveInt("--max-batches", Number.MAX_SAFE_INTEGER))
     .option("--json", "print the final state as JSON")
     .action(async (opts: ApiFlags & { batch: number; maxBatches?: number }) => {
-      const { api } = await import("../api.ts");
-      const t = target(opts);
+      const { ok, seedClient } = await import("../api.ts");
+      const client = seedClient(target(opts));
+      const step = () => ok(client.v1.memory.reembed.$post({ json: { batch: opts.batch } }), { "body.batch": "--batch" });
       const started = Date.now();
       let first: number | null = null;
-      let p = await api<Progress>(t, "POST", "/v1/memory/reembed", { batch: opts.batch });
+      let p = await step();
       let steps = 1;
       if (p.state === "idle") {
         if (opts.json) return log(JSON.stringify(p, null, 2));
@@ -140,7 +141,7 @@ export function registerMemory(program: Command): void {
           if (opts.json) return log(JSON.stringify(p, null, 2));
           return log(`stopped after ${steps} step(s) at ${p.done}/${p.total}; run \`seed memory reembed\` again to continue`);
         }
-        p = await api<Progress>(t, "POST", "/v1/memory/reembed", { batch: opts.batch });
+        p = await step();
         steps++;
       }
       if (opts.json) return log(JSON.stringify(p, null, 2));
