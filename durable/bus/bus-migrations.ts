@@ -114,4 +114,12 @@ function v2(sql: MigrationSql): void {
 export const BUS_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "topics, messages, subscriptions, deliveries", up: V1 },
   { version: 2, name: "subscriptions per owner, revoked keys, inbox watchers", up: v2 },
+  {
+    version: 3,
+    name: "delivered and acked totals for GET /metrics",
+    up: [
+      `CREATE TABLE bus_counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID`,
+      `INSERT INTO bus_counters (name, n) VALUES ('delivered', 0), ('acked', 0)`,
+    ],
+  },
 ];

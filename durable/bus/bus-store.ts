@@ -4,7 +4,7 @@
 // are referred to inside the object by their row id.
 import { randomId } from "../../lib/keys.ts";
 import { ackIdSeq, isExhausted, leaseEnd, makeAckId, nackDue } from "../../lib/bus/lease.ts";
-import type { AckResult, Delivered, Published, PublishInput, SubscriptionInfo, SubscriptionInput, SubscriptionStats } from "../../lib/bus/wire.ts";
+import type { AckResult, BusMetrics, Delivered, Published, PublishInput, SubscriptionInfo, SubscriptionInput, SubscriptionStats } from "../../lib/bus/wire.ts";
 import { INBOX, MAX_BODY_BYTES } from "../../lib/bus/wire.ts";
 import { RpcFailure as BusFailure } from "../../lib/rpc-result.ts";
 import type { RawDelivered } from "../../lib/bus/messages-frame.ts";
@@ -314,7 +314,13 @@ export class BusStore {
         this.sql.exec("UPDATE subscriptions SET next_seq = ? WHERE id = ?", sub.next_seq, id);
       }
     }
+    this.#count("delivered", out.length);
     return out;
+  }
+
+  /** Adds to a running total in `bus_counters` (one statement per call, in the caller's transaction). */
+  #count(name: "delivered" | "acked", n: number): void {
+    if (n > 0) this.sql.exec("UPDATE bus_counters SET n = n + ? WHERE name = ?", n, name);
   }
 
   #message(topic: string, seq: number): MessageRow | undefined {
@@ -369,7 +375,9 @@ export class BusStore {
   }
 
   ack(id: number, ackIds: string[]): AckResult[] {
-    return this.#settle(id, ackIds, (seq) => this.sql.exec("DELETE FROM deliveries WHERE sub = ? AND seq = ?", id, seq), "acked");
+    const results = this.#settle(id, ackIds, (seq) => this.sql.exec("DELETE FROM deliveries WHERE sub = ? AND seq = ?", id, seq), "acked");
+    this.#count("acked", results.filter((r) => r.result === "acked").length);
+    return results;
   }
 
   nack(id: number, ackIds: string[], delayMs = 0): AckResult[] {
@@ -417,6 +425,32 @@ export class BusStore {
       inFlight: leased.inflight ?? 0,
       oldestUnackedAgeMs: oldest.length ? now - Math.min(...oldest) : null,
       deadLetters: sub.dead_letters,
+    };
+  }
+  /**
+   * Totals for GET /metrics, read from storage so they survive the object's sleep and restarts:
+   * published = every topic's last sequence number (dead letters included), dead-lettered = the
+   * last sequence numbers of the `<topic>.dead` topics, delivered and acked = `bus_counters`;
+   * backlog per topic = what its subscriptions have not acknowledged (waiting + in flight).
+   */
+  metrics(): BusMetrics {
+    const totals = this.sql
+      .exec<{ published: number; dead: number }>(
+        "SELECT coalesce(sum(last_seq), 0) AS published, coalesce(sum(CASE WHEN name LIKE '%.dead' THEN last_seq ELSE 0 END), 0) AS dead FROM topics",
+      )
+      .one();
+    const counters = new Map(this.sql.exec<{ name: string; n: number }>("SELECT name, n FROM bus_counters").toArray().map((r) => [r.name, r.n]));
+    const backlog = new Map<string, number>();
+    for (const sub of this.sql.exec<SubRow>("SELECT * FROM subscriptions").toArray()) {
+      const s = this.stats(sub);
+      backlog.set(sub.topic, (backlog.get(sub.topic) ?? 0) + s.backlog + s.inFlight);
+    }
+    return {
+      published: totals.published,
+      delivered: counters.get("delivered") ?? 0,
+      acked: counters.get("acked") ?? 0,
+      deadLettered: totals.dead,
+      topics: [...backlog].sort(([a], [b]) => a.localeCompare(b)).map(([topic, n]) => ({ topic, backlog: n })),
     };
   }
 }

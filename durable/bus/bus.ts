@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { nextLeaseWake } from "../../lib/bus/lease.ts";
 import { parseFrame } from "../../lib/bus/frame.ts";
-import type { AckResult, BusCaller, BusResult, ClientFrame, Delivered, Published, PublishInput, ServerFrame, SubscriptionInfo, SubscriptionInput, SubscriptionStats } from "../../lib/bus/wire.ts";
+import type { AckResult, BusCaller, BusMetrics, BusResult, ClientFrame, Delivered, Published, PublishInput, ServerFrame, SubscriptionInfo, SubscriptionInput, SubscriptionStats } from "../../lib/bus/wire.ts";
 import { INBOX, ROOT_OWNER, subscriptionOwner, TOPIC } from "../../lib/bus/wire.ts";
 import type { AuditEntry } from "../../lib/audit/audit-chain.ts";
 import { AlarmPointer } from "../../lib/do-alarm.ts";
@@ -226,6 +226,11 @@ export class Bus extends DurableObject<Env> {
 
   stats(caller: BusCaller, name: string): BusResult<SubscriptionStats> {
     return run(() => this.store.stats(this.#sub(caller, name)));
+  }
+
+  /** The bus's part of GET /metrics: totals and backlog per topic, read from storage. */
+  metrics(): BusMetrics {
+    return this.store.metrics();
   }
 
   /**

@@ -123,6 +123,9 @@ export type ServerFrame =
 export type { RpcError as BusError, RpcResult as BusResult } from "../rpc-result.ts";
 
 /** Who is calling, as the Worker authenticated them. */
+/** The bus's part of GET /metrics (Bus.metrics()). */
+export type BusMetrics = { published: number; delivered: number; acked: number; deadLettered: number; topics: { topic: string; backlog: number }[] };
+
 export type BusCaller = { keyId: string; kind: "root" | "agent" | "helper"; scopes: string[] };
 
 /** Whose namespace a caller's subscriptions live in: root's belong to whoever holds root. */

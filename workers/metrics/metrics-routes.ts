@@ -5,6 +5,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { sql } from "drizzle-orm";
+import type { BusMetrics } from "../../lib/bus/wire.ts";
 import { VERSION } from "../../lib/version.ts";
 import { identity } from "../../lib/db/schema.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -15,7 +16,6 @@ import { DURATION_BUCKETS, requestStats } from "./request-metrics.ts";
 
 type LibsqlStats = { statements: number; statementMs: number; walBytes: number; rssBytes: number; openStreams: number };
 type MindMetrics = { cycles: number; cycleMsTotal: number; lastCycleMs: number | null; C: number | null; regime: string; stalled: number; failing: number; missed?: number; wakeLatencyMs: number | null; lateByMs: number | null };
-type BusMetrics = { published: number; delivered: number; acked: number; deadLettered: number; topics: { topic: string; backlog: number }[] };
 
 async function part<T>(fn: () => Promise<T>): Promise<T | null> {
   try {
@@ -43,10 +43,7 @@ export const metricsRoutes = openApp().openapi(scrape, async (c) => {
       return (await res.json()) as LibsqlStats;
     }),
     part(() => env.MIND.get(env.MIND.idFromName("mind")).metrics() as Promise<MindMetrics>),
-    part(async () => {
-      const stub = env.BUS.get(env.BUS.idFromName("bus")) as unknown as { metrics(): Promise<BusMetrics> };
-      return await stub.metrics();
-    }),
+    part(() => env.BUS.get(env.BUS.idFromName("bus")).metrics() as Promise<BusMetrics>),
   ]);
   const x = new Exposition();
   x.family("seed_info", "gauge", "The seed: its version and id.")(1, { version: VERSION, seed_id: seed ?? "unknown" });
