@@ -1,5 +1,6 @@
 // The membrane's and the key registry's request shapes (workers/membrane, workers/identity).
 import { z } from "zod";
+import { CheckpointBody } from "../audit/responses.ts";
 import { HELPER_SCOPES, isHelperScope, MAX_TTL_MS, parseTtl } from "./helper-scopes.ts";
 
 export const KEY_ID = /^[a-z0-9]{16}$/;
@@ -51,6 +52,6 @@ export const HandoffBody = z.object({
   /** The owner's new root key: shown only here. */
   token: z.string(),
   revoked: z.array(z.object({ id: z.string(), name: z.string() })),
-  audit: z.object({ recorded: z.boolean(), checkpoint: z.unknown() }),
+  audit: z.object({ recorded: z.boolean(), checkpoint: CheckpointBody.nullable() }),
 });
 export const MasterKeyBody = z.object({ credentials: z.number(), mindSecrets: z.number(), fingerprint: z.string() });

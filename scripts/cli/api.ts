@@ -90,14 +90,3 @@ export async function ok<R extends ClientResponse<unknown, number, string>>(pend
   }
   return json as Success<R>;
 }
-
-/** An untyped call, for commands not yet on seedClient. */
-export async function api<T>(opts: ApiOptions, method: string, path: string, body?: unknown): Promise<T> {
-  const { url, key } = apiTarget(opts);
-  const res = await reaching(url)(`${url}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return ok(Promise.resolve(res as unknown as ClientResponse<T, 200, "json">));
-}

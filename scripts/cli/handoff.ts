@@ -9,20 +9,17 @@
 //   4. keys/db.token is replaced (and, with --rotate-master-key, master.key: scripts/cli/rotate.ts),
 //      the libSQL server re-reads its token and workerd restarts with the new secrets; the old db
 //      token is then refused, which is checked; each rotation is an audit row.
+import type { z } from "zod";
+import type { HandoffStatusBody } from "../../lib/membrane/wire.ts";
 import { closeSync, existsSync, openSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
-import { api, apiTarget, keyFileOf, type ApiOptions } from "./api.ts";
+import { apiTarget, keyFileOf, ok, seedClient, type ApiOptions } from "./api.ts";
 import { homePaths } from "./home.ts";
 import { readInstallRecord } from "./install/seed-install.ts";
 import { dbRefuses, dbUrlOf, findReloader, recordRotation, reload, rotateDbToken } from "./rotate.ts";
 
-export type HandoffResult = {
-  id: string;
-  name: string;
-  token: string;
-  revoked: { id: string; name: string }[];
-  audit: { recorded: boolean; checkpoint: { seq: number; headHash: string; signature: string } | null };
-};
+type HandoffResult = Awaited<ReturnType<typeof handOff>>;
+const handOff = (caller: ApiOptions) => ok(seedClient(caller).v1.owner.handoff.$post());
 
 export type HandoffReport = HandoffResult & { file?: string; rootKeyRetired: boolean; dbToken: "rotated"; masterKey: "rotated" | "unchanged" };
 
@@ -54,7 +51,7 @@ export async function runHandoff(target: ApiOptions, opts: HandoffOptions = {}):
   // 2. The seed swaps root.
   let result: HandoffResult;
   try {
-    result = await api<HandoffResult>(caller, "POST", "/v1/owner/handoff");
+    result = await handOff(caller);
   } catch (err) {
     if (fd !== null) closeSync(fd);
     if (file) rmSync(file, { force: true });
@@ -77,11 +74,7 @@ export async function runHandoff(target: ApiOptions, opts: HandoffOptions = {}):
   return { ...result, ...(file ? { file } : {}), rootKeyRetired, dbToken: "rotated", masterKey: masterFp ? "rotated" : "unchanged" };
 }
 
-export type HandoffStatus = {
-  rootHolder: string;
-  roots: { id: string; name: string; createdAt: number }[];
-  helpers: { id: string; name: string; scopes: string[]; expiresAt: number | null; lastUsedAt: number | null }[];
-};
+type HandoffStatus = z.output<typeof HandoffStatusBody>;
 
 export function formatHandoffStatus(s: HandoffStatus): string {
   const when = (ms: number | null) => (ms === null ? "never" : new Date(ms).toISOString());

@@ -4,7 +4,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
-import { api, type ApiOptions } from "./api.ts";
+import { ok, seedClient, type ApiOptions, type SeedClient } from "./api.ts";
 
 const FORMAT = "seed-memory";
 const VERSION = 1;
@@ -12,8 +12,10 @@ const PAGE = 1000;
 /** Requests stay well under the seed's 6 MiB body limit, whatever the vectors' dimension. */
 const MAX_REQUEST_BYTES = 3 * 1024 * 1024;
 
-type Header = { format?: unknown; version?: unknown; embedder?: Page["embedder"]; count?: number };
-type Page = { embedder: { kind: string; model: string; dimension: number }; count?: number; memories: Record<string, unknown>[]; next: number | null };
+/** What the import route takes (its zod schema, through the typed client); the seed validates each line. */
+type ImportJson = Parameters<SeedClient["v1"]["memory"]["import"]["$post"]>[0]["json"];
+type Memory = ImportJson["memories"][number];
+type Header = { format?: unknown; version?: unknown; embedder?: ImportJson["embedder"]; count?: number };
 
 async function writeLine(out: Writable, line: string): Promise<void> {
   if (!out.write(`${line}\n`)) await once(out, "drain");
@@ -23,11 +25,12 @@ async function writeLine(out: Writable, line: string): Promise<void> {
 export async function exportJsonl(target: ApiOptions, file: string | undefined, progress: (line: string) => void): Promise<number> {
   const out: Writable = file ? createWriteStream(file, { flags: "wx", mode: 0o600 }) : process.stdout;
   if (file) await once(out, "open");
+  const memory = seedClient(target).v1.memory;
   let after = 0;
   let written = 0;
   let total = 0;
   for (;;) {
-    const page = await api<Page>(target, "GET", `/v1/memory/export?after=${after}&limit=${PAGE}`);
+    const page = await ok(memory.export.$get({ query: { after: String(after), limit: String(PAGE) } }));
     if (after === 0) {
       total = page.count ?? 0;
       await writeLine(out, JSON.stringify({ format: FORMAT, version: VERSION, embedder: page.embedder, exportedAt: Date.now(), count: total }));
@@ -54,7 +57,8 @@ export async function importJsonl(
   const input = file === "-" ? process.stdin : createReadStream(file);
   const lines = createInterface({ input, crlfDelay: Infinity });
   let header: Header | null = null;
-  let batch: Record<string, unknown>[] = [];
+  const memory = seedClient(target).v1.memory;
+  let batch: Memory[] = [];
   let batchBytes = 0;
   let lineNo = 0;
   let seen = 0;
@@ -62,10 +66,7 @@ export async function importJsonl(
   const flush = async () => {
     if (batch.length === 0) return;
     const memories = opts.reembed ? batch.map(({ embedding: _drop, ...m }) => m) : batch;
-    const r = await api<{ imported: number; skipped: number }>(target, "POST", "/v1/memory/import", {
-      ...(opts.reembed ? {} : { embedder: header!.embedder }),
-      memories,
-    });
+    const r = await ok(memory.import.$post({ json: { ...(opts.reembed ? {} : { embedder: header!.embedder }), memories } }));
     result.imported += r.imported;
     result.skipped += r.skipped;
     batch = [];
@@ -88,7 +89,7 @@ export async function importJsonl(
       continue;
     }
     if (batch.length > 0 && batchBytes + line.length > MAX_REQUEST_BYTES) await flush();
-    batch.push(value as Record<string, unknown>);
+    batch.push(value as Memory);
     batchBytes += line.length;
     seen++;
     if (batch.length >= opts.batch) await flush();

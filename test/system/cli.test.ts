@@ -1,7 +1,7 @@
 // The CLI against a running seed: status, agents, services, credentials.
 import { spawnSync } from "node:child_process";
 import { createDecipheriv } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { request as httpRequest } from "node:http";
 import path from "node:path";
@@ -47,6 +47,24 @@ describe("seed CLI against a running seed (system)", () => {
     const again = cli("agents", "remove", a.id);
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/^seed: 404 agent_not_found: no agent "[^"]+" \(see seed agents list\)$/m);
+  });
+
+  it("agents and approvals over the typed client: a definition's refusal names the flag, approvals list and decide", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "seed agents "));
+    const instructions = path.join(dir, "instructions.md");
+    writeFileSync(instructions, "Take notes.");
+    const own = ["--model", "m", "--instructions-file", instructions];
+    const refusals: [string[], string][] = [
+      [["agents", "add", "bad/name"], "NAME: 1-64 letters, digits, spaces, . _ -"],
+      [["agents", "add", "notes", ...own, "--max-task-time", "3d"], "--max-task-time: a duration like 90s, 10m or 2h (1 s to 24 h)"],
+      [["agents", "add", "notes", "--price-in", "1", "--price-out", "2"], "--price-in/--price-out: only for the seed's own agents: give a model too"],
+    ];
+    for (const [args, message] of refusals) expect(cli(...args).stderr.trim()).toBe(`seed: 422 invalid_input: ${message}`);
+    rmSync(dir, { recursive: true });
+    const list = cli("approvals", "list", "--all", "--json");
+    expect(list.status, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual([]);
+    expect(cli("approvals", "deny", "apr_nope", "--reason", "no").stderr.trim()).toBe("seed: 404 approval_not_found: no approval apr_nope");
   });
 
   it("a command that needs a running seed says so in one line", () => {

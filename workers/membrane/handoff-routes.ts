@@ -3,6 +3,7 @@
 // the seed signs a checkpoint. After it the provider is membrane-only.
 import { createRoute } from "@hono/zod-openapi";
 import { and, asc, eq, isNull } from "drizzle-orm";
+import type { Checkpoint } from "../../lib/audit/checkpoint.ts";
 import { masterKeyFromHex, resealSecret } from "../../lib/credentials.ts";
 import { credentials, keys } from "../../lib/db/schema.ts";
 import { ConflictError, UnavailableError } from "../../lib/errors.ts";
@@ -65,7 +66,7 @@ export const ownerHandoff = openApp()
         afterCommit: "log",
       },
     );
-    let audit: { recorded: boolean; checkpoint: unknown } = { recorded: false, checkpoint: null };
+    let audit: { recorded: boolean; checkpoint: Checkpoint | null } = { recorded: false, checkpoint: null };
     try {
       const result = await recordAudit(c.env, [ownerAction(c, "handoff.owner-root", { id: key.id, name: OWNER_ROOT_NAME }, 201)], { checkpoint: "handoff" });
       audit = { recorded: true, checkpoint: result.checkpoint };

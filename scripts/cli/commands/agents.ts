@@ -2,12 +2,31 @@
 // defines the seed's own agents (they run inside the seed on the owner's model), lists them with
 // their usage, and decides the tool calls that wait for approval. Over the running seed's API.
 import type { Command } from "commander";
+import type { z } from "zod";
+import type { AgentBody } from "../../../lib/agents/responses.ts";
+import type { AgentPatch } from "../../../lib/agents/wire.ts";
 import { apiOptions, log, target, type ApiFlags } from "../cli-common.ts";
 
-type Usage = { tokensIn: number; tokensOut: number; steps: number; toolCalls: number; tasksDone: number; tasksFailed: number; cost: number | null };
-type Spec = { model: string; tools: string[]; approve: string[]; budgetTokensPerDay: number | null; maxSteps: number; maxTaskTimeMs: number; credential: string | null; price: { input: number; output: number } | null };
-type AgentView = { id: string; name: string; kind: "own" | "outside"; capabilities: string[]; createdAt: number; spec: Spec | null; usage: { today: Usage; total: Usage } | null; pendingApprovals: number; token?: string };
-type Approval = { id: string; agentId: string; agentName: string; taskId: string; tool: string; arguments: string; state: string; requestedAt: number; decidedAt: number | null; decidedBy: string | null; reason: string | null };
+type AgentView = z.output<typeof AgentBody>;
+/** What the flags define: any field of AgentPatch (the route's own schema), `name` aside. */
+type Definition = z.input<typeof AgentPatch>;
+
+/** Where a refusal of the definition came from: the flag that carried the field. */
+const DEFINITION_BLAME = {
+  "body.capabilities": "--capability",
+  "body.model": "--model",
+  "body.instructions": "--instructions-file",
+  "body.tools": "--tools",
+  "body.approve": "--approve",
+  "body.budgetTokensPerDay": "--budget-tokens-per-day",
+  "body.maxSteps": "--max-steps",
+  "body.maxTaskTime": "--max-task-time",
+  "body.credential": "--credential",
+  "body.price": "--price-in/--price-out",
+  "body.price.input": "--price-in",
+  "body.price.output": "--price-out",
+  "body.temperature": "--temperature",
+};
 
 type DefineFlags = ApiFlags & {
   capability?: string[];
@@ -27,12 +46,16 @@ type DefineFlags = ApiFlags & {
 
 const list = (s: string | undefined) => (s === undefined ? undefined : s.split(",").map((x) => x.trim()).filter(Boolean));
 
+function int(name: string, v: string): number;
+function int(name: string, v: string | undefined): number | undefined;
 function int(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v)) throw new Error(`${name} must be a whole number, got ${JSON.stringify(v)}`);
   return Number(v);
 }
 
+function num(name: string, v: string): number;
+function num(name: string, v: string | undefined): number | undefined;
 function num(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -40,8 +63,8 @@ function num(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
-async function definition(o: DefineFlags): Promise<Record<string, unknown>> {
-  const body: Record<string, unknown> = {};
+async function definition(o: DefineFlags): Promise<Definition> {
+  const body: Definition = {};
   const caps = o.capability?.flatMap((c) => list(c) ?? []);
   if (caps && caps.length) body.capabilities = caps;
   if (o.model !== undefined) body.model = o.model;
@@ -106,8 +129,8 @@ function describeAgent(a: AgentView): string[] {
 
 /** An agent named by id or by name. */
 async function resolveAgent(o: ApiFlags, idOrName: string): Promise<AgentView> {
-  const { api, ApiError } = await import("../api.ts");
-  const r = await api<{ agents: AgentView[] }>(target(o), "GET", "/v1/owner/agents");
+  const { ok, seedClient, ApiError } = await import("../api.ts");
+  const r = await ok(seedClient(target(o)).v1.owner.agents.$get());
   const found = r.agents.find((a) => a.id === idOrName) ?? r.agents.find((a) => a.name === idOrName);
   // The same status and code the API gives for an unknown agent, with a hint for people.
   if (!found) throw new ApiError(404, `404 agent_not_found: no agent ${JSON.stringify(idOrName)} (see seed agents list)`);
@@ -119,8 +142,9 @@ export function registerAgents(program: Command): void {
   defineOptions(apiOptions(agentsCmd.command("add").description("register an outside agent (prints its token once) or, with --model and --instructions-file, define one of the seed's own").argument("<name>", "the agent's name")))
     .option("--json", "print the result as JSON")
     .action(async (name: string, opts: DefineFlags) => {
-      const { api } = await import("../api.ts");
-      const r = await api<AgentView>(target(opts), "POST", "/v1/owner/agents", { name, capabilities: [], ...(await definition(opts)) });
+      const { ok, seedClient } = await import("../api.ts");
+      const json = { name, capabilities: [], ...(await definition(opts)) };
+      const r = await ok(seedClient(target(opts)).v1.owner.agents.$post({ json }), { "body.name": "NAME", ...DEFINITION_BLAME });
       if (opts.json) return log(JSON.stringify(r, null, 2));
       if (r.kind === "own") {
         for (const l of describeAgent(r)) log(l);
@@ -133,8 +157,8 @@ export function registerAgents(program: Command): void {
   apiOptions(agentsCmd.command("list").description("the agents, with the usage of the seed's own (today, UTC)"))
     .option("--json", "print the list as JSON")
     .action(async (opts: ApiFlags) => {
-      const { api } = await import("../api.ts");
-      const r = await api<{ agents: AgentView[] }>(target(opts), "GET", "/v1/owner/agents");
+      const { ok, seedClient } = await import("../api.ts");
+      const r = await ok(seedClient(target(opts)).v1.owner.agents.$get());
       if (opts.json) return log(JSON.stringify(r.agents, null, 2));
       if (r.agents.length === 0) return log("no agents");
       log(`${"ID".padEnd(16)}  ${"NAME".padEnd(20)} ${"KIND".padEnd(7)} ${"MODEL".padEnd(18)} ${"TOKENS IN/OUT".padEnd(14)} ${"STEPS".padEnd(6)} ${"DONE".padEnd(5)} ${"FAILED".padEnd(6)} ${"COST".padEnd(8)} CAPABILITIES`);
@@ -148,10 +172,9 @@ export function registerAgents(program: Command): void {
   apiOptions(agentsCmd.command("show").description("one agent: definition, usage, what it is working on, its recent tasks").argument("<agent>", "id or name"))
     .option("--json", "print as JSON")
     .action(async (idOrName: string, opts: ApiFlags) => {
-      const { api } = await import("../api.ts");
+      const { ok, seedClient } = await import("../api.ts");
       const a = await resolveAgent(opts, idOrName);
-      type Run = { taskId: string; title: string; state: string; steps: number; tokensIn: number; tokensOut: number; reason: string | null; receivedAt: number };
-      const r = await api<AgentView & { state?: string; active?: Run[]; recent?: Run[] }>(target(opts), "GET", `/v1/owner/agents/${encodeURIComponent(a.id)}`);
+      const r = await ok(seedClient(target(opts)).v1.owner.agents[":id"].$get({ param: { id: a.id } }), { "path.id": "AGENT" });
       if (opts.json) return log(JSON.stringify(r, null, 2));
       for (const l of describeAgent(r)) log(l);
       if (r.state) log(`  state: ${r.state}`);
@@ -161,19 +184,19 @@ export function registerAgents(program: Command): void {
     .option("--clear-budget", "remove the token budget")
     .option("--json", "print the result as JSON")
     .action(async (idOrName: string, opts: DefineFlags) => {
-      const { api } = await import("../api.ts");
+      const { ok, seedClient } = await import("../api.ts");
       const a = await resolveAgent(opts, idOrName);
-      const body = await definition(opts);
-      if (Object.keys(body).length === 0) throw new Error("nothing to change (see seed agents update --help)");
-      const r = await api<AgentView>(target(opts), "PATCH", `/v1/owner/agents/${encodeURIComponent(a.id)}`, body);
+      const json = await definition(opts);
+      if (Object.keys(json).length === 0) throw new Error("nothing to change (see seed agents update --help)");
+      const r = await ok(seedClient(target(opts)).v1.owner.agents[":id"].$patch({ param: { id: a.id }, json }), { "path.id": "AGENT", ...DEFINITION_BLAME });
       if (opts.json) return log(JSON.stringify(r, null, 2));
       for (const l of describeAgent(r)) log(l);
     });
   apiOptions(agentsCmd.command("remove").description("remove an agent: its token is revoked at once; a seed's own agent hands its tasks back to the mind").argument("<agent>", "id or name"))
     .action(async (idOrName: string, opts: ApiFlags) => {
-      const { api } = await import("../api.ts");
+      const { ok, seedClient } = await import("../api.ts");
       const a = await resolveAgent(opts, idOrName);
-      const r = await api<{ released: number }>(target(opts), "DELETE", `/v1/owner/agents/${encodeURIComponent(a.id)}`);
+      const r = await ok(seedClient(target(opts)).v1.owner.agents[":id"].$delete({ param: { id: a.id } }), { "path.id": "AGENT" });
       log(`agent ${a.name} (${a.id}) removed; its key is revoked${r.released ? `; ${r.released} task(s) went back to the mind` : ""}`);
     });
 
@@ -183,9 +206,9 @@ export function registerAgents(program: Command): void {
     .option("--agent <agent>", "only this agent's (id)")
     .option("--json", "print as JSON")
     .action(async (opts: ApiFlags & { all?: boolean; agent?: string }) => {
-      const { api } = await import("../api.ts");
-      const q = new URLSearchParams({ state: opts.all ? "all" : "pending", ...(opts.agent ? { agent: opts.agent } : {}) });
-      const r = await api<{ approvals: Approval[] }>(target(opts), "GET", `/v1/owner/approvals?${q}`);
+      const { ok, seedClient } = await import("../api.ts");
+      const query = { state: opts.all ? "all" : "pending", ...(opts.agent ? { agent: opts.agent } : {}) } as const;
+      const r = await ok(seedClient(target(opts)).v1.owner.approvals.$get({ query }), { "query.agent": "--agent" });
       if (opts.json) return log(JSON.stringify(r.approvals, null, 2));
       if (r.approvals.length === 0) return log(opts.all ? "no approvals" : "nothing waits for your approval");
       for (const a of r.approvals) {
@@ -198,8 +221,9 @@ export function registerAgents(program: Command): void {
     apiOptions(approvals.command(verb).description(verb === "approve" ? "run the tool call; the agent's task resumes with its result" : "refuse the tool call; the agent's model is told why").argument("<id>", "the approval's id (apr_…)"))
       .option("--reason <text>", "why (the model reads it on a denial)")
       .action(async (id: string, opts: ApiFlags & { reason?: string }) => {
-        const { api } = await import("../api.ts");
-        const a = await api<Approval>(target(opts), "POST", `/v1/owner/approvals/${encodeURIComponent(id)}/${verb}`, opts.reason ? { reason: opts.reason } : {});
+        const { ok, seedClient } = await import("../api.ts");
+        const json = opts.reason ? { reason: opts.reason } : {};
+        const a = await ok(seedClient(target(opts)).v1.owner.approvals[":id"][verb].$post({ param: { id }, json }), { "path.id": "ID", "body.reason": "--reason" });
         log(`${a.id} ${a.state}: ${a.agentName}'s ${a.tool} for task ${a.taskId} ${verb === "approve" ? "runs now" : "is refused"}`);
       });
   }
