@@ -1,6 +1,6 @@
 // `seed test`: every test — typecheck, the Node-side suites (units, the libSQL server, system
 // tests with real processes) and the Worker suites under @cloudflare/vitest-plugin.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -8,11 +8,21 @@ import { ROOT, wranglerEnv } from "../workerd-config/build-worker.ts";
 import { ensureSystemPackages } from "./system-packages.ts";
 import { add, EMPTY_TALLY, filterMatches, summaryLine, tally, testFiles, type Tally, type VitestReport } from "./test-summary.ts";
 
-export type Suite = { name: string; args: string[]; /** folders its config includes, for matching filters */ dirs: string[] };
+export type Suite = {
+  name: string;
+  args: string[];
+  /** folders its config includes, for matching filters */
+  dirs: string[];
+  /** runs beside the others instead of before them (its output is printed when it ends) */
+  alongside?: boolean;
+};
 
 // System tests each run a whole seed (and build it): one file at a time, so a 2-core CI machine
-// is not asked to run six organisms at once.
+// is not asked to run six organisms at once. The rest tests (test/rest) start a seed and then
+// mostly wait — minutes of a resting organism, measured on its own processes only — so they run
+// beside the other suites instead of adding their waits to the total.
 export const SUITES: Suite[] = [
+  { name: "system at rest", args: ["--config", "vitest.config.ts", "--project", "rest"], dirs: ["test/rest"], alongside: true },
   { name: "unit and libSQL server", args: ["--config", "vitest.config.ts", "--project", "fast"], dirs: ["test/unit", "test/db-server"] },
   { name: "system", args: ["--config", "vitest.config.ts", "--project", "system", "--no-file-parallelism"], dirs: ["test/system"] },
   { name: "workers", args: ["--config", "vitest.workers.config.ts"], dirs: ["test/workers"] },
@@ -23,7 +33,7 @@ export type SeedTestOptions = {
   root?: string;
   /** Typecheck and system packages before a full run (off for the summary's own tests). */
   full?: boolean;
-  /** Where vitest's own output goes (the summary's tests capture it). */
+  /** Where vitest's own output goes ("pipe": nowhere — the summary's tests read only the summary). */
   stdio?: "inherit" | "pipe";
   log?: (line: string) => void;
 };
@@ -32,7 +42,7 @@ function bin(root: string, pkgPath: string): string {
   return path.join(root, "node_modules", pkgPath);
 }
 
-export function seedTest(filters: string[], opts: SeedTestOptions = {}): number {
+export async function seedTest(filters: string[], opts: SeedTestOptions = {}): Promise<number> {
   const root = opts.root ?? ROOT;
   const suites = opts.suites ?? SUITES;
   const log = opts.log ?? ((line: string) => console.log(line));
@@ -69,24 +79,49 @@ export function seedTest(filters: string[], opts: SeedTestOptions = {}): number 
 
   const out = mkdtempSync(path.join(os.tmpdir(), "seed-test-"));
   let total: Tally = EMPTY_TALLY;
-  try {
-    for (const { suite, files } of plan) {
-      if (files.length === 0) continue;
-      log(`== ${suite.name}`);
-      const report = path.join(out, `${suite.name.replace(/\W+/g, "-")}.json`);
-      const r = spawnSync(
-        node[0]!,
-        [...node.slice(1), bin(root, "vitest/vitest.mjs"), "run", ...suite.args, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...filters],
-        { cwd: root, env, stdio: opts.stdio ?? "inherit", encoding: "utf8" },
-      );
+  const vitest = (suite: Suite) => {
+    const report = path.join(out, `${suite.name.replace(/\W+/g, "-")}.json`);
+    const args = [...node.slice(1), bin(root, "vitest/vitest.mjs"), "run", ...suite.args, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...filters];
+    const result = (status: number | null): Tally => {
       let json: VitestReport | null = null;
       try {
         json = JSON.parse(readFileSync(report, "utf8")) as VitestReport;
       } catch {
         // no report: the suite crashed before writing it (counted by tally)
       }
-      total = add(total, tally(json, r.status, root, suite.name));
+      return tally(json, status, root, suite.name);
+    };
+    return { args, result };
+  };
+  try {
+    // Suites that run alongside start first; their output is kept and printed when they end.
+    const beside = plan
+      .filter(({ suite, files }) => suite.alongside && files.length > 0)
+      .map(({ suite }) => {
+        log(`== ${suite.name} (alongside the others)`);
+        const { args, result } = vitest(suite);
+        const child = spawn(node[0]!, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+        const output: Buffer[] = [];
+        child.stdout.on("data", (b: Buffer) => output.push(b));
+        child.stderr.on("data", (b: Buffer) => output.push(b));
+        return new Promise<Tally>((resolve) => {
+          child.on("close", (status) => {
+            log(`== ${suite.name} (ended)\n${Buffer.concat(output).toString("utf8").trimEnd()}`);
+            resolve(result(status));
+          });
+        });
+      });
+    for (const { suite, files } of plan) {
+      if (files.length === 0 || suite.alongside) continue;
+      log(`== ${suite.name}`);
+      const { args, result } = vitest(suite);
+      // Asynchronous, so the output of a suite alongside is read meanwhile.
+      const status = await new Promise<number | null>((resolve) => {
+        spawn(node[0]!, args, { cwd: root, env, stdio: opts.stdio === "pipe" ? "ignore" : "inherit" }).on("close", resolve);
+      });
+      total = add(total, result(status));
     }
+    for (const t of await Promise.all(beside)) total = add(total, t);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

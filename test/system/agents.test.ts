@@ -1,7 +1,7 @@
 // The seed's own agents and the MCP door under a real `seed up` (one seed for the file): the MCP
 // door per key kind with the official SDK client from Node over loopback, revocation mid-session;
-// an agent's task survives kill -9 of workerd without repeating a recorded tool call; 100 defined
-// agents at rest cost 0 CPU ticks and 0 model calls. Waits are polls for an event, each bounded.
+// an agent's task survives kill -9 of workerd without repeating a recorded tool call (100 defined
+// agents at rest: test/rest/agents-rest.test.ts). Waits are polls for an event, each bounded.
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -12,8 +12,6 @@ import { runCli } from "../support/cli.ts";
 import { startScriptedModel, type SeenCall, type Turn } from "../support/scripted-model.ts";
 import { addAgent, callSeed, startSeed, until as poll, type SeedProcess } from "../support/seed-process.ts";
 import { tempDir } from "../support/seed-home.ts";
-import { settle, usageOf, usageSince } from "../support/proc-usage.ts";
-import { afterWorkerdFollowUps, watchRuns } from "../support/workerd-sweep.ts";
 
 let seed: SeedProcess;
 let model: Awaited<ReturnType<typeof startScriptedModel>>;
@@ -207,39 +205,4 @@ describe("the seed's own agents and the MCP door (system)", () => {
     expect(remove.status, remove.stderr).toBe(0);
     expect(cli("agents", "list").stdout).not.toContain("cli-agent");
   }, 120_000);
-
-  it("100 defined agents at rest: 0 model calls, nothing stored, workerd idle over 60 s", async () => {
-    // A fresh workerd (as after a reboot): the objects the tests above woke are not in its table.
-    // (Objects woken earlier can stay there, visited every 70 s: see the README's "At rest".)
-    const old = seed.pidOf("workerd");
-    process.kill(old, "SIGKILL");
-    await until("workerd back", async () => seed.pidOf("workerd") !== old && (await api("GET", "/v1/mind")).status === 200);
-    for (let i = 0; i < 100; i++) {
-      const r = await api("POST", "/v1/owner/agents", { name: `rester-${i}`, capabilities: [`rest-${i}`], model: "rest-model", instructions: "Rest.", tools: ["work"] });
-      expect(r.status).toBe(201);
-    }
-    await script("rest-model", [{ content: "never asked" }]);
-    // Let whatever the definitions set in motion finish (the mind's cycle, the bus), then measure.
-    await until("a resting mind", async () => (await api<{ state: string }>("GET", "/v1/mind")).json.state === "resting");
-    const pids = { workerd: seed.pidOf("workerd"), libsql: seed.pidOf("libsql") };
-    // What the requests set in motion runs first (the mind's cycle, WAL checkpoints), then a
-    // 60 s window — the same criterion as the bus's resting check (bus-door.test.ts): nothing
-    // reaches storage and workerd runs at most once, for workerd's own 70-s sweep of its object
-    // table (a few ms, the runtime's housekeeping: see the README's "At rest"). A heartbeat of
-    // 100 agents would cost storage, model calls and many ticks.
-    // workerd puts each object used to sleep 10 s after its use and drops it from its table up to
-    // 140 s after (test/support/workerd-sweep.ts): those follow-ups (and their storage) come first.
-    await afterWorkerdFollowUps(pids.workerd, Date.now());
-    await settle(pids, { quietMs: 9000, maxMs: 120_000, stepMs: 500 });
-    const restMs = Number(process.env.AGENTS_REST_MS ?? 60_000);
-    const before = { workerd: usageOf(pids.workerd), libsql: usageOf(pids.libsql) };
-    const ran = await watchRuns(pids.workerd, restMs);
-    const used = { workerd: usageSince(pids.workerd, before.workerd), libsql: usageSince(pids.libsql, before.libsql) };
-    console.log(`rest ${restMs} ms: ${JSON.stringify(used)}; workerd ran ${JSON.stringify(ran.runs)}`);
-    expect(used.workerd.storageBytes).toBe(0);
-    expect(used.libsql.storageBytes).toBe(0);
-    expect(used.workerd.ticks).toBeLessThanOrEqual(1);
-    expect(used.libsql.ticks).toBeLessThanOrEqual(3);
-    expect(await calls("rest-model")).toEqual([]);
-  }, 420_000);
 });

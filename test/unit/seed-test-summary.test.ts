@@ -8,22 +8,22 @@ import { REPO } from "../support/cli.ts";
 
 const FIXTURES: Suite[] = [{ name: "fixtures", args: ["--config", "test/fixtures/summary/vitest.config.ts"], dirs: ["test/fixtures/summary"] }];
 
-function run(filters: string[]) {
+async function run(filters: string[]) {
   const lines: string[] = [];
-  const status = seedTest(filters, { suites: FIXTURES, full: false, stdio: "pipe", log: (l) => lines.push(...l.split("\n")) });
+  const status = await seedTest(filters, { suites: FIXTURES, full: false, stdio: "pipe", log: (l) => lines.push(...l.split("\n")) });
   return { status, lines, last: lines.at(-1) };
 }
 
 // Each case starts vitest once (seconds when quiet, far more on a loaded 2-core machine).
 describe("seed test's summary", { timeout: 300_000 }, () => {
-  it("counts passed, failed and skipped (todo included), and passes only when nothing failed", () => {
-    const r = run(["passing"]);
+  it("counts passed, failed and skipped (todo included), and passes only when nothing failed", async () => {
+    const r = await run(["passing"]);
     expect(r.last).toBe("1 passed, 0 failed, 2 skipped");
     expect(r.status).toBe(0);
   });
 
-  it("a file that does not load, and one whose beforeAll throws, each count as a failure, named", () => {
-    const r = run(["broken", "failing"]);
+  it("a file that does not load, and one whose beforeAll throws, each count as a failure, named", async () => {
+    const r = await run(["broken", "failing"]);
     // broken-load: 1; broken-hook: 1 (its two tests are not "skipped"); failing: 1 passed, 1 failed.
     expect(r.last).toBe("1 passed, 3 failed, 0 skipped");
     expect(r.status).toBe(1);
@@ -31,22 +31,22 @@ describe("seed test's summary", { timeout: 300_000 }, () => {
     expect(r.lines).toContainEqual(expect.stringMatching(/test\/fixtures\/summary\/broken-hook\.test\.ts: failed outside its tests: .*the setup failed/));
   });
 
-  it("an error thrown outside any test fails the run even though every test passed", () => {
-    const r = run(["unhandled"]);
+  it("an error thrown outside any test fails the run even though every test passed", async () => {
+    const r = await run(["unhandled"]);
     expect(r.last).toBe("2 passed, 1 failed, 0 skipped");
     expect(r.status).toBe(1);
     expect(r.lines).toContainEqual(expect.stringContaining("fixtures: vitest failed (exit 1) with no failed test"));
   });
 
-  it("a filter that matches no test file fails at once, naming it", () => {
-    const r = run(["passing", "no-such-test"]);
+  it("a filter that matches no test file fails at once, naming it", async () => {
+    const r = await run(["passing", "no-such-test"]);
     expect(r.status).toBe(1);
     expect(r.lines[0]).toBe('seed test: no test file matches "no-such-test" (files under test/fixtures/summary)');
     expect(r.last).toBe("0 passed, 1 failed, 0 skipped");
   });
 
-  it("files that match but run no test fail too", () => {
-    const r = run(["all-skipped"]);
+  it("files that match but run no test fail too", async () => {
+    const r = await run(["all-skipped"]);
     expect(r.status).toBe(1);
     expect(r.lines).toContain("seed test: the matching files ran no test");
     expect(r.last).toBe("0 passed, 1 failed, 1 skipped");

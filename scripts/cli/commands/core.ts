@@ -143,7 +143,7 @@ export function registerCore(program: Command): void {
     .argument("[filters...]", "only test files matching these (skips the typecheck)")
     .action(async (filters: string[]) => {
       const { seedTest } = await import("../seed-test.ts");
-      process.exitCode = seedTest(filters);
+      process.exitCode = await seedTest(filters);
     });
 
   program
