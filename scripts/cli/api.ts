@@ -48,10 +48,37 @@ function reaching(url: string): typeof fetch {
   };
 }
 
-/** hono's typed client on the Worker's app, presenting the owner's key. */
+/**
+ * hono's client puts `param` values into the path as they are (4.13: `/:id` → `/${v}`, an empty
+ * value drops the segment), so `seed memory forget 'x?y'` would delete memory `x`. Every call
+ * through seedClient has each path value encoded as one segment, and an empty one refused.
+ */
+function encodingParams<T extends object>(target: T): T {
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      const v = Reflect.get(t, prop, receiver) as unknown;
+      if (typeof v !== "function" && (typeof v !== "object" || v === null)) return v;
+      if (typeof prop === "string" && prop.startsWith("$") && typeof v === "function") {
+        return (args?: { param?: Record<string, string> }, ...rest: unknown[]) => {
+          if (!args?.param) return (v as (...a: unknown[]) => unknown)(args, ...rest);
+          // A value that cannot be one segment — empty, or `.`/`..`, which URL parsing resolves
+          // even encoded — is answered here as the seed would (a 422 naming path.<name>), so
+          // ok() names the argument at fault; nothing is sent.
+          const bad = Object.keys(args.param).find((k) => ["", ".", ".."].includes(args.param![k]!));
+          if (bad !== undefined) return Promise.resolve(Response.json({ error: { code: "invalid_input", message: `path.${bad}: must not be empty, "." or ".."` } }, { status: 422 }));
+          const param = Object.fromEntries(Object.entries(args.param).map(([k, x]) => [k, encodeURIComponent(x)]));
+          return (v as (...a: unknown[]) => unknown)({ ...args, param }, ...rest);
+        };
+      }
+      return encodingParams(v as object);
+    },
+  });
+}
+
+/** hono's typed client on the Worker's app, presenting the owner's key (path values encoded). */
 export function seedClient(opts: ApiOptions) {
   const { url, key } = apiTarget(opts);
-  return hc<AppType>(url, { headers: { Authorization: `Bearer ${key}` }, fetch: reaching(url) });
+  return encodingParams(hc<AppType>(url, { headers: { Authorization: `Bearer ${key}` }, fetch: reaching(url) }));
 }
 export type SeedClient = ReturnType<typeof seedClient>;
 
