@@ -118,8 +118,9 @@ export const BUS_MIGRATIONS: readonly Migration[] = [
     version: 3,
     name: "delivered and acked totals for GET /metrics",
     up: [
-      `CREATE TABLE bus_counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID`,
-      `INSERT INTO bus_counters (name, n) VALUES ('delivered', 0), ('acked', 0)`,
+      // Idempotent, like version 1: a store rebuilt below version 3 may still hold the table.
+      `CREATE TABLE IF NOT EXISTS bus_counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID`,
+      `INSERT OR IGNORE INTO bus_counters (name, n) VALUES ('delivered', 0), ('acked', 0)`,
     ],
   },
 ];

@@ -42,7 +42,7 @@ describe("the Bus schema moves forward on an existing seed", () => {
     const ackId = await runInDurableObject(stub, (bus: Bus, state: DurableObjectState) => {
       const sql = state.storage.sql;
       // Rebuild the object's storage as a seed from before versioning had it.
-      for (const t of ["deliveries", "subscriptions", "revoked_keys", "inbox_watchers", "schema_version", "messages", "topics", "idempotency_keys"]) sql.exec(`DROP TABLE IF EXISTS ${t}`);
+      for (const t of ["deliveries", "subscriptions", "revoked_keys", "inbox_watchers", "bus_counters", "schema_version", "messages", "topics", "idempotency_keys"]) sql.exec(`DROP TABLE IF EXISTS ${t}`);
       for (const stmt of BUS_MIGRATIONS[0]!.up as string[]) sql.exec(stmt);
       const t = 1_800_000_000_000;
       sql.exec("INSERT INTO topics (name, last_seq) VALUES ('jobs', 2), ('inbox.agentkey00000001', 1)");
@@ -54,8 +54,10 @@ describe("the Bus schema moves forward on an existing seed", () => {
       const lease = "1.1.legacy01";
       sql.exec("INSERT INTO deliveries (sub, seq, attempts, visible_at, ack_id) VALUES ('jobs-worker', 1, 1, ?, ?), ('jobs-worker', 2, 1, ?, NULL), ('inbox:agentkey00000001', 1, 1, ?, 'x')", 4_000_000_000_000, lease, t, t);
       expect(schemaVersion(sql)).toBe(0);
-      expect(migrate(state.storage, BUS_MIGRATIONS)).toEqual([1, 2]);
-      expect(schemaVersion(sql)).toBe(2);
+      expect(migrate(state.storage, BUS_MIGRATIONS)).toEqual([1, 2, 3]);
+      expect(schemaVersion(sql)).toBe(3);
+      // Version 3: the delivered/acked totals for GET /metrics start at 0.
+      expect(sql.exec("SELECT name, n FROM bus_counters ORDER BY name").toArray()).toEqual([{ name: "acked", n: 0 }, { name: "delivered", n: 0 }]);
       return lease;
     });
     // The agent's subscription kept its leases: the old ack id still acks, the nacked one is due.
