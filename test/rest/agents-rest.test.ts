@@ -1,26 +1,17 @@
 // 100 defined agents at rest under a real `seed up`: 0 model calls, nothing stored, workerd idle
 // over 60 s. Minutes of waiting for the runtime's own follow-ups, measured on this seed's
 // processes only — so `seed test` runs this file beside the other suites (the "rest" project).
-import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { runCli } from "../support/cli.ts";
 import { settle, usageOf, usageSince } from "../support/proc-usage.ts";
-import { startScriptedModel, type SeenCall } from "../support/scripted-model.ts";
-import { callSeed, startSeed, until, type SeedProcess } from "../support/seed-process.ts";
-import { tempDir } from "../support/seed-home.ts";
+import type { SeenCall, startScriptedModel } from "../support/scripted-model.ts";
+import { callSeed, startSeedWithModel, until, type SeedProcess } from "../support/seed-process.ts";
 import { afterWorkerdFollowUps, watchRuns } from "../support/workerd-sweep.ts";
 
 let seed: SeedProcess;
 let model: Awaited<ReturnType<typeof startScriptedModel>>;
 
 beforeAll(async () => {
-  model = await startScriptedModel();
-  const home = path.join(tempDir("seed agents at rest "), "seed home");
-  const init = runCli(["init"], { SEED_HOME: home });
-  expect(init.status, init.stderr).toBe(0);
-  const set = runCli(["services", "set", "LLM", "--url", model.url], { SEED_HOME: home });
-  expect(set.status, set.stderr).toBe(0);
-  seed = await startSeed({ home });
+  ({ seed, model } = await startSeedWithModel("seed agents at rest"));
 }, 180_000);
 
 afterAll(async () => {

@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { REPO } from "./cli.ts";
+import { REPO, runCli } from "./cli.ts";
+import { startScriptedModel } from "./scripted-model.ts";
 import { freePort, tempDir } from "./seed-home.ts";
 
 export type SeedProcess = {
@@ -115,4 +116,18 @@ export async function until<T>(what: string, check: () => Promise<T | null | und
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * A seed whose owner declared a scripted model (test/support/scripted-model.ts) as its LLM
+ * service: `seed init`, `seed services set LLM --url …`, then `seed up`, in a fresh home.
+ */
+export async function startSeedWithModel(label: string): Promise<{ seed: SeedProcess; model: Awaited<ReturnType<typeof startScriptedModel>> }> {
+  const model = await startScriptedModel();
+  const home = path.join(tempDir(`${label} `), "seed home");
+  for (const args of [["init"], ["services", "set", "LLM", "--url", model.url]]) {
+    const r = runCli(args, { SEED_HOME: home });
+    if (r.status !== 0) throw new Error(`seed ${args.join(" ")} failed: ${r.stderr}`);
+  }
+  return { seed: await startSeed({ home }), model };
 }

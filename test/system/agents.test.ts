@@ -9,8 +9,8 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Task } from "../../lib/mind/wire.ts";
 import { runCli } from "../support/cli.ts";
-import { startScriptedModel, type SeenCall, type Turn } from "../support/scripted-model.ts";
-import { addAgent, callSeed, startSeed, until as poll, type SeedProcess } from "../support/seed-process.ts";
+import type { SeenCall, startScriptedModel, Turn } from "../support/scripted-model.ts";
+import { addAgent, callSeed, startSeedWithModel, until as poll, type SeedProcess } from "../support/seed-process.ts";
 import { tempDir } from "../support/seed-home.ts";
 
 let seed: SeedProcess;
@@ -39,13 +39,7 @@ const text = (r: Awaited<ReturnType<Client["callTool"]>>) => (r.content as { typ
 
 describe("the seed's own agents and the MCP door (system)", () => {
   beforeAll(async () => {
-    model = await startScriptedModel();
-    const home = path.join(tempDir("seed agents "), "seed home");
-    const init = runCli(["init"], { SEED_HOME: home });
-    expect(init.status, init.stderr).toBe(0);
-    const set = runCli(["services", "set", "LLM", "--url", model.url], { SEED_HOME: home });
-    expect(set.status, set.stderr).toBe(0);
-    seed = await startSeed({ home });
+    ({ seed, model } = await startSeedWithModel("seed agents"));
   }, 180_000);
 
   afterAll(async () => {
