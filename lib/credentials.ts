@@ -3,6 +3,7 @@
 // another host no longer decrypts). Web Crypto only: runs in Node and in workerd.
 import { eq } from "drizzle-orm";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
+import { mustFromBase64, toBase64 } from "./base64.ts";
 import { credentials } from "./db/schema.ts";
 
 type AnyDb = LibSQLDatabase<Record<string, unknown>>;
@@ -10,16 +11,6 @@ type AnyDb = LibSQLDatabase<Record<string, unknown>>;
 export type CredentialInfo = { name: string; host: string; createdAt: number; updatedAt: number };
 
 export const CREDENTIAL_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-
-function b64(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
-function unb64(text: string): Uint8Array {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-}
 
 export function masterKeyFromHex(hex: string): Uint8Array {
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error("master key must be 32 bytes (64 hex characters)");
@@ -40,11 +31,11 @@ export async function encryptSecret(master: Uint8Array, name: string, host: stri
   const out = new Uint8Array(iv.length + ct.length);
   out.set(iv);
   out.set(ct, iv.length);
-  return b64(out);
+  return toBase64(out);
 }
 
 export async function decryptSecret(master: Uint8Array, name: string, host: string, ciphertext: string): Promise<string> {
-  const raw = unb64(ciphertext);
+  const raw = mustFromBase64(ciphertext, "a stored credential");
   const plain = await crypto.subtle.decrypt(
     { name: "AES-GCM", iv: raw.slice(0, 12), additionalData: aad(name, host) },
     await aesKey(master),

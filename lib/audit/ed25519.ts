@@ -2,18 +2,10 @@
 // The seed's private key travels as PKCS8 DER in base64 (SEED_IDENTITY_KEY); its public key is
 // the raw 32 bytes in base64, as the identity table stores it.
 
+import { fromBase64, mustFromBase64, toBase64 } from "../base64.ts";
+
 /** A Web Crypto key, spelled so that both Node's and workerd's type libraries accept it. */
 export type Ed25519Key = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
-
-export function toBase64(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
-export function fromBase64(text: string): Uint8Array {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-}
 
 /** The base64 body of a PEM block (what `seed.key` / `seed.pub` hold). */
 export function pemBody(pem: string): string {
@@ -24,7 +16,7 @@ export function pemBody(pem: string): string {
 const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
 
 export function publicKeyPem(rawBase64: string): string {
-  const raw = fromBase64(rawBase64);
+  const raw = mustFromBase64(rawBase64, "the public key");
   const der = new Uint8Array(SPKI_PREFIX.length + raw.length);
   der.set(SPKI_PREFIX);
   der.set(raw, SPKI_PREFIX.length);
@@ -33,11 +25,11 @@ export function publicKeyPem(rawBase64: string): string {
 }
 
 export function importSigningKey(pkcs8Base64: string): Promise<Ed25519Key> {
-  return crypto.subtle.importKey("pkcs8", fromBase64(pkcs8Base64), { name: "Ed25519" }, false, ["sign"]);
+  return crypto.subtle.importKey("pkcs8", mustFromBase64(pkcs8Base64, "the private key"), { name: "Ed25519" }, false, ["sign"]);
 }
 
 export function importVerifyKey(rawBase64: string): Promise<Ed25519Key> {
-  return crypto.subtle.importKey("raw", fromBase64(rawBase64), { name: "Ed25519" }, false, ["verify"]);
+  return crypto.subtle.importKey("raw", mustFromBase64(rawBase64, "the public key"), { name: "Ed25519" }, false, ["verify"]);
 }
 
 export async function signText(key: Ed25519Key, text: string): Promise<string> {
@@ -45,11 +37,7 @@ export async function signText(key: Ed25519Key, text: string): Promise<string> {
 }
 
 export async function verifyText(key: Ed25519Key, text: string, signatureBase64: string): Promise<boolean> {
-  let sig: Uint8Array;
-  try {
-    sig = fromBase64(signatureBase64);
-  } catch {
-    return false;
-  }
+  const sig = fromBase64(signatureBase64);
+  if (!sig) return false;
   return crypto.subtle.verify({ name: "Ed25519" }, key, sig, new TextEncoder().encode(text));
 }

@@ -1,7 +1,8 @@
 // Standard Webhooks (standardwebhooks.com), symmetric scheme: the sender signs
 // `${webhook-id}.${webhook-timestamp}.${body}` with HMAC-SHA256 under the base64-decoded secret
 // and sends `webhook-signature: v1,<base64>` (several, space separated, during key rotation).
-import { bytesEqual, concatBytes, fromBase64, hmacSha256, toBase64, utf8, type HmacKey } from "./hmac.ts";
+import { fromBase64, toBase64 } from "../base64.ts";
+import { bytesEqual, concatBytes, hmacSha256, utf8, type HmacKey } from "./hmac.ts";
 
 /** The spec's tolerance: a timestamp further than this from now, either way, is refused. */
 export const TOLERANCE_MS = 5 * 60 * 1000;

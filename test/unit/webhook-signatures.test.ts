@@ -2,7 +2,8 @@
 // base64 (atob alone accepts spaces and throws on bad padding), a timestamp that is digits only,
 // the five-minute tolerance in plain numbers, and keys that cannot be exported.
 import { describe, expect, it } from "vitest";
-import { bytesEqual, fromBase64, hmacSha256, importHmacKey, toBase64, utf8 } from "../../lib/mind/hmac.ts";
+import { fromBase64, toBase64 } from "../../lib/base64.ts";
+import { bytesEqual, hmacSha256, importHmacKey, utf8 } from "../../lib/mind/hmac.ts";
 import { githubSecretBytes, signGithub, verifyGithub } from "../../lib/mind/github-signature.ts";
 import { signStandard, TOLERANCE_MS, verifyStandard } from "../../lib/mind/standard-webhooks.ts";
 
