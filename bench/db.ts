@@ -1,14 +1,15 @@
 // Benchmark of the libSQL server: `node bench/db.ts [--profile DIR]` prints one JSON object.
 // Point selects and single-row autocommit write transactions at concurrency 16 through
-// @libsql/client over HTTP against the real server process, then the same operations on the
-// native driver in this process, with throughput, p50/p99 latency and server/native ratios.
+// @libsql/client against the real server process, then the same operations on the native
+// driver in this process, with throughput, p50/p99 latency and server/native ratios.
 //
-// The client runs twice: as shipped (its default fetch: Node's global fetch, i.e. undici) — the
-// run the targets are judged on — and with a small node:http keep-alive fetch. On a small machine
-// the client and the server share the CPUs, and the client's own cost shows in the first run.
+// The client runs three times, each as shipped unless said: over WebSocket (a `ws://` URL:
+// Hrana 3 on one multiplexed connection), over HTTP with its default fetch (Node's global
+// fetch, i.e. undici), and over HTTP with a small node:http keep-alive fetch. On a small machine
+// the client and the server share the CPUs, and the client's own cost per call shows.
 //
 // --profile DIR (or SEED_BENCH_PROFILE=DIR, for `scripts/seed bench db`) writes CPU profiles of the server process (node --cpu-prof) and of this process
-// (the client; node:inspector) for the default-fetch run into DIR, and adds their top entries
+// (the client; node:inspector) for the WebSocket run into DIR, and adds their top entries
 // (self time per function) to the JSON.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -164,7 +165,7 @@ function nodeHttpFetch(): (request: Request) => Promise<Response> {
   };
 }
 
-type Transport = "global-fetch" | "node-http";
+type Transport = "websocket" | "global-fetch" | "node-http";
 
 interface ServerRun {
   selects: Measurement;
@@ -174,7 +175,7 @@ interface ServerRun {
 async function benchServer(transport: Transport, profileDir?: string): Promise<ServerRun & { dir: string; dispose: () => Promise<void> }> {
   const server = await startDbServerProcess(profileDir === undefined ? {} : { nodeArgs: ["--cpu-prof", "--cpu-prof-dir", profileDir] });
   const client = createClient({
-    url: server.url,
+    url: transport === "websocket" ? server.url.replace(/^http:/, "ws:") : server.url,
     authToken: server.token,
     concurrency: CONCURRENCY,
     ...(transport === "node-http" ? { fetch: nodeHttpFetch() } : {}),
@@ -249,7 +250,9 @@ async function main(): Promise<void> {
   const profileDir = profileOption === undefined || profileOption === "" ? undefined : path.resolve(profileOption);
   if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
   const clientProfile = profileDir === undefined ? undefined : path.join(profileDir, "client.cpuprofile");
-  const viaFetch = await profiled(clientProfile, () => benchServer("global-fetch", profileDir));
+  const viaWs = await profiled(clientProfile, () => benchServer("websocket", profileDir));
+  await viaWs.dispose();
+  const viaFetch = await benchServer("global-fetch");
   await viaFetch.dispose();
   const viaHttp = await benchServer("node-http");
   let native: ServerRun;
@@ -258,7 +261,7 @@ async function main(): Promise<void> {
   } finally {
     await viaHttp.dispose();
   }
-  const runs = { "global-fetch": viaFetch, "node-http": viaHttp };
+  const runs = { websocket: viaWs, "global-fetch": viaFetch, "node-http": viaHttp };
   const result = {
     benchmark: "db-server",
     node: process.version,

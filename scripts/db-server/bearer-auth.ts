@@ -17,8 +17,13 @@ export class BearerAuth {
   accepts(header: string | undefined): boolean {
     if (header === undefined) return false;
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-    const presented = digest(match?.[1] ?? "");
     // always compare, even without a match, so timing does not reveal which check failed
-    return timingSafeEqual(presented, this.#expected) && match !== null;
+    return this.acceptsToken(match?.[1] ?? "") && match !== null;
+  }
+
+  /** The token itself (Hrana over WebSocket sends it in its hello message). */
+  acceptsToken(token: string | undefined): boolean {
+    const presented = digest(token ?? "");
+    return timingSafeEqual(presented, this.#expected) && token !== undefined && token.length > 0;
   }
 }

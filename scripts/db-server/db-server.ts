@@ -6,13 +6,17 @@
 //   POST /v3-protobuf/pipeline              pipelines, Protobuf
 //   POST /v3/cursor, /v3-protobuf/cursor    one batch, its result as a stream of entries
 //   GET  /stats                             counters for /metrics
+//   GET  / with Upgrade: websocket          Hrana 3 (and 2) over WebSocket, JSON (hrana-ws.ts)
 //
-// Every other route needs `Authorization: Bearer <token>`. Writers are serialised by a
+// Every other route needs `Authorization: Bearer <token>`; a WebSocket sends the token in its
+// hello message instead. Writers are serialised by a
 // process-wide lock so concurrent write transactions queue instead of failing with SQLITE_BUSY.
 import { statSync } from "node:fs";
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
 import { BearerAuth } from "./bearer-auth.ts";
 import { ConnectionPool } from "./connection-pool.ts";
 import {
@@ -27,6 +31,7 @@ import { GroupCommit } from "./group-commit.ts";
 import { UndecodableBodyError, jsonCodec, protobufCodec } from "./hrana-codec.ts";
 import type { HranaCodec } from "./hrana-codec.ts";
 import type { StreamContext } from "./hrana-stream.ts";
+import { HranaWsConnection, pickSubprotocol } from "./hrana-ws.ts";
 import { readBody, send, sendJson } from "./http-io.ts";
 import { runCursor, runPipeline } from "./run-pipeline.ts";
 import { NO_WATCHDOG, startStallWatchdog } from "./stall-watchdog.ts";
@@ -160,6 +165,36 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
   let closing = false;
   let inflight = 0;
   let onDrained: (() => void) | undefined;
+  const track = (delta: 1 | -1): void => {
+    inflight += delta;
+    if (inflight === 0) onDrained?.();
+  };
+
+  const sockets = new Set<HranaWsConnection>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxBodyBytes,
+    perMessageDeflate: false,
+    handleProtocols: (offered) => pickSubprotocol(offered),
+  });
+  const wsHost = {
+    ctx,
+    registry,
+    idleStreamMs,
+    acceptsToken: (token: string | undefined) => auth.acceptsToken(token),
+    closing: () => closing,
+    track,
+    forget: (connection: HranaWsConnection) => sockets.delete(connection),
+  };
+
+  /** Answers a refused WebSocket upgrade the way an HTTP request would be answered. */
+  function refuseUpgrade(socket: Duplex, error: DbServerError): void {
+    const body = JSON.stringify({ message: error.message, code: error.code });
+    socket.end(
+      `HTTP/1.1 ${error.status} ${error.code}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
 
   function sendError(res: ServerResponse, error: unknown): void {
     if (res.headersSent) {
@@ -279,18 +314,22 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
     // (2^31 - 1 ms is the longest interval a timer takes; with both timeouts off it checks nothing)
     { noDelay: true, keepAliveTimeout: 5_000, headersTimeout: 0, requestTimeout: 0, connectionsCheckingInterval: 2 ** 31 - 1 },
     (req, res) => {
-      inflight++;
+      track(1);
       res.on("error", () => undefined);
       route(req, res)
         .catch((error: unknown) => sendError(res, error))
-        .finally(() => {
-          inflight--;
-          if (inflight === 0) onDrained?.();
-        });
+        .finally(() => track(-1));
     },
   );
   server.timeout = DEFAULTS.socketIdleMs;
   server.maxConnections = DEFAULTS.maxConnections;
+  server.on("upgrade", (req, socket, head) => {
+    socket.on("error", () => undefined);
+    const path = (req.url ?? "/").split("?")[0];
+    if (closing) refuseUpgrade(socket, new ServerClosingError());
+    else if (path !== "/") refuseUpgrade(socket, new RouteNotFoundError(path ?? "/"));
+    else wss.handleUpgrade(req, socket, head, (ws) => sockets.add(new HranaWsConnection(ws, wsHost)));
+  });
   server.on("clientError", (_error, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
     else socket.destroy();
@@ -329,6 +368,8 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
         };
       });
     }
+    for (const connection of [...sockets]) connection.close(1001, "The server is shutting down");
+    wss.close();
     registry.closeAll();
     try {
       pool.close();
@@ -347,7 +388,10 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
     setToken(token: string) {
       auth = new BearerAuth(token);
       const closedStreams = registry.closeParked();
-      log("token_changed", { closedStreams });
+      // WebSocket connections authenticated with the old token: closed, their streams rolled back
+      const closedSockets = sockets.size;
+      for (const connection of [...sockets]) connection.close(1008, "The database token changed");
+      log("token_changed", { closedStreams, closedSockets });
     },
     close: () => (closed ??= shutdown()),
   };

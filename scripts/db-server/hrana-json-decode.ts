@@ -2,7 +2,7 @@
 // ProtocolError naming the offending path, so a bad client gets a 400 it can debug instead of
 // the server tripping over `undefined` later. Unknown fields are ignored, as the spec requires.
 import { ProtocolError } from "./errors.ts";
-import type { BatchCond, BatchStep, CursorRequest, PipelineRequest, SqlRef, SqlValue, Stmt, StreamRequest } from "./hrana-types.ts";
+import type { BatchCond, BatchStep, CursorRequest, PipelineRequest, SqlRef, SqlValue, Stmt, StreamRequest, WsClientMsg, WsRequest } from "./hrana-types.ts";
 
 type JsonObject = Record<string, unknown>;
 
@@ -180,4 +180,59 @@ export function decodeCursor(raw: unknown): CursorRequest {
 /** The baton of a body that failed validation, so the server can still close its stream. */
 export function batonOf(raw: unknown): string | null {
   return isObject(raw) && typeof raw["baton"] === "string" ? raw["baton"] : null;
+}
+
+function decodeWsRequest(raw: unknown, path: string): WsRequest {
+  const obj = object(raw, path);
+  const type = obj["type"];
+  const streamId = (): number => int32(obj["stream_id"], `${path}.stream_id`);
+  const cursorId = (): number => int32(obj["cursor_id"], `${path}.cursor_id`);
+  switch (type) {
+    case "open_stream":
+      return { type, streamId: streamId() };
+    case "close_stream":
+      return { type: "stream", streamId: streamId(), request: { type: "close" } };
+    case "execute":
+    case "batch":
+    case "sequence":
+    case "describe":
+    case "get_autocommit": {
+      const request = decodeRequest(obj, path);
+      if (request.type === "store_sql" || request.type === "close_sql") throw new ProtocolError(`${path}.type is not a stream request`);
+      return { type: "stream", streamId: streamId(), request };
+    }
+    case "open_cursor":
+      return { type, streamId: streamId(), cursorId: cursorId(), steps: decodeSteps(obj["batch"], `${path}.batch`) };
+    case "close_cursor":
+      return { type, cursorId: cursorId() };
+    case "fetch_cursor":
+      return { type, cursorId: cursorId(), maxCount: uint32(obj["max_count"], `${path}.max_count`) };
+    case "store_sql":
+    case "close_sql": {
+      const request = decodeRequest(obj, path);
+      if (request.type !== "store_sql" && request.type !== "close_sql") throw new ProtocolError(`${path}.type is not a SQL text request`);
+      return request;
+    }
+    default:
+      throw new ProtocolError(
+        `${path}.type must be one of open_stream, close_stream, execute, batch, open_cursor, close_cursor, fetch_cursor, sequence, describe, store_sql, close_sql, get_autocommit`,
+      );
+  }
+}
+
+/** A WebSocket message from the client (hello or request). */
+export function decodeWsClientMsg(raw: unknown): WsClientMsg {
+  const msg = object(raw, "message");
+  switch (msg["type"]) {
+    case "hello":
+      return { type: "hello", jwt: optional(msg["jwt"], "message.jwt", string) };
+    case "request":
+      return {
+        type: "request",
+        requestId: int32(msg["request_id"], "message.request_id"),
+        request: decodeWsRequest(msg["request"], "message.request"),
+      };
+    default:
+      throw new ProtocolError("message.type must be hello or request");
+  }
 }

@@ -4,7 +4,7 @@
 // null and the value would silently change. The server writes 1e999 / -1e999 instead: valid
 // JSON that JavaScript's JSON.parse (and so the official client) reads back as ±Infinity.
 import type { HranaError } from "./errors.ts";
-import type { BatchResult, CursorResponse, DescribeResult, PipelineResponse, StmtResult, StreamResponse } from "./hrana-types.ts";
+import type { BatchResult, CursorResponse, DescribeResult, PipelineResponse, StmtResult, StreamResponse, WsResponse } from "./hrana-types.ts";
 
 type JsonValue =
   | { type: "null" }
@@ -59,7 +59,7 @@ function describeResult(r: DescribeResult): unknown {
   return { params: r.params, cols: r.cols, is_explain: r.isExplain, is_readonly: r.isReadonly };
 }
 
-function streamResponse(r: StreamResponse): unknown {
+function streamResponse(r: WsResponse): unknown {
   switch (r.type) {
     case "execute":
       return { type: r.type, result: stmtResult(r.result) };
@@ -90,28 +90,43 @@ export function encodePipelineJson(response: PipelineResponse): string {
   });
 }
 
+/** A batch's outcome as cursor entries (wire-shaped objects). */
+export function cursorEntries(outcome: CursorResponse["outcome"]): unknown[] {
+  const entries: unknown[] = [];
+  if (outcome.type === "error") {
+    entries.push({ type: "error", error: outcome.error });
+    return entries;
+  }
+  const { stepResults, stepErrors } = outcome.result;
+  stepResults.forEach((result, step) => {
+    const error: HranaError | null = stepErrors[step] ?? null;
+    if (error !== null) {
+      entries.push({ type: "step_error", step, error });
+    } else if (result !== null) {
+      entries.push({ type: "step_begin", step, cols: result.cols });
+      for (const row of result.rows) entries.push({ type: "row", row: row.map(toJsonValue) });
+      entries.push({ type: "step_end", affected_row_count: result.affectedRowCount, last_insert_rowid: result.lastInsertRowid });
+    }
+  });
+  return entries;
+}
+
 /** `v3/cursor`: the response body line, then one line per cursor entry. */
 export function encodeCursorJson(response: CursorResponse): string {
   const lines = [stringify({ baton: response.baton, base_url: null })];
-  const entry = (value: unknown): void => {
-    lines.push(stringify(value));
-  };
-  if (response.outcome.type === "error") {
-    entry({ type: "error", error: response.outcome.error });
-  } else {
-    const { stepResults, stepErrors } = response.outcome.result;
-    stepResults.forEach((result, step) => {
-      const error: HranaError | null = stepErrors[step] ?? null;
-      if (error !== null) {
-        entry({ type: "step_error", step, error });
-      } else if (result !== null) {
-        entry({ type: "step_begin", step, cols: result.cols });
-        for (const row of result.rows) entry({ type: "row", row: row.map(toJsonValue) });
-        entry({ type: "step_end", affected_row_count: result.affectedRowCount, last_insert_rowid: result.lastInsertRowid });
-      }
-    });
-  }
+  for (const entry of cursorEntries(response.outcome)) lines.push(stringify(entry));
   return `${lines.join("\n")}\n`;
+}
+
+/** Hrana over WebSocket: a response to request `requestId`. */
+export function encodeWsResponseJson(requestId: number, response: WsResponse): string {
+  const wire = response.type === "close" ? { type: "close_stream" } : streamResponse(response);
+  return stringify({ type: "response_ok", request_id: requestId, response: wire });
+}
+
+/** Hrana over WebSocket: the error that answers request `requestId`. */
+export function encodeWsErrorJson(requestId: number, error: HranaError): string {
+  return JSON.stringify({ type: "response_error", request_id: requestId, error });
 }
 
 /** An error that ends the whole request (HTTP 4xx/5xx). */

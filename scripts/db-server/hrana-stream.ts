@@ -4,8 +4,10 @@
 import type { ConnectionPool, PooledConnection } from "./connection-pool.ts";
 import { StreamRequestError } from "./errors.ts";
 import type { GroupCommit } from "./group-commit.ts";
+import type { SqlRef } from "./hrana-types.ts";
 import type { BudgetLimits } from "./request-budget.ts";
 import type { StatementKind } from "./sql-analysis.ts";
+import { SqlStore } from "./sql-store.ts";
 import type { StatementEnv } from "./statement-runner.ts";
 import type { WriteLock } from "./write-lock.ts";
 
@@ -22,10 +24,6 @@ export interface StreamContext extends StatementEnv {
   readonly reportUnexpected: (error: unknown) => void;
 }
 
-// what one stream may keep in memory between requests
-const MAX_STORED_SQL = 1024;
-const MAX_STORED_SQL_CHARS = 1024 * 1024;
-
 export class HranaStream {
   readonly id: number;
   readonly #ctx: StreamContext;
@@ -33,8 +31,7 @@ export class HranaStream {
   #holdsLock = false;
   #queryOnly = false;
   #closed = false;
-  readonly #storedSql = new Map<number, string>();
-  #storedChars = 0;
+  readonly #sql = new SqlStore();
 
   constructor(id: number, ctx: StreamContext) {
     this.id = id;
@@ -66,31 +63,15 @@ export class HranaStream {
   }
 
   storeSql(sqlId: number, sql: string): void {
-    if (this.#storedSql.has(sqlId)) {
-      throw new StreamRequestError(`SQL text id ${sqlId} is already in use`, "SQL_ID_IN_USE");
-    }
-    if (this.#storedSql.size >= MAX_STORED_SQL || this.#storedChars + sql.length > MAX_STORED_SQL_CHARS) {
-      throw new StreamRequestError(
-        `A stream can store at most ${MAX_STORED_SQL} SQL texts of ${MAX_STORED_SQL_CHARS} characters in all; close some with close_sql`,
-        "SQL_STORE_FULL",
-      );
-    }
-    this.#storedSql.set(sqlId, sql);
-    this.#storedChars += sql.length;
+    this.#sql.store(sqlId, sql);
   }
 
   closeSql(sqlId: number): void {
-    const sql = this.#storedSql.get(sqlId);
-    if (sql === undefined) return;
-    this.#storedSql.delete(sqlId);
-    this.#storedChars -= sql.length;
+    this.#sql.close(sqlId);
   }
 
-  resolveSql(ref: { sql: string | undefined; sqlId: number | undefined }): string {
-    if (ref.sql !== undefined) return ref.sql;
-    const stored = ref.sqlId === undefined ? undefined : this.#storedSql.get(ref.sqlId);
-    if (stored === undefined) throw new StreamRequestError(`SQL text id ${ref.sqlId} is not stored`, "SQL_NOT_FOUND");
-    return stored;
+  resolveSql(ref: SqlRef): string {
+    return this.#sql.resolve(ref);
   }
 
   /**
@@ -175,7 +156,6 @@ export class HranaStream {
       this.#holdsLock = false;
       this.#ctx.lock.release(this);
     }
-    this.#storedSql.clear();
-    this.#storedChars = 0;
+    this.#sql.clear();
   }
 }

@@ -99,3 +99,24 @@ export interface CursorResponse {
   /** The batch's result, or the error that stopped the whole batch. */
   outcome: { type: "ok"; result: BatchResult } | { type: "error"; error: HranaError };
 }
+
+// ---- Hrana over WebSocket ----
+
+/** A WebSocket request. Requests that run on a stream are the HTTP pipeline's own (close_stream
+ * is its `close`); SQL texts and cursors belong to the connection. */
+export type WsRequest =
+  | { type: "open_stream"; streamId: number }
+  | { type: "stream"; streamId: number; request: Exclude<StreamRequest, { type: "store_sql" | "close_sql" }> }
+  | { type: "open_cursor"; streamId: number; cursorId: number; steps: BatchStep[] }
+  | { type: "close_cursor"; cursorId: number }
+  | { type: "fetch_cursor"; cursorId: number; maxCount: number }
+  | { type: "store_sql"; sqlId: number; sql: string }
+  | { type: "close_sql"; sqlId: number };
+
+export type WsClientMsg = { type: "hello"; jwt: string | undefined } | { type: "request"; requestId: number; request: WsRequest };
+
+/** Wire-shaped cursor entries (step_begin, row, step_end, step_error, error). */
+export type WsResponse =
+  | StreamResponse
+  | { type: "open_stream" | "open_cursor" | "close_cursor" }
+  | { type: "fetch_cursor"; entries: unknown[]; done: boolean };

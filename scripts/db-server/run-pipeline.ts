@@ -7,7 +7,8 @@ import type { BatchStep, CursorResponse, StreamRequest, StreamResponse, StreamRe
 import { RequestBudget } from "./request-budget.ts";
 import { describe, executeBatch, executeSequence, executeStmt } from "./stream-executor.ts";
 
-async function runRequest(
+/** Runs one request on the stream (shared by HTTP pipelines and WebSocket requests). */
+export async function runStreamRequest(
   ctx: StreamContext,
   stream: HranaStream,
   request: StreamRequest,
@@ -48,7 +49,7 @@ export async function runPipeline(ctx: StreamContext, stream: HranaStream, reque
     try {
       await budget.pace();
       const closesAfter = requests[i + 1]?.type === "close" && i + 2 === requests.length;
-      results.push({ type: "ok", response: await runRequest(ctx, stream, request, budget, closesAfter) });
+      results.push({ type: "ok", response: await runStreamRequest(ctx, stream, request, budget, closesAfter) });
     } catch (error) {
       ctx.reportUnexpected(error);
       results.push({ type: "error", error: toHranaError(error) });

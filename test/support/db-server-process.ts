@@ -11,6 +11,15 @@ import { fileURLToPath } from "node:url";
 
 const MAIN = fileURLToPath(new URL("../../scripts/db-server/main.ts", import.meta.url));
 
+/** The ways a client reaches the server: Hrana over HTTP, or over WebSocket (hrana3). */
+export type DbTransport = "http" | "ws";
+export const DB_TRANSPORTS: readonly DbTransport[] = ["http", "ws"];
+
+/** The URL @libsql/client is given for `transport`. */
+export function clientUrl(server: { readonly url: string }, transport: DbTransport): string {
+  return transport === "ws" ? server.url.replace(/^http:/, "ws:") : server.url;
+}
+
 export type ServerEvent = Record<string, unknown> & { event: string };
 
 export interface DbServerProcessOptions {
