@@ -36,6 +36,8 @@ export async function buildDbServer(outFile: string, libsqlRoot = ROOT): Promise
     format: "esm",
     target: "node22",
     logLevel: "silent",
+    // CommonJS dependencies (ws) require Node's built-ins; an ESM bundle has no `require` of its own
+    banner: { js: 'import { createRequire as __seedCreateRequire } from "node:module"; const require = __seedCreateRequire(import.meta.url);' },
     plugins: [
       {
         // The native driver stays outside the bundle; the bundle lives under SEED_HOME, so it

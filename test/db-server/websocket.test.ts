@@ -2,11 +2,14 @@
 // streams, SQL texts and cursors owned by the connection — driven with raw frames and with the
 // official client on a ws:// URL. (The behaviour shared with HTTP is covered by the suites that
 // run over both transports: no-way-out, transactions, values-and-args.)
+import { spawn } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { buildDbServer } from "../../scripts/cli/build-db-server.ts";
 import { clientUrl, startDbServerProcess } from "../support/db-server-process.ts";
 import type { DbServerProcess } from "../support/db-server-process.ts";
 
@@ -193,5 +196,34 @@ describe("Hrana over WebSocket", () => {
     expect((await stale.received(1))[0]?.type).toBe("hello_error");
     next.close();
     client.close();
+  });
+
+  it("works in the bundle seed up runs (db-server.mjs, where CommonJS dependencies need a require)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "seed-ws-bundle-"));
+    const tokenFile = path.join(dir, "token");
+    fs.writeFileSync(tokenFile, "bundle-token-0123456789", { mode: 0o600 });
+    const bundle = await buildDbServer(path.join(dir, "db-server.mjs"));
+    const child = spawn(process.execPath, [bundle, "--db", path.join(dir, "b.db"), "--token-file", tokenFile], { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let output = "";
+        const read = (chunk: Buffer): void => {
+          output += String(chunk);
+          const match = /"event":"listening","url":"[^"]*","port":(\d+)/.exec(output);
+          if (match !== null) resolve(Number(match[1]));
+        };
+        child.stdout.on("data", read);
+        child.stderr.on("data", read);
+        child.once("exit", () => reject(new Error(`the bundle exited: ${output}`)));
+      });
+      const client = createClient({ url: `ws://127.0.0.1:${port}`, authToken: "bundle-token-0123456789" });
+      expect((await client.execute("SELECT 40 + 2")).rows[0]?.[0]).toBe(42);
+      client.close();
+    } finally {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
