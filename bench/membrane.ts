@@ -11,6 +11,8 @@
 // 3. Bodies: 4 parallel chunked uploads (no Content-Length) of 256 MB each to /v1/hooks/anything
 //    without a key; workerd's RSS (VmHWM/VmRSS from /proc) before and its peak while they run
 //    (issue 9 item 3: every body is counted as it streams; target: growth < 64 MB).
+// Each phase also reports the CPU each request cost workerd, the libSQL server and the load
+// generator (from /proc): steadier than latency when other work shares the machine.
 // PROFILE=DIR writes a CPU profile of the seed's workerd (V8 inspector) over the first helper-key
 // /healthz phase and prints its top entries.
 // Run: `scripts/seed bench membrane` (or `node bench/membrane.ts` with Node 22).
@@ -19,6 +21,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { freePort, tempDir } from "../test/support/seed-home.ts";
+import { usageOf } from "../test/support/proc-usage.ts";
 import { WorkerdProfiler } from "./support/workerd-profile.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -96,13 +99,13 @@ async function socketRevocation(key: string, revoke: () => Promise<void>) {
   return { socketsAllClosed: settled, framesPublishedBeforeRevoke: publishedBefore, framesSentAfterRevokeReturned: sentAfter, framesPublishedAfterRevokeReturned: publishedAfter, target: 0 };
 }
 
-/** workerd's process id: the one whose command line names this seed's home. */
-function workerdPid(): number | null {
+/** The process id of this seed's workerd (or libSQL server): the one whose command line names its home. */
+function seedPid(program: "workerd" | "db-server"): number | null {
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cmd.includes("workerd") && cmd.includes(home)) return Number(entry);
+      if (cmd.includes(program) && cmd.includes(home)) return Number(entry);
     } catch {
       // gone meanwhile
     }
@@ -112,7 +115,7 @@ function workerdPid(): number | null {
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
 
 async function uploadFlood() {
-  const pid = workerdPid();
+  const pid = seedPid("workerd");
   if (pid === null) return { error: "workerd's process not found; not measured" };
   const before = rssMb(pid);
   let peak = before;
@@ -150,7 +153,14 @@ async function hit(pathname: string, key?: string): Promise<number> {
   return res.status;
 }
 
-async function load(pathname: string, key: string | undefined, ms: number, latencies: number[]): Promise<number> {
+/** CPU milliseconds a phase cost each process (user + system, all threads), summed over its rounds. */
+type Cpu = { workerd: number; libsql: number; client: number };
+const TICK_MS = 10; // USER_HZ = 100 on Linux
+const pids = { workerd: 0, libsql: 0 };
+const ticks = (pid: number) => (pid ? usageOf(pid).ticks : 0);
+
+async function load(pathname: string, key: string | undefined, ms: number, latencies: number[], cpu?: Cpu): Promise<number> {
+  const before = { workerd: ticks(pids.workerd), libsql: ticks(pids.libsql), client: process.cpuUsage() };
   const deadline = performance.now() + ms;
   let errors = 0;
   await Promise.all(
@@ -163,12 +173,28 @@ async function load(pathname: string, key: string | undefined, ms: number, laten
       }
     }),
   );
+  if (cpu) {
+    cpu.workerd += (ticks(pids.workerd) - before.workerd) * TICK_MS;
+    cpu.libsql += (ticks(pids.libsql) - before.libsql) * TICK_MS;
+    const used = process.cpuUsage(before.client);
+    cpu.client += (used.user + used.system) / 1000;
+  }
   return errors;
 }
 
-function summary(route: string, latencies: number[], errors: number, ms: number) {
+function summary(route: string, latencies: number[], errors: number, ms: number, cpu: Cpu) {
   const sorted = [...latencies].sort((a, b) => a - b);
-  return { route, requests: sorted.length, non200: errors, perSecond: Math.round(sorted.length / (ms / 1000)), p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)) };
+  const perRequest = (cpuMs: number) => round(cpuMs / Math.max(1, sorted.length));
+  return {
+    route,
+    requests: sorted.length,
+    non200: errors,
+    perSecond: Math.round(sorted.length / (ms / 1000)),
+    p50Ms: round(percentile(sorted, 50)),
+    p99Ms: round(percentile(sorted, 99)),
+    // What each request cost in CPU, per process: steadier than latency on a shared machine.
+    cpuMsPerRequest: { workerd: perRequest(cpu.workerd), libsql: perRequest(cpu.libsql), loadGenerator: perRequest(cpu.client) },
+  };
 }
 
 const child = await up();
@@ -198,28 +224,32 @@ try {
 
   const phases = { bare: [] as number[], bareHelper: [] as number[], noAuth: [] as number[], helper: [] as number[], owner: [] as number[] };
   const errors = { bare: 0, bareHelper: 0, noAuth: 0, helper: 0, owner: 0 };
+  const zero = (): Cpu => ({ workerd: 0, libsql: 0, client: 0 });
+  const cpu = { bare: zero(), bareHelper: zero(), noAuth: zero(), helper: zero(), owner: zero() };
+  pids.workerd = seedPid("workerd") ?? 0;
+  pids.libsql = seedPid("db-server") ?? 0;
   let profile: string[] | undefined;
   for (let r = 0; r < ROUNDS; r++) {
-    errors.bare += await load("/healthz", undefined, PHASE_MS, phases.bare);
+    errors.bare += await load("/healthz", undefined, PHASE_MS, phases.bare, cpu.bare);
     // Attached only while profiling: an attached DevTools client receives every workerd console.log.
     const profiler = inspector && r === 0 ? await WorkerdProfiler.attach(inspector) : undefined;
     await profiler?.start();
-    errors.bareHelper += await load("/healthz", helper.token, PHASE_MS, phases.bareHelper);
+    errors.bareHelper += await load("/healthz", helper.token, PHASE_MS, phases.bareHelper, cpu.bareHelper);
     if (profiler) {
       mkdirSync(PROFILE!, { recursive: true });
       profile = (await profiler.stop(path.join(PROFILE!, "workerd-membrane.cpuprofile"), 25)).map((e) => `${e.selfPercent}% ${e.frame}`);
       profiler.close();
     }
-    errors.noAuth += await load("/readyz", undefined, PHASE_MS, phases.noAuth);
-    errors.helper += await load("/v1/status", helper.token, PHASE_MS, phases.helper);
-    errors.owner += await load("/v1/status", rootKey, PHASE_MS, phases.owner);
+    errors.noAuth += await load("/readyz", undefined, PHASE_MS, phases.noAuth, cpu.noAuth);
+    errors.helper += await load("/v1/status", helper.token, PHASE_MS, phases.helper, cpu.helper);
+    errors.owner += await load("/v1/status", rootKey, PHASE_MS, phases.owner, cpu.owner);
   }
   const ms = PHASE_MS * ROUNDS;
-  const bare = summary("GET /healthz (no key)", phases.bare, errors.bare, ms);
-  const bareHelper = summary("GET /healthz (helper key: key check + audit row committed before the answer)", phases.bareHelper, errors.bareHelper, ms);
-  const noAuth = summary("GET /readyz (no auth)", phases.noAuth, errors.noAuth, ms);
-  const withHelper = summary("GET /v1/status (helper key: key check + audit row)", phases.helper, errors.helper, ms);
-  const withOwner = summary("GET /v1/status (owner key: key check, no audit row)", phases.owner, errors.owner, ms);
+  const bare = summary("GET /healthz (no key)", phases.bare, errors.bare, ms, cpu.bare);
+  const bareHelper = summary("GET /healthz (helper key: key check + audit row committed before the answer)", phases.bareHelper, errors.bareHelper, ms, cpu.bareHelper);
+  const noAuth = summary("GET /readyz (no auth)", phases.noAuth, errors.noAuth, ms, cpu.noAuth);
+  const withHelper = summary("GET /v1/status (helper key: key check + audit row)", phases.helper, errors.helper, ms, cpu.helper);
+  const withOwner = summary("GET /v1/status (owner key: key check, no audit row)", phases.owner, errors.owner, ms, cpu.owner);
 
   console.error("membrane bench: revocation");
   // Revocation window.
@@ -273,6 +303,8 @@ try {
           helperKey: bareHelper,
           p50Ratio: round(bareHelper.p50Ms / bare.p50Ms),
           p50AddedMs: round(bareHelper.p50Ms - bare.p50Ms),
+          // The CPU a helper request adds, per process: at 16 clients on 2 cores p50 ≈ 16 × CPU per request / 2.
+          cpuMsAddedPerRequest: { workerd: round(bareHelper.cpuMsPerRequest.workerd - bare.cpuMsPerRequest.workerd), libsql: round(bareHelper.cpuMsPerRequest.libsql - bare.cpuMsPerRequest.libsql) },
           target: { p50Ratio: 1.5, p50AddedMs: 2 },
           met: bareHelper.p50Ms / bare.p50Ms <= 1.5 && bareHelper.p50Ms - bare.p50Ms <= 2,
         },

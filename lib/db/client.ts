@@ -1,12 +1,12 @@
 // The Worker's and the Durable Objects' libSQL client: @libsql/client over HTTP (Hrana) with drizzle,
 // every request sent through the LIBSQL service binding, which the generated workerd config points
 // at the libSQL server on loopback.
-import { createClient } from "@libsql/client/web";
+import { createClient, type Client } from "@libsql/client/web";
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import { drizzle } from "drizzle-orm/libsql/web";
 import * as schema from "./schema.ts";
 
-export type Db = LibSQLDatabase<typeof schema>;
+export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
 
 /** What opening the database needs from the environment (a structural slice of workerd's Env). */
 export type DbBindings = {
