@@ -15,9 +15,17 @@ export function parseKey(token: string): ParsedKey | null {
   return { kind: m[1] as KeyKind, id: m[2]!, secret: m[3]! };
 }
 
+const HEX_BYTES = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+/** Bytes as lowercase hex. A table, not toString(16) per byte: it runs twice on every helper request. */
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += HEX_BYTES[b];
+  return out;
+}
+
 export function randomHex(bytes: number): string {
-  const buf = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(buf, (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(crypto.getRandomValues(new Uint8Array(bytes)));
 }
 
 const ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -33,10 +41,11 @@ export function randomId(length = 16): string {
   return out.join("");
 }
 
+const encoder = new TextEncoder();
+
 export async function sha256Hex(text: string | Uint8Array): Promise<string> {
-  const data = typeof text === "string" ? new TextEncoder().encode(text) : text;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  const data = typeof text === "string" ? encoder.encode(text) : text;
+  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", data)));
 }
 
 export async function mintKey(kind: KeyKind): Promise<MintedKey> {

@@ -25,9 +25,7 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
+export { toHex } from "../keys.ts";
 
 /** Compares two byte strings in time that depends only on their lengths. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -6,7 +6,15 @@ import type { CheckpointReason } from "../../lib/audit/checkpoint.ts";
 import { UnavailableError } from "../../lib/errors.ts";
 import type { AppEnv } from "../app-env.ts";
 
-export const auditLedger = (env: Env) => env.AUDIT.get(env.AUDIT.idFromName("ledger"));
+// The ledger's id, derived once per namespace (idFromName hashes the name on every call); the
+// stub is made per request, as workerd requires.
+const ledgerIds = new WeakMap<object, DurableObjectId>();
+
+export function auditLedger(env: Env) {
+  let id = ledgerIds.get(env.AUDIT);
+  if (!id) ledgerIds.set(env.AUDIT, (id = env.AUDIT.idFromName("ledger")));
+  return env.AUDIT.get(id);
+}
 
 /** Appends and waits for the commit; a ledger that cannot write fails the request closed (503). */
 export async function recordAudit(env: Env, entries: AuditEntry[], opts: { checkpoint?: CheckpointReason } = {}): Promise<AppendResult> {
