@@ -39,6 +39,15 @@ export type MemorySettings = {
  * float32 vector plus 48 float8 neighbours, stored over four 4 KB pages), the row 1.37 KB (1 KB
  * of it the float32 vector), FTS5 0.1 KB, the six secondary indexes and the tag table 0.16 KB. So
  * ≤ 6 KB per memory needs a node of ≤ ~4.3 KB, which no setting above reaches with usable recall.
+ *
+ * A cluster (IVF) index in plain SQL instead (bench/memory-ivf.ts, 2026-12-02; not built): the
+ * offline embedder's neighbours share a query's words, and k-means cells do not keep them
+ * together. recall@10 against the share of memories re-ranked, k = √N cells:
+ *
+ *   10k, 100 cells     0.44 at 8%   0.77 at 33%   0.93 at 67%
+ *   100k, 316 cells    0.61 at 10%  0.72 at 21%   0.87 at 42%   0.99 at 84%
+ *
+ * so recall ≥ 0.95 leaves at most a 1.2× speed-up over the exact scan, against DiskANN's 8.6×.
  */
 export const VECTOR_INDEX_OPTIONS = ["metric=cosine", "compress_neighbors=float8", "max_neighbors=48"] as const;
 
