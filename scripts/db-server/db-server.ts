@@ -17,6 +17,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
+import type { ServerOptions } from "ws";
 import { BearerAuth } from "./bearer-auth.ts";
 import { ConnectionPool } from "./connection-pool.ts";
 import {
@@ -171,12 +172,17 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
   };
 
   const sockets = new Set<HranaWsConnection>();
-  const wss = new WebSocketServer({
+  // (closeTimeout is in ws 8.23 but not yet in @types/ws)
+  const wsOptions: ServerOptions & { closeTimeout: number } = {
     noServer: true,
     maxPayload: maxBodyBytes,
     perMessageDeflate: false,
+    // a closed socket whose client does not answer the close frame is cut after this long, so a
+    // silent client cannot hold up a shutdown
+    closeTimeout: 1_000,
     handleProtocols: (offered) => pickSubprotocol(offered),
-  });
+  };
+  const wss = new WebSocketServer(wsOptions);
   const wsHost = {
     ctx,
     registry,

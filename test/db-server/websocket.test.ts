@@ -226,4 +226,24 @@ describe("Hrana over WebSocket", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("shuts down promptly past a client that never answers the close frame", async () => {
+    const own = await startDbServerProcess();
+    try {
+      const client = createClient({ url: clientUrl(own, "ws"), authToken: own.token });
+      const tx = await client.transaction("write");
+      await tx.execute("CREATE TABLE uncommitted (x)");
+      const silent = new WebSocket(clientUrl(own, "ws"), ["hrana3"]);
+      await new Promise((resolve) => silent.once("open", resolve));
+      // stop reading: the server's close frame is never answered
+      (silent as unknown as { _socket: { pause(): void } })._socket.pause();
+      const started = performance.now();
+      expect(await own.stop()).toBe(0);
+      expect(performance.now() - started).toBeLessThan(5_000);
+      silent.terminate();
+      client.close();
+    } finally {
+      await own.dispose();
+    }
+  });
 });
