@@ -7,7 +7,8 @@
 // agents, and workerd's RSS once idle after the load beside its V8 heap (inspector). Prints one
 // JSON object. Run: `scripts/seed bench bus` (MESSAGES=50000; MODES=ws,http to pick; RATE_SECONDS=
 // for the fixed-rate steps, 0 skips them; IDLE_AGENTS=0 skips the idle phase; PROFILE=DIR writes a
-// CPU profile of workerd per mode).
+// CPU profile of workerd per mode). Each mode also reports workerd's and libSQL's CPU µs per message,
+// the figure to compare while other work shares the cores.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -28,7 +29,7 @@ const PAD = "x".repeat(1000);
 const now = () => performance.timeOrigin + performance.now();
 const body = (n: number) => ({ n, t: now(), pad: PAD });
 
-type Run = { messages: number; seconds: number; msgPerSec: number; latencyMs: { p50: number; p99: number } };
+type Run = { messages: number; seconds: number; msgPerSec: number; latencyMs: { p50: number; p99: number }; cpuUsPerMessage?: { workerd: number; libsql: number } };
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -249,7 +250,13 @@ const profiles: Record<string, string[]> = {};
 for (const mode of MODES) {
   const profiler = PROFILE ? await WorkerdProfiler.attach(inspector) : undefined;
   await profiler?.start();
-  results[mode] = await seedRun(seed, mode);
+  // CPU time per message (utime + stime of each process over the phase): unlike msg/s it hardly
+  // moves when other work shares the cores, so it is the number to compare between runs.
+  const pids = [seed.pidOf("workerd"), seed.pidOf("libsql")];
+  const before = pids.map(cpuTicks);
+  const run = await seedRun(seed, mode);
+  const [w, l] = pids.map((pid, i) => Math.round(((cpuTicks(pid) - before[i]!) * 10_000) / run.messages));
+  results[mode] = { ...run, cpuUsPerMessage: { workerd: w!, libsql: l! } };
   if (profiler) {
     mkdirSync(PROFILE!, { recursive: true });
     profiles[mode] = (await profiler.stop(path.join(PROFILE!, `workerd-bus-${mode}.cpuprofile`), 25)).map((e) => `${e.selfPercent}% ${e.frame}`);

@@ -1,7 +1,7 @@
 // The bus's lease arithmetic (lib/bus/lease.ts): exact values, since redelivery timing, ack ids
 // and the alarm that must not spin all follow from them.
 import { describe, expect, it } from "vitest";
-import { ackIdSeq, BACKOFF_BASE_MS, BACKOFF_MAX_MS, isExhausted, leaseEnd, makeAckId, nackDue, nextLeaseWake, pushCredit, redeliveryBackoff } from "../../lib/bus/lease.ts";
+import { ackIdSeq, BACKOFF_BASE_MS, BACKOFF_MAX_MS, isExhausted, LEASE_WAKE_GRAIN_MS, leaseEnd, makeAckId, nackDue, nextLeaseWake, pushCredit, redeliveryBackoff } from "../../lib/bus/lease.ts";
 
 describe("redelivery backoff", () => {
   it("is 0 before a retry, then 1 s doubling to a 60 s cap", () => {
@@ -63,6 +63,14 @@ describe("the next lease wake-up", () => {
 
   it("never a lease already past (the spin of issue 9 item 12), nor one ending exactly now", () => {
     expect(nextLeaseWake([500, 999, 1000], 1000)).toBeNull();
-    expect(nextLeaseWake([500, 1001], 1000)).toBe(1001);
+    expect(nextLeaseWake([500, 1001], 1000)).toBe(2000);
+  });
+
+  it("is rounded up to the grain, so leases handed out within one grain share one alarm time", () => {
+    expect(LEASE_WAKE_GRAIN_MS).toBe(1000);
+    expect(nextLeaseWake([30_001], 0)).toBe(31_000);
+    expect(nextLeaseWake([30_999], 0)).toBe(31_000);
+    expect(nextLeaseWake([31_000], 0)).toBe(31_000);
+    expect(nextLeaseWake([3500, 2100, 5000], 1000)).toBe(3000);
   });
 });

@@ -79,6 +79,36 @@ describe("bus WebSocket push", () => {
     }
   });
 
+  it("acks that move the earliest lease end within one grain leave the alarm alone (no setAlarm per commit round)", async () => {
+    const a = await newAgent();
+    const topic = unique("grain");
+    const sub = unique("s");
+    const t0 = 1_950_000_000_100; // the two leases end at …031100 and …031300: one grain, one alarm at …032000
+    await setClock(t0);
+    try {
+      await call("PUT", `/v1/bus/subscriptions/${sub}`, { key: a.token, body: { topic } });
+      const s = await connect({ Authorization: `Bearer ${a.token}` });
+      s.send({ type: "subscribe", subscription: sub, window: 10 });
+      await s.next("subscribed");
+      s.send({ type: "publish", topic, messages: [{ body: 1 }] });
+      const first = await s.next("messages");
+      await setClock(t0 + 200);
+      s.send({ type: "publish", topic, messages: [{ body: 2 }] });
+      await s.next("messages");
+      const before = await busStub().activity();
+      s.send({ type: "ack", subscription: sub, ackIds: [first.messages[0]!.ackId] });
+      await s.next("acked");
+      const after = await busStub().activity();
+      expect(after.commits).toBe(before.commits + 1);
+      expect(after.alarmChanges).toBe(before.alarmChanges);
+      const alarm = await runInDurableObject(busStub(), (_bus: Bus, state: DurableObjectState) => state.storage.getAlarm());
+      expect(alarm).toBe(1_950_000_032_000);
+      s.ws.close();
+    } finally {
+      await setClock(null);
+    }
+  });
+
   it("accepts the key as a subprotocol and answers with seed.bus.v1", async () => {
     const a = await newAgent();
     const s = await connect({ "Sec-WebSocket-Protocol": `seed.bus.v1, seed.key.${a.token}` });
