@@ -139,8 +139,10 @@ describe("Hrana over WebSocket", () => {
     expect(value(6)).toBe("second");
     expect(raw.response(7)).toMatchObject({ type: "response_error", error: { code: "SQL_NOT_FOUND" } });
     expect(raw.response(8)).toMatchObject({ type: "response_ok", response: { type: "close_stream" } });
-    // queued behind the close_stream, and once the stream is gone
-    expect(raw.response(9)).toMatchObject({ type: "response_error", error: { code: "STREAM_CLOSED" } });
+    // queued behind the close_stream (STREAM_CLOSED), or, when the frames arrived in separate
+    // reads, after the stream was gone (STREAM_EXPIRED); then certainly once it is gone
+    expect(raw.response(9)).toMatchObject({ type: "response_error" });
+    expect(["STREAM_CLOSED", "STREAM_EXPIRED"]).toContain(raw.response(9)?.error?.code);
     raw.send(execute(10, 1, { sql: "SELECT 1" }));
     await raw.received(11);
     expect(raw.response(10)).toMatchObject({ type: "response_error", error: { code: "STREAM_EXPIRED" } });
@@ -239,7 +241,8 @@ describe("Hrana over WebSocket", () => {
       (silent as unknown as { _socket: { pause(): void } })._socket.pause();
       const started = performance.now();
       expect(await own.stop()).toBe(0);
-      expect(performance.now() - started).toBeLessThan(5_000);
+      // 1 s of close timeout plus the shutdown itself, far below ws's default 30 s even on a loaded box
+      expect(performance.now() - started).toBeLessThan(15_000);
       silent.terminate();
       client.close();
     } finally {
