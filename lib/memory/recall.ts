@@ -149,24 +149,21 @@ export async function recall(db: AnyDb, input: RecallInput, deps: RecallDeps): P
   const fsql = filterSql(deps.scope, filters, now);
   const depth = mode === "hybrid" ? hybridDepth(k) : k;
 
-  // In hybrid mode the two searches are separate requests to the libSQL server: they run at the
-  // same time (the word search also while the Worker embeds the query), so recall takes the
-  // longer of the two, not their sum.
-  const byMeaning = async (): Promise<VectorHit[]> => {
-    if (mode === "text") return [];
+  let vectorHits: VectorHit[] = [];
+  let textHits: TextHit[] = [];
+  if (mode !== "text") {
     let vector: Float32Array;
     if (input.embedding) {
       vector = checkEmbedding(input.embedding, settings.embedder.dimension);
     } else {
       [vector] = (await resolveEmbedder(db, deps.env, settings.embedder).embed([query!])) as [Float32Array];
     }
-    return vectorSearch(db, settings.vectorIndex, vectorToBlob(vector), fsql, depth, { exact: input.exact === true, exactScanMax: deps.exactScanMax });
-  };
-  const byWords = async (): Promise<TextHit[]> => {
-    const match = mode === "vector" ? null : ftsMatchExpression(query!);
-    return match === null ? [] : textSearch(db, match, fsql, depth);
-  };
-  const [textHits, vectorHits] = await Promise.all([byWords(), byMeaning()]);
+    vectorHits = await vectorSearch(db, settings.vectorIndex, vectorToBlob(vector), fsql, depth, { exact: input.exact === true, exactScanMax: deps.exactScanMax });
+  }
+  if (mode !== "vector") {
+    const match = ftsMatchExpression(query!);
+    if (match !== null) textHits = await textSearch(db, match, fsql, depth);
+  }
 
   const fused = reciprocalRankFusion({ vector: vectorHits.map((h) => h.id), text: textHits.map((h) => h.id) }).slice(0, k);
   const byId = new Map<string, RawMemory>([...textHits, ...vectorHits].map((h) => [h.id, h]));

@@ -141,30 +141,6 @@ describe("recall", () => {
     expect(text.results[0]!.bm25).toBeLessThan(0);
   });
 
-  it("hybrid sends its word search and its vector search to the server at the same time", async () => {
-    // Counts the client's requests in flight: one at a time would mean recall waits for the sum.
-    let inFlight = 0;
-    let most = 0;
-    const client = new Proxy(a.client, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop, target) as unknown;
-        if (typeof value !== "function") return value;
-        if (prop !== "execute") return value.bind(target);
-        return async (...args: unknown[]) => {
-          most = Math.max(most, ++inFlight);
-          try {
-            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-          } finally {
-            inFlight--;
-          }
-        };
-      },
-    });
-    const r = await ask(drizzle(client) as unknown as AnyDb, { query: "invoices for ACME", mode: "hybrid", k: 3 });
-    expect(r.results[0]!.foundBy).toEqual(["vector", "text"]);
-    expect(most).toBe(2);
-  });
-
   it("hybrid fuses both lists by reciprocal rank and says which method found each", async () => {
     const r = await ask(a.db, { query: "ACME invoices", k: 3 });
     expect(r.results[0]!.text).toBe("The invoices for ACME were sent on Monday");
