@@ -19,16 +19,33 @@ export async function lastCheckpoint(db: AnyDb): Promise<Checkpoint | null> {
   return (await db.select().from(auditCheckpoints).orderBy(desc(auditCheckpoints.seq)).limit(1).get()) ?? null;
 }
 
+type InsertShape = { head: string; row: string; keys: string[] };
+const shapes = new WeakMap<SQLiteTable, InsertShape>();
+
+/** The table's `INSERT INTO … (<every column>) VALUES`, its row of placeholders and its keys, read once. */
+function insertShape(table: SQLiteTable): InsertShape {
+  let shape = shapes.get(table);
+  if (!shape) {
+    const columns = Object.entries(getTableColumns(table));
+    shape = {
+      head: `INSERT INTO "${getTableName(table)}" (${columns.map(([, c]) => `"${c.name}"`).join(", ")}) VALUES `,
+      row: `(${columns.map(() => "?").join(", ")})`,
+      keys: columns.map(([key]) => key),
+    };
+    shapes.set(table, shape);
+  }
+  return shape;
+}
+
 /**
  * `INSERT INTO <table> (<every column>) VALUES (?, …), …` for `rows`, with the values in the
  * table's column order: built from the drizzle table, so it cannot drift from the schema.
  */
 function insertStatement(table: SQLiteTable, rows: Record<string, unknown>[], suffix = ""): InStatement {
-  const columns = Object.entries(getTableColumns(table));
-  const row = `(${columns.map(() => "?").join(", ")})`;
+  const { head, row, keys } = insertShape(table);
   return {
-    sql: `INSERT INTO "${getTableName(table)}" (${columns.map(([, c]) => `"${c.name}"`).join(", ")}) VALUES ${rows.map(() => row).join(", ")}${suffix}`,
-    args: rows.flatMap((r) => columns.map(([key]) => (r[key] ?? null) as InValue)),
+    sql: head + rows.map(() => row).join(", ") + suffix,
+    args: rows.flatMap((r) => keys.map((key) => (r[key] ?? null) as InValue)),
   };
 }
 
