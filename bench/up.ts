@@ -8,6 +8,7 @@ import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { rssMiB, unionMiB, ussMiB } from "./support/proc-memory.ts";
 import { freePort, tempDir } from "../test/support/seed-home.ts";
+import { WATCHER_IDLE_MS } from "../scripts/db-server/stall-watchdog.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -53,7 +54,8 @@ for (let i = 0; i < RUNS; i++) {
 
 const { child, port } = await upOnce(home);
 const pid = (name: string) => Number(readFileSync(path.join(home, "run", `${name}.pid`), "utf8"));
-await new Promise((r) => setTimeout(r, 1000));
+// At rest: past the quiet spell after which the libSQL server's stall watcher thread ends.
+await new Promise((r) => setTimeout(r, WATCHER_IDLE_MS + 1000));
 // Every process the seed runs under `seed up`: the supervisor and its two children (under systemd
 // there is no supervisor: libsql + workerd).
 const idle = { supervisor: rssMiB(pid("seed")), libsql: rssMiB(pid("libsql")), workerd: rssMiB(pid("workerd")) };

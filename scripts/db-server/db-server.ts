@@ -35,7 +35,7 @@ import type { StreamContext } from "./hrana-stream.ts";
 import { HranaWsConnection, pickSubprotocol } from "./hrana-ws.ts";
 import { readBody, send, sendJson } from "./http-io.ts";
 import { runCursor, runPipeline } from "./run-pipeline.ts";
-import { NO_WATCHDOG, startStallWatchdog } from "./stall-watchdog.ts";
+import { NO_WATCHDOG, startStallWatchdog, WATCHER_IDLE_MS } from "./stall-watchdog.ts";
 import { StreamRegistry } from "./stream-registry.ts";
 import { WriteLock } from "./write-lock.ts";
 
@@ -61,6 +61,9 @@ export interface DbServerOptions {
   /** A single statement running longer than this stops the process (to be restarted by its
    * supervisor), since the driver cannot interrupt it; 0 turns this off; default 5 min. */
   maxStallMs?: number;
+  /** The thread that watches for such a statement ends after this long without any and comes
+   * back with the next one (nothing of it at rest); default 5 s. */
+  stallWatcherIdleMs?: number;
   /** One JSON object per line; never contains the token. */
   log?: (line: string) => void;
 }
@@ -146,7 +149,8 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
   });
   const lock = new WriteLock();
   const counters = { statements: 0, statementMs: 0 };
-  const watchdog = maxStallMs === 0 ? NO_WATCHDOG : startStallWatchdog(maxStallMs, log);
+  const watcherIdleMs = positiveInteger("stallWatcherIdleMs", opts.stallWatcherIdleMs ?? WATCHER_IDLE_MS);
+  const watchdog = maxStallMs === 0 ? NO_WATCHDOG : startStallWatchdog(maxStallMs, log, watcherIdleMs);
   const env = { pool, counters, watchdog };
   const groupCommit = new GroupCommit({ env, pool, lock, writeLockTimeoutMs, maxResultBytes, maxGroup: DEFAULTS.maxGroup, log });
   const ctx: StreamContext = {

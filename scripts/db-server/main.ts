@@ -21,6 +21,8 @@ const USAGE = `usage: main.ts --db PATH --token-file PATH [options]
   --max-result-bytes N             largest result one read may return (default 67108864)
   --max-stall-ms N                 a single statement running longer stops the server, to be
                                    restarted by its supervisor (default 300000; 0: never)
+  --stall-watcher-idle-ms N        the thread watching for that ends after this long without
+                                   a statement, until the next one (default 5000)
   --help                           show this text`;
 
 class UsageError extends Error {
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
         "max-request-ms": { type: "string" },
         "max-result-bytes": { type: "string" },
         "max-stall-ms": { type: "string" },
+        "stall-watcher-idle-ms": { type: "string" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -89,6 +92,7 @@ async function main(): Promise<void> {
     maxRequestMs: intFlag("max-request-ms", values["max-request-ms"]),
     maxResultBytes: intFlag("max-result-bytes", values["max-result-bytes"]),
     maxStallMs: intFlag("max-stall-ms", values["max-stall-ms"]),
+    stallWatcherIdleMs: intFlag("stall-watcher-idle-ms", values["stall-watcher-idle-ms"]),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify({ event: "listening", url: server.url, port: server.port })}\n`);

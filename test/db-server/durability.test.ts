@@ -116,6 +116,25 @@ describe("durability", () => {
     expect((await connect(s).execute("SELECT v FROM kept")).rows.map((r) => r[0])).toEqual(["before the stall"]);
   });
 
+  it("keeps no watcher thread at rest, and still catches a never-ending statement that is the first after a quiet spell", async () => {
+    const s = (server = await startDbServerProcess({ args: ["--max-stall-ms", "1500", "--stall-watcher-idle-ms", "100"] }));
+    const threads = () => fs.readdirSync(`/proc/${s.pid}/task`).length;
+    const atRest = threads();
+    const client = connect(s);
+    await client.execute("CREATE TABLE kept (v TEXT)");
+    await client.execute("INSERT INTO kept VALUES ('before the quiet spell')");
+    // the watcher started with the first statement ends itself once no statement came for 100 ms
+    for (let i = 0; threads() > atRest; i++) {
+      expect(i, "the watcher thread is still there").toBeLessThan(500);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // no watcher now: this statement starts one, which boots while the statement holds the main thread
+    const endless = client.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c");
+    await expect(endless).rejects.toBeDefined();
+    expect(await s.waitForEvent((e) => e.event === "stalled")).toMatchObject({ limitMs: 1500 });
+    expect(await s.exited()).toMatchObject({ signal: "SIGKILL" });
+  });
+
   it("shuts down gracefully on SIGTERM: rolls back open transactions and truncates the WAL", async () => {
     const s = (server = await startDbServerProcess());
     const client = connect(s);
