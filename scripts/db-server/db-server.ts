@@ -321,8 +321,11 @@ export async function startDbServer(opts: DbServerOptions): Promise<DbServer> {
   // timeouts on a 30 s interval unless both are off; instead every socket gets an idle timeout
   // (a timer that exists only while the socket does), and the number of sockets is capped.
   const server = createServer(
-    // (2^31 - 1 ms is the longest interval a timer takes; with both timeouts off it checks nothing)
-    { noDelay: true, keepAliveTimeout: 5_000, headersTimeout: 0, requestTimeout: 0, connectionsCheckingInterval: 2 ** 31 - 1 },
+    // (2^31 - 1 ms is the longest interval a timer takes; with both timeouts off it checks nothing).
+    // An idle keep-alive connection lasts as long as any idle socket: with Node's 5 s default,
+    // workerd reused connections the server was closing ("Network connection lost"), which failed
+    // the mind's cycle after a burst of webhooks (mind-loop's burst test, 3 runs of 4).
+    { noDelay: true, keepAliveTimeout: DEFAULTS.socketIdleMs, headersTimeout: 0, requestTimeout: 0, connectionsCheckingInterval: 2 ** 31 - 1 },
     (req, res) => {
       track(1);
       res.on("error", () => undefined);
