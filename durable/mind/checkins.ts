@@ -5,6 +5,7 @@
 import type { CheckinInput, Task } from "../../lib/mind/wire.ts";
 import type { Ledger } from "./ledger.ts";
 import { MindFailure } from "./result.ts";
+import { OPEN_WORK } from "./task-row.ts";
 
 export type CheckinResult = { name: string; state: CheckinInput["state"]; run: string; task: Task };
 
@@ -27,7 +28,7 @@ export function checkin(ledger: Ledger, source: string, name: string, input: Che
     // Without a run id, the latest open run of this name ends (as Healthchecks does without rid).
     runId =
       ledger.sql
-        .exec<{ id: string }>("SELECT id FROM tasks WHERE capability = ? AND state = 'claimed' AND origin = 'checkin' ORDER BY created_at DESC LIMIT 1", name)
+        .exec<{ id: string }>(`SELECT id FROM tasks WHERE capability = ? AND state = 'claimed' AND ${OPEN_WORK} AND origin = 'checkin' ORDER BY created_at DESC LIMIT 1`, name)
         .toArray()[0]?.id ?? null;
   }
   const task = runId ? ledger.finishRun(runId, source, end, note) : ledger.createRun(name, title, source, end, note);

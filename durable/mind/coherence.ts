@@ -8,6 +8,7 @@ import { checkKey, evaluateSubsystem } from "./evaluate-subsystem.ts";
 import { HOUR_MS } from "./ledger.ts";
 import type { Schedule } from "./schedule.ts";
 import { dirtyKeys, flaggedSubsystems, saveEvaluation, subsystemRow } from "./subsystem-store.ts";
+import { OPEN_WORK } from "./task-row.ts";
 
 export const DEFAULT_WINDOW_MS = 24 * HOUR_MS;
 /** Outcomes the smoothed ratio is computed over: beyond ~500 the slow average's weight is < 0.01 %. */
@@ -74,7 +75,7 @@ export class Coherence {
   }
 
   backlog(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tasks WHERE state IN ('open', 'dispatched', 'claimed')").one().n;
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM tasks WHERE ${OPEN_WORK}`).one().n;
   }
 
   /**

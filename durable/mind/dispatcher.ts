@@ -5,7 +5,7 @@ import type { Ledger } from "./ledger.ts";
 import type { LiveAgent, MindIo } from "./mind-io.ts";
 import { DISPATCH_RETRY } from "./schedule.ts";
 import type { Settings } from "./settings.ts";
-import { toTask, type TaskRow } from "./task-row.ts";
+import { OPEN_WORK, toTask, type TaskRow } from "./task-row.ts";
 
 export const DISPATCH_BATCH = 500;
 const SEND_CONCURRENCY = 32;
@@ -28,7 +28,7 @@ export type DispatchContext = {
 export function openTasks(ledger: Ledger, capabilities: string[], limit: number): TaskRow[] {
   return ledger.sql
     .exec<TaskRow>(
-      "SELECT * FROM tasks WHERE state = 'open' AND capability IN (SELECT value FROM json_each(?)) ORDER BY priority DESC, created_at LIMIT ?",
+      `SELECT * FROM tasks WHERE state = 'open' AND ${OPEN_WORK} AND capability IN (SELECT value FROM json_each(?)) ORDER BY priority DESC, created_at LIMIT ?`,
       JSON.stringify(capabilities), limit,
     )
     .toArray();

@@ -2,6 +2,7 @@
 // expectation) and judge them with the pure rules in lib/mind (stall, failing, missed). A handful
 // of indexed reads, whatever the size of the ledger.
 import { checkKey, splitKey, type SubsystemRow } from "./subsystem-store.ts";
+import { OPEN_WORK } from "./task-row.ts";
 import { evaluateFailing, type Outcome } from "../../lib/mind/failing.ts";
 import { declaredPace, evaluateMissed, type Expectation } from "../../lib/mind/expectation.ts";
 import { evaluateStall, PACE_SAMPLE, paceOf } from "../../lib/mind/stall.ts";
@@ -32,7 +33,7 @@ export function evaluateSubsystem(sql: SqlStorage, row: SubsystemRow, now: numbe
     .exec<{ n: number; since: number | null; p: number | null }>(
       kind === "agent"
         ? "SELECT COUNT(*) AS n, MIN(assigned_at) AS since, MAX(progress_at) AS p FROM tasks WHERE assignee = ? AND state IN ('dispatched', 'claimed')"
-        : `SELECT COUNT(*) AS n, MIN(created_at) AS since, MAX(progress_at) AS p FROM tasks WHERE ${col} = ? AND state IN ('open', 'dispatched', 'claimed')`,
+        : `SELECT COUNT(*) AS n, MIN(created_at) AS since, MAX(progress_at) AS p FROM tasks WHERE ${col} = ? AND ${OPEN_WORK}`,
       name,
     )
     .one();

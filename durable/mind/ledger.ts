@@ -2,12 +2,12 @@
 // current state and the caller in the same synchronous step that writes, so an interleaved
 // request can never move a task twice.
 import { randomId } from "../../lib/keys.ts";
-import type { Task, TaskChange, TaskInput, TaskOrigin, TaskState } from "../../lib/mind/wire.ts";
+import { isTerminal, type Task, type TaskChange, type TaskInput, type TaskOrigin, type TaskState } from "../../lib/mind/wire.ts";
 import { CLAIM_LEASE_MS, DEFAULT_PRIORITY } from "../../lib/mind/import-rows.ts";
 import { MindFailure } from "./result.ts";
 import { deadlineKey, leaseKey, type Schedule } from "./schedule.ts";
 import { markDirty } from "./subsystem-store.ts";
-import { subsystemKeys, synthesizedHistory, toTask, type TaskRow } from "./task-row.ts";
+import { OPEN_WORK, subsystemKeys, synthesizedHistory, toTask, type TaskRow } from "./task-row.ts";
 
 /** How long an agent has to claim a task handed to it, and between heartbeats once claimed. */
 export const DISPATCH_LEASE_MS = 5 * 60 * 1000;
@@ -52,7 +52,8 @@ export class Ledger {
   list(filter: { state?: TaskState; capability?: string; limit: number; before?: number }): Task[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (filter.state) where.push("state = ?"), args.push(filter.state);
+    // Open states go through the partial indexes over open work; finished ones read the table.
+    if (filter.state) where.push(isTerminal(filter.state) ? "state = ?" : `state = ? AND ${OPEN_WORK}`), args.push(filter.state);
     if (filter.capability) where.push("capability = ?"), args.push(filter.capability);
     if (filter.before !== undefined) where.push("created_at < ?"), args.push(filter.before);
     const sql = `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC LIMIT ?`;

@@ -26,6 +26,12 @@ export type TaskRow = {
   updated_at: number;
 };
 
+/**
+ * The condition of the partial indexes over open work (mind-schema.ts), written exactly as they
+ * are: SQLite uses a partial index only for a query that repeats its condition term for term.
+ */
+export const OPEN_WORK = "state IN ('open', 'dispatched', 'claimed')";
+
 const json = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 
 export function toTask(r: TaskRow): Task {
