@@ -1,6 +1,6 @@
 // One step of one run of the seed's own agent. A step is either a model turn (the conversation so
-// far → the model's answer, recorded with its usage) or one tool call (run, result recorded, handed
-// to the model as a tool message). Each step is committed to the object's SQLite before the next
+// far → the model's answer, recorded with its usage and the results of the leading calls that only
+// read or note) or one tool call (run, result recorded, handed to the model as a tool message). Each step is committed to the object's SQLite before the next
 // begins, so after a crash the run resumes at the first step without a recorded result; a tool
 // call whose result was recorded never runs again.
 import { complete, ModelError, type ChatMessage, type ToolSpec } from "../../lib/agents/chat-completions.ts";
@@ -13,7 +13,7 @@ import { randomId } from "../../lib/keys.ts";
 import type { Task } from "../../lib/mind/wire.ts";
 import type { AgentIo } from "./agent-io.ts";
 import { utcDay, type AgentStore, type CallRow, type Outcome, type RunRow } from "./agent-store.ts";
-import { errorResult, mcpTarget, runTool, TOOL_TIMEOUT_MS, type McpToolRef } from "./tool-runner.ts";
+import { errorResult, mcpTarget, runTool, TOOL_TIMEOUT_MS, type McpToolRef, type ToolContext } from "./tool-runner.ts";
 
 export const MODEL_TIMEOUT_MS = 120_000;
 /** Transient failures (model or mind unreachable) of one run before it fails. */
@@ -31,10 +31,17 @@ export type AgentParts = {
   agentId: string;
   /**
    * In memory only (a crash loses at most the note not yet sent): what the mind is still to hear,
-   * and the report to the mind in flight (at most one; notes written meanwhile coalesce).
+   * when it last heard of this agent's work, and the report to the mind in flight (at most one;
+   * notes written meanwhile coalesce).
    */
-  pending: { note: string | null; mirroredAt: number; beat: Promise<void> | null; usageDirty: boolean };
+  pending: { note: string | null; toldAt: number; mirroredAt: number; beat: Promise<void> | null; usageDirty: boolean };
 };
+
+/**
+ * Progress reaches the mind at most this often (the latest note). A claim counts: the mind's lease
+ * and stall watch need a sign of life, not every step of a fast agent (minutes, not milliseconds).
+ */
+export const PROGRESS_EVERY_MS = 1000;
 
 /** libSQL's copy of the usage is refreshed at most this often while a task runs (and at its end). */
 const MIRROR_EVERY_MS = 10_000;
@@ -73,6 +80,7 @@ async function start(p: AgentParts, run: RunRow): Promise<void> {
   }
   const task = JSON.parse(run.task) as Task;
   const now = p.now();
+  p.pending.toldAt = now;
   p.storage.transactionSync(() => {
     p.store.update(run.id, { state: "running", started_at: now, deadline_at: now + rec.spec.maxTaskTimeMs, failures: 0, retry_at: null });
     p.store.append(run.id, { role: "system", content: systemPrompt(rec.name, rec.spec) });
@@ -94,8 +102,8 @@ is done, answer without calling a tool: that final answer is the task's result.$
 async function modelStep(p: AgentParts, run: RunRow, agent: Spec): Promise<void> {
   const { spec } = agent;
   if (run.steps >= spec.maxSteps) return fail(p, run, "max_steps", `the task used its ${spec.maxSteps} steps without finishing`);
-  const today = p.store.usageOn(utcDay(p.now()));
-  if (spec.budgetTokensPerDay !== null && today.tokensIn + today.tokensOut >= spec.budgetTokensPerDay) {
+  const today = spec.budgetTokensPerDay === null ? null : p.store.usageOn(utcDay(p.now()));
+  if (today && spec.budgetTokensPerDay !== null && today.tokensIn + today.tokensOut >= spec.budgetTokensPerDay) {
     return fail(p, run, "budget_exhausted", `the agent spent its ${spec.budgetTokensPerDay} tokens for ${utcDay(p.now())}`);
   }
   const grants = parseGrants(spec.tools);
@@ -111,7 +119,7 @@ async function modelStep(p: AgentParts, run: RunRow, agent: Spec): Promise<void>
       url: endpoint.url,
       apiKey: endpoint.apiKey,
       model: spec.model,
-      messages: p.store.messages(run.id),
+      messages: p.store.conversation(run.id),
       tools: [...stableToolSpecs(grants), ...mcp.specs],
       temperature: spec.temperature,
       timeoutMs: Math.min(MODEL_TIMEOUT_MS, (run.deadline_at ?? Infinity) - p.now()),
@@ -122,10 +130,6 @@ async function modelStep(p: AgentParts, run: RunRow, agent: Spec): Promise<void>
     if (!err.transient || run.failures + 1 >= MAX_FAILURES) return fail(p, run, "model_error", err.message);
     return retryLater(p, run, err.message);
   }
-  // Dropped meanwhile (the mind took the task back) or stopped: the answer is moot.
-  if (p.store.run(run.id)?.state !== "running") return;
-  const now = p.now();
-  const cost = spec.price ? (answer.tokensIn * spec.price.input + answer.tokensOut * spec.price.output) / 1e6 : null;
   // Ids the model repeats within one answer would collide: the seed makes them unique.
   const seen = new Set<string>();
   const calls = answer.toolCalls.map((c) => {
@@ -134,17 +138,33 @@ async function modelStep(p: AgentParts, run: RunRow, agent: Spec): Promise<void>
     seen.add(id);
     return { ...c, id };
   });
+  if (p.store.run(run.id)?.state !== "running") return; // dropped or stopped meanwhile: the answer is moot
+  // The leading calls that read or note and need no approval run now, and their results are
+  // recorded with the answer in one transaction: a crash before it asks the model again, which
+  // repeats nothing that must not be repeated. Every other call is recorded first, then run.
+  const results: string[] = [];
+  const notes: string[] = [];
+  for (const c of calls) {
+    if (!PURE(c.function.name, c.function.arguments) || spec.approve.includes(c.function.name)) break;
+    const out = await runTool(toolContext(p, run, agent, c.id), c.function.name, c.function.arguments);
+    results.push(out.content);
+    if (out.effect.note) notes.push(out.effect.note);
+  }
+  if (results.length > 0 && p.store.run(run.id)?.state !== "running") return;
+  const now = p.now();
+  const cost = spec.price ? (answer.tokensIn * spec.price.input + answer.tokensOut * spec.price.output) / 1e6 : null;
   const message: ChatMessage = { role: "assistant", content: answer.content, ...(calls.length ? { tool_calls: calls } : {}) };
   p.storage.transactionSync(() => {
     p.store.append(run.id, message);
-    p.store.addCalls(run.id, calls);
-    p.store.update(run.id, { steps: run.steps + 1, tokens_in: run.tokens_in + answer.tokensIn, tokens_out: run.tokens_out + answer.tokensOut, failures: 0, retry_at: null });
-    p.store.addUsage(now, { tokensIn: answer.tokensIn, tokensOut: answer.tokensOut, steps: 1, cost });
+    p.store.addCalls(run.id, calls, results, now);
+    for (const [i, content] of results.entries()) p.store.append(run.id, { role: "tool", tool_call_id: calls[i]!.id, content });
+    p.store.update(run.id, { steps: run.steps + 1, tokens_in: run.tokens_in + answer.tokensIn, tokens_out: run.tokens_out + answer.tokensOut, tool_calls: run.tool_calls + results.length, failures: 0, retry_at: null });
+    p.store.addUsage(now, { tokensIn: answer.tokensIn, tokensOut: answer.tokensOut, steps: 1, toolCalls: results.length, cost });
   });
   if (calls.length === 0) {
     return end(p, { ...run, steps: run.steps + 1 }, "done", { action: "complete", result: answer.content });
   }
-  p.pending.note = `step ${run.steps + 1}: ${calls.map((c) => c.function.name).join(", ")}`;
+  p.pending.note = notes.at(-1)?.slice(0, 2000) ?? `step ${run.steps + 1}: ${calls.map((c) => c.function.name).join(", ")}`;
 }
 
 /** The LLM service's URL and key: the agent's credential, else the one the LLM service declares. */
@@ -221,25 +241,13 @@ async function toolStep(p: AgentParts, run: RunRow, call: CallRow, agent: Spec):
     );
     return;
   }
-  p.store.setCall(run.id, call.call_id, { state: "started", started_at: p.now() });
-  // On disk before a call that must not run twice; a rerunnable one may simply run again.
-  if (!RERUNNABLE(call)) await p.storage.sync();
-  const out = await runTool(
-    {
-      agentId: p.agentId,
-      agentName: agent.name,
-      taskId: run.task_id,
-      runId: run.id,
-      callId: call.call_id,
-      grants: parseGrants(agent.spec.tools),
-      mcpTools: mcpRefs(p),
-      io: p.io,
-      now: p.now(),
-      remainingMs: (run.deadline_at ?? Infinity) - p.now(),
-    },
-    call.name,
-    call.args,
-  );
+  // On disk before a call that must not run twice; a rerunnable one may simply run again (its
+  // row says nothing until its result is recorded).
+  if (!RERUNNABLE(call)) {
+    p.store.setCall(run.id, call.call_id, { state: "started", started_at: p.now() });
+    await p.storage.sync();
+  }
+  const out = await runTool(toolContext(p, run, agent, call.call_id), call.name, call.args);
   const fresh = p.store.run(run.id);
   if (!fresh || fresh.state !== "running") return; // stopped or dropped meanwhile: the result is moot
   p.storage.transactionSync(() => p.store.recordResult(fresh, call, out.content, p.now()));
@@ -247,19 +255,38 @@ async function toolStep(p: AgentParts, run: RunRow, call: CallRow, agent: Spec):
   if (out.effect.fail) return end(p, fresh, "failed", { action: "fail", reason: out.effect.fail.reason, retryable: out.effect.fail.retryable });
 }
 
-/** Calls that are safe to run again when a crash left their outcome unknown. */
-function RERUNNABLE(call: CallRow): boolean {
-  if (call.name === "memory_recall" || call.name === "work_progress" || call.name === "bus_publish") return true; // bus_publish carries an idempotency key
-  if (call.name === "http_request") {
+function toolContext(p: AgentParts, run: RunRow, agent: Spec, callId: string): ToolContext {
+  const now = p.now();
+  return {
+    agentId: p.agentId,
+    agentName: agent.name,
+    taskId: run.task_id,
+    runId: run.id,
+    callId,
+    grants: parseGrants(agent.spec.tools),
+    mcpTools: mcpRefs(p),
+    io: p.io,
+    now,
+    remainingMs: (run.deadline_at ?? Infinity) - now,
+  };
+}
+
+/** Calls that change nothing outside the task's own conversation: reads and progress notes. */
+function PURE(name: string, args: string): boolean {
+  if (name === "memory_recall" || name === "work_progress") return true;
+  if (name === "http_request") {
     try {
-      const m = (JSON.parse(call.args) as { method?: string }).method ?? "GET";
+      const m = (JSON.parse(args) as { method?: string }).method ?? "GET";
       return m === "GET" || m === "HEAD";
     } catch {
-      return true;
+      return true; // refused as invalid arguments: nothing runs
     }
   }
   return false;
 }
+
+/** Calls that are safe to run again when a crash left their outcome unknown. */
+const RERUNNABLE = (call: CallRow): boolean => PURE(call.name, call.args) || call.name === "bus_publish"; // bus_publish carries an idempotency key (the recorded call's id)
 
 async function requestApproval(p: AgentParts, run: RunRow, call: CallRow): Promise<void> {
   const id = call.approval_id ?? `apr_${randomId(16)}`;
@@ -277,6 +304,7 @@ async function requestApproval(p: AgentParts, run: RunRow, call: CallRow): Promi
   });
   // The mind stops expecting heartbeats while the owner decides: a waiting task costs nothing.
   await settled(p);
+  p.pending.note = null; // the wait says more, and the note must not go out on another run's task
   await p.io.transition(p.agentId, run.task_id, "wait", { note: `waiting for the owner's approval of ${call.name} (${id})` }).catch(() => null);
   await mirrorUsage(p);
 }
@@ -301,17 +329,19 @@ export function decide(p: AgentParts, approvalId: string, approved: boolean, rea
 
 /**
  * Sends the pending progress note to the mind (and libSQL's usage copy when it is due) without
- * holding up the step: at most one report is in flight, and notes written meanwhile coalesce into
- * the latest, sent when it returns. Whoever tells the mind more (the outcome, a wait) first awaits
- * settled(), so the mind hears things in order.
+ * holding up the step: at most one report is in flight, at most one per PROGRESS_EVERY_MS, and
+ * notes written meanwhile coalesce into the latest, sent at a later step. Whoever tells the mind
+ * more (the outcome, a wait) first awaits settled(), so the mind hears things in order.
  */
 function heartbeat(p: AgentParts, run: RunRow): void {
-  if (p.pending.beat || p.pending.note === null) return;
+  const due = () => p.pending.note !== null && p.now() - p.pending.toldAt >= PROGRESS_EVERY_MS;
+  if (p.pending.beat || !due()) return;
   p.pending.beat = (async () => {
     let refused: string | null = null;
-    while (p.pending.note !== null && refused === null) {
-      const note = p.pending.note;
+    while (due() && refused === null) {
+      const note = p.pending.note!;
       p.pending.note = null;
+      p.pending.toldAt = p.now();
       const mirror = p.now() - p.pending.mirroredAt >= MIRROR_EVERY_MS ? mirrorUsage(p) : Promise.resolve();
       const [r] = await Promise.all([p.io.transition(p.agentId, run.task_id, "progress", { note }).catch(() => null), mirror]);
       // The task is no longer ours (expired, re-dispatched by a governing mind): stop working on it.

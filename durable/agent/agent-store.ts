@@ -51,6 +51,7 @@ export { utcDay };
 
 export class AgentStore {
   readonly sql: SqlStorage;
+  #conversation: { runId: string; bodies: string[] } | null = null;
 
   constructor(sql: SqlStorage) {
     this.sql = sql;
@@ -142,19 +143,38 @@ export class AgentStore {
 
   // ---- the conversation
 
-  messages(runId: string): ChatMessage[] {
-    return this.sql.exec<{ body: string }>("SELECT body FROM messages WHERE run_id = ? ORDER BY seq", runId).toArray().map((r) => JSON.parse(r.body) as ChatMessage);
+  /**
+   * The run's conversation as stored, one JSON text per message, ready to send. The run at work
+   * keeps it in memory: a step reads it from SQLite only when the count of stored messages no
+   * longer matches the copy (another run, or a transaction that appended and rolled back).
+   */
+  conversation(runId: string): readonly string[] {
+    const stored = this.sql.exec<{ n: number }>("SELECT COALESCE(MAX(seq), 0) AS n FROM messages WHERE run_id = ?", runId).one().n;
+    const copy = this.#conversation;
+    if (copy?.runId === runId && copy.bodies.length === stored) return copy.bodies;
+    const bodies = this.sql.exec<{ body: string }>("SELECT body FROM messages WHERE run_id = ? ORDER BY seq", runId).toArray().map((r) => r.body);
+    this.#conversation = { runId, bodies };
+    return bodies;
   }
 
   append(runId: string, message: ChatMessage): void {
-    this.sql.exec("INSERT INTO messages (run_id, seq, body) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE run_id = ?), ?)", runId, runId, JSON.stringify(message));
+    const body = JSON.stringify(message);
+    this.sql.exec("INSERT INTO messages (run_id, seq, body) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE run_id = ?), ?)", runId, runId, body);
+    if (this.#conversation?.runId === runId) this.#conversation.bodies.push(body);
   }
 
   // ---- tool calls
 
-  addCalls(runId: string, calls: ToolCall[]): void {
+  /** The calls of a model answer; the first `results.length` of them already ran (their results, at `now`). */
+  addCalls(runId: string, calls: ToolCall[], results: readonly string[] = [], now: number | null = null): void {
     let seq = this.sql.exec<{ n: number }>("SELECT COALESCE(MAX(seq), 0) AS n FROM calls WHERE run_id = ?", runId).one().n;
-    for (const c of calls) this.sql.exec("INSERT INTO calls (run_id, call_id, seq, name, args, state) VALUES (?, ?, ?, ?, ?, 'pending')", runId, c.id, ++seq, c.function.name, c.function.arguments);
+    for (const [i, c] of calls.entries()) {
+      const result = results[i] ?? null;
+      this.sql.exec(
+        "INSERT INTO calls (run_id, call_id, seq, name, args, state, result, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        runId, c.id, ++seq, c.function.name, c.function.arguments, result === null ? "pending" : "done", result, result === null ? null : now,
+      );
+    }
   }
 
   /** The first call of the run that has no recorded result yet. */

@@ -59,7 +59,7 @@ export class Agent extends DurableObject<Env> {
   readonly store: AgentStore;
   #running = false;
   #inboxDirty = false;
-  readonly #pending = { note: null as string | null, mirroredAt: 0, beat: null as Promise<void> | null, usageDirty: false };
+  readonly #pending = { note: null as string | null, toldAt: 0, mirroredAt: 0, beat: null as Promise<void> | null, usageDirty: false };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);

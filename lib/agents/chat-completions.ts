@@ -50,7 +50,8 @@ export type ModelCall = {
   url: string;
   apiKey: string | null;
   model: string;
-  messages: ChatMessage[];
+  /** The conversation, each message already as JSON text (as the agent stores it): it is sent as is. */
+  messages: readonly string[];
   tools: ToolSpec[];
   temperature: number | null;
   timeoutMs: number;
@@ -60,12 +61,15 @@ export async function complete(call: ModelCall): Promise<Completion> {
   if (!call.fetcher) throw new ModelError("no LLM service is configured (seed services set LLM --url …, then restart)", false);
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (call.apiKey) headers.Authorization = `Bearer ${call.apiKey}`;
-  const body: Record<string, unknown> = { model: call.model, messages: call.messages };
-  if (call.tools.length > 0) Object.assign(body, { tools: call.tools, tool_choice: "auto" });
-  if (call.temperature !== null) body.temperature = call.temperature;
+  const fields: Record<string, unknown> = { model: call.model };
+  if (call.tools.length > 0) Object.assign(fields, { tools: call.tools, tool_choice: "auto" });
+  if (call.temperature !== null) fields.temperature = call.temperature;
+  // The conversation grows by a message or two per step: its stored JSON is spliced in rather
+  // than parsed and serialised again at every turn.
+  const body = `${JSON.stringify(fields).slice(0, -1)},"messages":[${call.messages.join(",")}]}`;
   let res: Response;
   try {
-    res = await call.fetcher.fetch(call.url, { method: "POST", headers, body: JSON.stringify(body), signal: AbortSignal.timeout(Math.max(1, call.timeoutMs)) });
+    res = await call.fetcher.fetch(call.url, { method: "POST", headers, body, signal: AbortSignal.timeout(Math.max(1, call.timeoutMs)) });
   } catch (err) {
     const name = err instanceof Error ? err.name : "error";
     throw new ModelError(name === "TimeoutError" ? "the model did not answer in time" : `the LLM endpoint is unreachable (${name})`, true);

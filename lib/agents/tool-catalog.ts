@@ -54,28 +54,41 @@ export const stableToolGranted = (grants: readonly ToolGrant[], name: StableTool
 
 const BASE_SCHEMAS = new Map<StableTool, Record<string, unknown>>();
 
-/** A tool's parameters as JSON schema, converted once per isolate (zod's conversion costs ~0.5 ms a step otherwise). */
-function baseSchema(name: StableTool): Record<string, unknown> {
-  let s = BASE_SCHEMAS.get(name);
+type Schema = Record<string, unknown> & { properties: Record<string, Record<string, unknown>> };
+
+/**
+ * A tool's parameters as JSON schema, converted once per isolate (zod's conversion costs ~0.5 ms a
+ * step otherwise) and frozen: every step shares it, and a grant's detail is added on a copy.
+ */
+function baseSchema(name: StableTool): Schema {
+  let s = BASE_SCHEMAS.get(name) as Schema | undefined;
   if (!s) {
-    s = z.toJSONSchema(ToolArgs[name], { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+    s = z.toJSONSchema(ToolArgs[name], { io: "input", unrepresentable: "any" }) as Schema;
     delete s.$schema;
-    BASE_SCHEMAS.set(name, s);
+    BASE_SCHEMAS.set(name, deepFreeze(s));
   }
   return s;
 }
 
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === "object" && !Object.isFrozen(v)) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+/** The base schema with one property replaced (the rest shared). */
+const withProperty = (base: Schema, key: string, value: Record<string, unknown>): Schema => ({ ...base, properties: { ...base.properties, [key]: value } });
+
 /** The stable tools an agent with these grants is offered, as chat-completions tool specs. */
 export function stableToolSpecs(grants: readonly ToolGrant[]): ToolSpec[] {
   return STABLE_TOOLS.filter((t) => NEEDS[t](grants)).map((name) => {
-    const parameters = structuredClone(baseSchema(name));
-    if (name === "http_request") {
-      const props = parameters.properties as Record<string, Record<string, unknown>>;
-      props.service = { type: "string", enum: grantedServices(grants, "service") };
-    }
+    let parameters = baseSchema(name);
+    if (name === "http_request") parameters = withProperty(parameters, "service", { type: "string", enum: grantedServices(grants, "service") });
     if (name === "bus_publish") {
       const topics = grants.filter((g) => g.kind === "bus").map((g) => (g as { topics: string }).topics);
-      (parameters.properties as Record<string, Record<string, unknown>>).topic!.description = `one of: ${topics.join(", ")} (* matches within a name)`;
+      parameters = withProperty(parameters, "topic", { ...parameters.properties.topic, description: `one of: ${topics.join(", ")} (* matches within a name)` });
     }
     return { type: "function" as const, function: { name, description: DESCRIPTIONS[name], parameters } };
   });

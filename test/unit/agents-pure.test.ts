@@ -39,6 +39,17 @@ describe("tool grants", () => {
     expect((http.function.parameters.properties as Record<string, { enum?: string[] }>).service!.enum).toEqual(["A", "B"]);
   });
 
+  it("one agent's grant detail never leaks into another's tools (the base schemas are shared)", () => {
+    const props = (t: string[], tool: string) => stableToolSpecs(parseGrants(t)).find((s) => s.function.name === tool)!.function.parameters.properties as Record<string, { enum?: string[]; description?: string }>;
+    const a = props(["bus:a.*", "service:A"], "bus_publish");
+    const b = props(["bus:b.*"], "bus_publish");
+    expect(a.topic!.description).toContain("a.*");
+    expect(b.topic!.description).toContain("b.*");
+    expect(b.topic!.description).not.toContain("a.*");
+    expect(props(["service:B"], "http_request").service!.enum).toEqual(["B"]);
+    expect(props(["service:A"], "http_request").service!.enum).toEqual(["A"]);
+  });
+
   it("MCP tool names are model-safe and at most 64 characters", () => {
     expect(mcpToolName("DOCS", "create-ticket")).toBe("mcp_docs_create_ticket");
     const long = mcpToolName("DOCS", "x".repeat(100));

@@ -9,7 +9,7 @@ import { masterKeyFromHex, setCredential } from "../../lib/credentials.ts";
 import { openDb } from "../../lib/db/client.ts";
 import { asRoot, bindings, call, newAgent, unique } from "../support/worker-fetch.ts";
 import { ok } from "./mind-support.ts";
-import { agentStub, defineAgent, giveTask, listed, modelCalls, taskView, work } from "./agents-support.ts";
+import { agentStub, clockPerModelCall, defineAgent, giveTask, listed, modelCalls, taskView, work } from "./agents-support.ts";
 
 const env = bindings as typeof bindings & { TEST_ECHO_HOST: string; TEST_MCP_HOST: string; TEST_MCP_TOKEN: string; ECHO?: Fetcher; DOCS?: Fetcher };
 
@@ -27,6 +27,7 @@ describe("the seed's own agents", () => {
       { tool_calls: [{ name: "bus_publish", arguments: { topic, body: { found: fact } } }] },
       { content: `published ${fact}` },
     ]);
+    await clockPerModelCall(agent.id, 1000); // a model turn takes a second: each step's progress reaches the mind
     const task = await giveTask(agent, { payload: { ask: "find the invoice code" } });
     expect((await taskView(task.id)).state).toBe("dispatched");
     await work(agent);
@@ -167,6 +168,7 @@ describe("a step's cost", () => {
       { tool_calls: [{ name: "work_progress", arguments: { note: "third" } }] },
       { content: "done" },
     ]);
+    await clockPerModelCall(agent.id, 1000);
     const task = await giveTask(agent);
     // The mind answers no progress report until released: the steps must go on without it.
     let release!: () => void;
@@ -196,5 +198,50 @@ describe("a step's cost", () => {
     const done = await taskView(task.id);
     expect(done.state).toBe("done");
     expect(done.history.filter((h) => h.state === "progress").map((h) => h.note)).toEqual(["first", "third"]);
+  });
+
+  it("the conversation kept in memory follows the stored one, also when a transaction rolls back", async () => {
+    const agent = await defineAgent({ tools: ["work"] });
+    await runInDurableObject(agentStub(agent.id), (a: Agent, ctx) => {
+      const run = "r#1";
+      a.store.append(run, { role: "user", content: "one" });
+      expect(a.store.conversation(run)).toEqual([JSON.stringify({ role: "user", content: "one" })]);
+      expect(() =>
+        ctx.storage.transactionSync(() => {
+          a.store.append(run, { role: "user", content: "rolled back" });
+          throw new Error("abort");
+        }),
+      ).toThrow("abort");
+      a.store.append(run, { role: "user", content: "two" });
+      expect(a.store.conversation(run).map((b) => (JSON.parse(b) as { content: string }).content)).toEqual(["one", "two"]);
+      a.store.append("r#2", { role: "user", content: "other run" });
+      expect(a.store.conversation("r#2")).toHaveLength(1);
+      expect(a.store.conversation(run)).toHaveLength(2);
+    });
+  });
+
+  it("progress reaches the mind at most once a second: faster steps' notes coalesce into the latest, the outcome supersedes the rest", async () => {
+    const note = (n: string) => ({ tool_calls: [{ name: "work_progress", arguments: { note: n } }] });
+    const agent = await defineAgent({ tools: ["work"] }, [note("a"), note("b"), note("c"), note("d"), { content: "done" }]);
+    await clockPerModelCall(agent.id, 400);
+    const task = await giveTask(agent);
+    const told: string[] = [];
+    await runInDurableObject(agentStub(agent.id), (a: Agent) => {
+      const real = a.io;
+      a.io = {
+        ...real,
+        transition(agentId, taskId, action, input) {
+          told.push(input.note === undefined ? action : `${action}: ${input.note}`);
+          return real.transition(agentId, taskId, action, input);
+        },
+      };
+    });
+    await work(agent);
+    // Claimed at 0 s; notes at 0.4, 0.8, 1.2, 1.6 s; the one pending when the next turn starts at
+    // 1.2 s goes; "d" is still within the second when the task ends.
+    expect(told).toEqual(["claim", "progress: c", "complete"]);
+    expect((await modelCalls(agent.model)).length).toBe(5);
+    const done = await taskView(task.id);
+    expect(done.history.filter((h) => h.state === "progress").map((h) => h.note)).toEqual(["c"]);
   });
 });

@@ -40,6 +40,27 @@ export async function setAgentClock(id: string, now: () => number): Promise<void
   });
 }
 
+/**
+ * The agent's clock moves only when it calls its model, by `stepMs` each time: time passes in the
+ * model's turns, deterministically (a clock that moves at every read depends on how often the
+ * loop reads it).
+ */
+export async function clockPerModelCall(id: string, stepMs: number): Promise<void> {
+  await runInDurableObject(agentStub(id), (a: Agent) => {
+    let t = a.clock.now();
+    a.clock.now = () => t;
+    const real = a.io;
+    a.io = {
+      ...real,
+      fetcher(binding) {
+        const f = real.fetcher(binding);
+        if (binding !== "LLM" || !f) return f;
+        return { fetch: (input: RequestInfo | URL, init?: RequestInit) => ((t += stepMs), f.fetch(input, init)) } as Fetcher;
+      },
+    };
+  });
+}
+
 /** Creates a task for the agent's capability and lets the mind dispatch it (one cycle). */
 export async function giveTask(agent: OwnAgent, extra: Record<string, unknown> = {}): Promise<Task> {
   await setClock(T0);
