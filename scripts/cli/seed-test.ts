@@ -1,7 +1,7 @@
 // `seed test`: every test — typecheck, the Node-side suites (units, the libSQL server, system
 // tests with real processes) and the Worker suites under @cloudflare/vitest-plugin.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ROOT, wranglerEnv } from "../workerd-config/build-worker.ts";
@@ -78,6 +78,13 @@ export async function seedTest(filters: string[], opts: SeedTestOptions = {}): P
   }
 
   const out = mkdtempSync(path.join(os.tmpdir(), "seed-test-"));
+  // The tests' temp files (seed homes, servers' files, browser profiles) go under this run's own
+  // folder and leave with it, even those of a test that forgot to clean up or was killed.
+  const tmp = path.join(out, "tmp");
+  mkdirSync(tmp);
+  // Artifacts a run keeps (the console's screenshots) go beside it, outside what is removed.
+  const artifacts = path.join(os.tmpdir(), `seed-test-artifacts-${path.basename(out).slice("seed-test-".length)}`);
+  const suiteEnv = { ...env, TMPDIR: tmp, SEED_TEST_ARTIFACTS: artifacts };
   let total: Tally = EMPTY_TALLY;
   const vitest = (suite: Suite) => {
     const report = path.join(out, `${suite.name.replace(/\W+/g, "-")}.json`);
@@ -100,7 +107,7 @@ export async function seedTest(filters: string[], opts: SeedTestOptions = {}): P
       .map(({ suite }) => {
         log(`== ${suite.name} (alongside the others)`);
         const { args, result } = vitest(suite);
-        const child = spawn(node[0]!, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(node[0]!, args, { cwd: root, env: suiteEnv, stdio: ["ignore", "pipe", "pipe"] });
         const output: Buffer[] = [];
         child.stdout.on("data", (b: Buffer) => output.push(b));
         child.stderr.on("data", (b: Buffer) => output.push(b));
@@ -117,7 +124,7 @@ export async function seedTest(filters: string[], opts: SeedTestOptions = {}): P
       const { args, result } = vitest(suite);
       // Asynchronous, so the output of a suite alongside is read meanwhile.
       const status = await new Promise<number | null>((resolve) => {
-        spawn(node[0]!, args, { cwd: root, env, stdio: opts.stdio === "pipe" ? "ignore" : "inherit" }).on("close", resolve);
+        spawn(node[0]!, args, { cwd: root, env: suiteEnv, stdio: opts.stdio === "pipe" ? "ignore" : "inherit" }).on("close", resolve);
       });
       total = add(total, result(status));
     }

@@ -32,7 +32,8 @@ async function signIn(page: Page, key: string): Promise<void> {
 
 beforeAll(async () => {
   seed = await startSeed();
-  shots = path.join(seed.home, "..", "console screenshots");
+  // `seed test` names a folder that outlives its run's temp files; alone, beside the seed's home.
+  shots = path.join(process.env.SEED_TEST_ARTIFACTS ?? path.join(seed.home, ".."), "console screenshots");
   mkdirSync(shots, { recursive: true });
   // A subsystem that completed daily until 30 days ago and has had work waiting since: stalled.
   const now = Date.now();

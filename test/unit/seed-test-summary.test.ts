@@ -1,10 +1,14 @@
 // `seed test`'s own counting, on the reports vitest really writes for the fixture files in
 // test/fixtures/summary: skipped tests are shown, a file that fails to load (or whose hook throws)
 // and an error outside the tests count as failures, and a filter that matches nothing fails.
+import { existsSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { seedTest, type Suite } from "../../scripts/cli/seed-test.ts";
 import { filterMatches } from "../../scripts/cli/test-summary.ts";
 import { REPO } from "../support/cli.ts";
+import { tempDir } from "../support/seed-home.ts";
 
 const FIXTURES: Suite[] = [{ name: "fixtures", args: ["--config", "test/fixtures/summary/vitest.config.ts"], dirs: ["test/fixtures/summary"] }];
 
@@ -43,6 +47,20 @@ describe("seed test's summary", { timeout: 300_000 }, () => {
     expect(r.status).toBe(1);
     expect(r.lines[0]).toBe('seed test: no test file matches "no-such-test" (files under test/fixtures/summary)');
     expect(r.last).toBe("0 passed, 1 failed, 0 skipped");
+  });
+
+  it("what the tests leave in the temp dir goes with the run: suites get a TMPDIR of the run's own", async () => {
+    const record = path.join(tempDir(), "left-path");
+    process.env.SEED_FIXTURE_RECORD = record;
+    try {
+      const r = await run(["temp-files"]);
+      expect(r.last).toBe("1 passed, 0 failed, 0 skipped");
+    } finally {
+      delete process.env.SEED_FIXTURE_RECORD;
+    }
+    const left = readFileSync(record, "utf8");
+    expect(path.relative(os.tmpdir(), left).split(path.sep)[0]).toMatch(/^seed-test-/);
+    expect(existsSync(left)).toBe(false);
   });
 
   it("files that match but run no test fail too", async () => {
