@@ -1,7 +1,7 @@
 // `seed test`: every test — typecheck, the Node-side suites (units, the libSQL server, system
 // tests with real processes) and the Worker suites under @cloudflare/vitest-plugin.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ROOT, wranglerEnv } from "../workerd-config/build-worker.ts";
@@ -80,8 +80,11 @@ export async function seedTest(filters: string[], opts: SeedTestOptions = {}): P
   const out = mkdtempSync(path.join(os.tmpdir(), "seed-test-"));
   // The tests' temp files (seed homes, servers' files, browser profiles) go under this run's own
   // folder and leave with it, even those of a test that forgot to clean up or was killed.
+  // Like /tmp itself: tests run some commands as another user (seed install's dedicated user).
   const tmp = path.join(out, "tmp");
   mkdirSync(tmp);
+  chmodSync(out, 0o711);
+  chmodSync(tmp, 0o1777);
   // Artifacts a run keeps (the console's screenshots) go beside it, outside what is removed.
   const artifacts = path.join(os.tmpdir(), `seed-test-artifacts-${path.basename(out).slice("seed-test-".length)}`);
   const suiteEnv = { ...env, TMPDIR: tmp, SEED_TEST_ARTIFACTS: artifacts };
