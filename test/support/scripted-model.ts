@@ -5,6 +5,9 @@
 //   PUT  /scripts/<model>          {turns: Turn[], repeatLast?}   the script
 //   GET  /scripts/<model>/calls    what the model was asked, turn by turn
 //   POST /scripts/<model>/release  answers the requests a `hold` turn is holding
+//   ANY  /sink/<path>              a plain HTTP endpoint for an agent's `http_request`: recorded; the
+//                                  first request is held unanswered, later ones get 200 at once
+//   GET  /sinks                    what the sink received
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -149,8 +152,22 @@ export function readBody(req: http.IncomingMessage): Promise<string> {
 /** A loopback server that is only the scripted model (system tests, benchmarks). */
 export async function startScriptedModel(): Promise<{ port: number; url: string; model: ScriptedModel; close(): Promise<void> }> {
   const model = new ScriptedModel();
+  const sink: { method: string; path: string; body: string }[] = [];
   const server = http.createServer((req, res) => {
     if (model.control(req, res)) return;
+    if (req.url === "/sinks") {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      return res.end(JSON.stringify(sink));
+    }
+    if (req.url?.startsWith("/sink/")) {
+      readBody(req).then((body) => {
+        sink.push({ method: req.method ?? "", path: req.url ?? "", body });
+        if (sink.length === 1) return; // held: the caller sees no answer
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ ok: true }));
+      });
+      return;
+    }
     if (req.method !== "POST" || !/\/chat\/completions$/.test(req.url ?? "")) {
       res.writeHead(404, { "Content-Type": "application/json" });
       return res.end(JSON.stringify({ error: { message: "not found" } }));

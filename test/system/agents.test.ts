@@ -158,6 +158,33 @@ describe("the seed's own agents and the MCP door (system)", () => {
     expect((await api("POST", "/v1/bus/subscriptions/resume-watch/ack", { ackIds: pulled.json.messages.map((m) => m.ackId) }, reader.token)).status).toBe(200);
   }, 120_000);
 
+  it("a call that must not run twice (http POST) is on disk before it runs: after kill -9 mid-call it is reported interrupted, never sent again", async () => {
+    await script("post-model", [
+      { tool_calls: [{ name: "http_request", arguments: { service: "LLM", method: "POST", path: "/sink/orders", body: { order: 1 } } }] },
+      { content: "told the owner" },
+    ]);
+    const agent = await api<{ id: string }>("POST", "/v1/owner/agents", { name: "poster", capabilities: ["post-once"], model: "post-model", instructions: "Place the order.", tools: ["service:LLM", "work"] });
+    expect(agent.status).toBe(201);
+    const sinks = async () => (await (await fetch(`${model.url}/sinks`)).json()) as { method: string; path: string }[];
+    const task = (await api<Task>("POST", "/v1/work", { title: "order once", capability: "post-once" })).json;
+    // The sink holds the first POST: the call is in flight when workerd dies.
+    await until("the POST in flight", async () => (await sinks()).length === 1);
+    const old = seed.pidOf("workerd");
+    process.kill(old, "SIGKILL");
+    await until("workerd restarted", async () => seed.pidOf("workerd") !== old);
+
+    const done = await until("the task done after the restart", async () => {
+      const r = await api<Task>("GET", `/v1/work/${task.id}`);
+      return r.status === 200 && r.json.state === "done" ? r.json : null;
+    });
+    expect(done.result).toBe("told the owner");
+    expect(await sinks()).toEqual([{ method: "POST", path: "/sink/orders", body: JSON.stringify({ order: 1 }) }]);
+    const last = (await calls("post-model")).at(-1)!;
+    const results = last.messages.filter((m) => m.role === "tool");
+    expect(results).toHaveLength(1);
+    expect(results[0]!.content).toContain("interrupted");
+  }, 120_000);
+
   it("the CLI: seed agents add/list/show/update, seed approvals list/approve", async () => {
     await script("cli-model", [{ tool_calls: [{ name: "memory_remember", arguments: { text: "the CLI approved this" } }] }, { content: "remembered" }]);
     const dir = tempDir("seed agents cli ");
