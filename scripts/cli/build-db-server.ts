@@ -8,6 +8,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { ROOT } from "../workerd-config/build-worker.ts";
+import { builtinsByRequire, REQUIRE_BANNER } from "./esbuild-node-builtins.ts";
 
 const SOURCE_DIR = path.join(ROOT, "scripts", "db-server");
 
@@ -16,6 +17,8 @@ function sourceHash(libsqlRoot: string): string {
   for (const f of readdirSync(SOURCE_DIR).filter((f) => f.endsWith(".ts")).sort()) {
     h.update(f).update("\0").update(readFileSync(path.join(SOURCE_DIR, f))).update("\0");
   }
+  // How it is built counts too: a changed build rebuilds the bundles of existing homes.
+  for (const f of [import.meta.filename, path.join(import.meta.dirname, "esbuild-node-builtins.ts")]) h.update(readFileSync(f)).update("\0");
   return h.digest("hex");
 }
 
@@ -36,9 +39,11 @@ export async function buildDbServer(outFile: string, libsqlRoot = ROOT): Promise
     format: "esm",
     target: "node22",
     logLevel: "silent",
-    // CommonJS dependencies (ws) require Node's built-ins; an ESM bundle has no `require` of its own
-    banner: { js: 'import { createRequire as __seedCreateRequire } from "node:module"; const require = __seedCreateRequire(import.meta.url);' },
+    // CommonJS dependencies (ws) and our own imports of Node's built-ins require them; an ESM
+    // bundle has no `require` of its own
+    banner: { js: REQUIRE_BANNER },
     plugins: [
+      builtinsByRequire,
       {
         // The native driver stays outside the bundle; the bundle lives under SEED_HOME, so it
         // imports the checkout's copy by its file URL.

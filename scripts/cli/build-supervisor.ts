@@ -9,6 +9,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { build, type Plugin } from "esbuild";
 import { ROOT } from "../workerd-config/build-worker.ts";
+import { builtinsByRequire, REQUIRE_BANNER } from "./esbuild-node-builtins.ts";
 
 const ENTRY = path.join(ROOT, "scripts", "cli", "up-main.ts");
 
@@ -38,14 +39,14 @@ function upToDate(outFile: string, stamp: string): boolean {
   }
 }
 
-/** The supervisor's bundle under `dir` (created 0700), built when missing or stale. */
-export async function buildSupervisor(dir: string): Promise<string> {
+/** The supervisor's bundle under `dir` (created 0700), built when missing or stale; `entry` is for tests. */
+export async function buildSupervisor(dir: string, entry = ENTRY): Promise<string> {
   const outFile = path.join(dir, "supervisor.mjs");
   const stamp = `${outFile}.inputs.json`;
   if (upToDate(outFile, stamp)) return outFile;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const result = await build({
-    entryPoints: [ENTRY],
+    entryPoints: [entry],
     outfile: outFile,
     bundle: true,
     platform: "node",
@@ -55,12 +56,15 @@ export async function buildSupervisor(dir: string): Promise<string> {
     metafile: true,
     write: false, // written below, atomically: two `seed up` at once never run a half-written bundle
     logLevel: "silent",
-    plugins: [sourceLocation],
+    banner: { js: REQUIRE_BANNER },
+    plugins: [sourceLocation, builtinsByRequire],
   });
   const tmp = `${outFile}.${process.pid}.tmp`;
   writeFileSync(tmp, result.outputFiles[0]!.contents, { mode: 0o600 });
   renameSync(tmp, outFile);
   const inputs: Record<string, string> = {};
+  // How it is built counts too: a changed build rebuilds the bundle.
+  for (const file of [import.meta.filename, path.join(import.meta.dirname, "esbuild-node-builtins.ts")]) inputs[file] = digest(file);
   for (const rel of Object.keys(result.metafile.inputs)) {
     const file = path.resolve(rel);
     if (existsSync(file)) inputs[file] = digest(file);
