@@ -180,6 +180,21 @@ describe("recall", () => {
     for (const row of await a.db.all<{ id: string }>(sql`select id from memories where text like 'gizmo gizmo%'`)) await forgetMemory(a.db, row.id, ALL);
   });
 
+  it("text: a common word's best k are FTS5's bm25 order over every match (ids break ties)", async () => {
+    // Many matches of different term counts and lengths, far more than the head FTS5 ranks first.
+    const ids = await remember(
+      a.db,
+      Array.from({ length: 90 }, (_, i) => ({ text: `${"sprocket ".repeat(1 + (i % 4))}note ${i}${" filler".repeat(i % 7)}`, tags: ["sprockets"] })),
+      { now: 1_100 },
+    );
+    const all = await a.db.all<{ id: string }>(sql`select m.id as id from memories_fts f join memories m on m.seq = f.rowid
+      where memories_fts match '"sprocket"' order by bm25(memories_fts), m.id`);
+    const r = await ask(a.db, { query: "sprocket", mode: "text", k: 25 });
+    expect(r.results.map((x) => x.id)).toEqual(all.slice(0, 25).map((x) => x.id));
+    expect(r.results.map((x) => x.bm25)).toEqual([...r.results.map((x) => x.bm25!)].sort((x, y) => x - y));
+    for (const id of ids) await forgetMemory(a.db, id, ALL);
+  });
+
   it("through the index path too: a narrow filter still yields k results, equal to an exact scan", async () => {
     // exactScanMax 0 forces the vector index (and its over-fetch) even for a handful of rows.
     const viaIndex = await ask(a.db, { query: "budget invoices weather", mode: "vector", k: 3, tags: ["billing"] }, { exactScanMax: 0 });
