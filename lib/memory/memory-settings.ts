@@ -48,6 +48,16 @@ export type MemorySettings = {
  *   100k, 316 cells    0.61 at 10%  0.72 at 21%   0.87 at 42%   0.99 at 84%
  *
  * so recall ≥ 0.95 leaves at most a 1.2× speed-up over the exact scan, against DiskANN's 8.6×.
+ *
+ * No index at all, a quantized scan instead (bench/memory-quant.ts, 2026-12-02; not built): one
+ * code per memory in a narrow table, its top N by the code's cosine re-ranked exactly. At 100k,
+ * natively, load ~5 (ratios only):
+ *
+ *   float8 (vector8, 293 B/memory)       recall 1.0 re-ranking 20..200   1.7-3.3× the exact scan
+ *   float1bit (vector1bit, 44 B/memory)  recall 0.29 / 0.44 / 0.55 re-ranking 200 / 1,000 / 3,000
+ *
+ * Inserts would be plain rows and ~1.7 KB a memory, but libSQL's vector functions cost ~1-2.5 µs
+ * a row (the float8 scan is 5× the narrow table's bare scan), so no code reaches 10× at 0.95.
  */
 export const VECTOR_INDEX_OPTIONS = ["metric=cosine", "compress_neighbors=float8", "max_neighbors=48"] as const;
 
