@@ -12,25 +12,25 @@ import { buildSupervisor } from "../../scripts/cli/build-supervisor.ts";
 import { tempDir } from "../support/seed-home.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const PROBE = `data:text/javascript,process.on("exit", () => process._rawDebug("UNDICI=" + process.moduleLoadList.some((m) => m.includes("undici"))))`;
+const PROBE = `data:text/javascript,process.on("exit", () => process._rawDebug("UNDICI=" + process.moduleLoadList.some((m) => m.includes("undici")) + " TLS=" + process.moduleLoadList.includes("NativeModule tls")))`;
 
-function undiciLoaded(args: string[]): boolean {
+function loaded(args: string[]): { undici: boolean; tls: boolean } {
   const r = spawnSync(process.execPath, ["--import", PROBE, ...args], { encoding: "utf8", cwd: ROOT, timeout: 60_000 });
-  const m = /UNDICI=(true|false)/.exec(r.stderr);
+  const m = /UNDICI=(true|false) TLS=(true|false)/.exec(r.stderr);
   if (!m) throw new Error(`no probe output (exit ${r.status}): ${r.stderr.slice(0, 2000)}`);
-  return m[1] === "true";
+  return { undici: m[1] === "true", tls: m[2] === "true" };
 }
 
 describe("idle footprint of the Node processes", () => {
-  it("the libSQL server's bundle imports Node's built-ins without undici", async () => {
+  it("the libSQL server's bundle imports Node's built-ins without undici, and ws without tls", async () => {
     const bundle = await buildDbServer(path.join(tempDir(), "db-server.mjs"));
-    expect(undiciLoaded([bundle, "--help"])).toBe(false);
+    expect(loaded([bundle, "--help"])).toEqual({ undici: false, tls: false });
   });
 
   it("the supervisor's bundle imports Node's built-ins without undici", async () => {
     const bundle = await buildSupervisor(tempDir());
     // No home: seedUp fails at once, after every module of the bundle was evaluated.
-    expect(undiciLoaded([bundle, "{}"])).toBe(false);
+    expect(loaded([bundle, "{}"]).undici).toBe(false);
   });
 
   it("the supervisor's readiness check asks the Worker without fetch", async () => {
