@@ -44,6 +44,44 @@ function summarise(count: number, t0: number, latencies: number[]): Run {
 /** Splits 0..n-1 among k workers. */
 const shares = (n: number, k: number) => Array.from({ length: k }, (_, i) => Array.from({ length: Math.floor(n / k) + (i < n % k ? 1 : 0) }, (_, j) => j * k + i));
 
+/**
+ * workerd's inspector answers only while the isolate has work: waiting on it with the seed idle
+ * could take minutes (the run that "did not exit"). Cheap requests keep it awake meanwhile.
+ */
+async function awake<T>(seed: SeedProcess, work: Promise<T>): Promise<T> {
+  const poke = setInterval(() => void fetch(`${seed.url}/healthz`).then((r) => r.body?.cancel()).catch(() => {}), 250);
+  try {
+    return await work;
+  } finally {
+    clearInterval(poke);
+  }
+}
+
+/** Each phase's JSON on stderr as it completes: a run that stalls later still shows what it measured. */
+const progress = (phase: string, value: unknown) => process.stderr.write(`bench bus: ${phase} ${JSON.stringify(value)}\n`);
+
+/**
+ * Waits for `work`, but fails the run when `count()` has not moved for 60 s — with what it still
+ * waits for — instead of hanging silently.
+ */
+async function guarded<T>(phase: string, work: Promise<T>, count: () => number, target: number): Promise<T> {
+  let last = -1;
+  let since = now();
+  let timer!: ReturnType<typeof setInterval>;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      const c = count();
+      if (c !== last) [last, since] = [c, now()];
+      else if (now() - since > 60_000) reject(new Error(`bench bus: ${phase} stalled: ${c} of ${target} for 60 s`));
+    }, 1000);
+  });
+  try {
+    return await Promise.race([work, stalled]);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 // ---- the seed's bus
 
 async function seedRun(seed: SeedProcess, mode: "http" | "ws" | "ws-batch" | "http-batch"): Promise<Run> {
@@ -87,21 +125,25 @@ async function seedRun(seed: SeedProcess, mode: "http" | "ws" | "ws-batch" | "ht
 
   const t0 = now();
   const pub = new BusClient({ url: seed.url, token: producer.token });
-  await Promise.all(
+  let published = 0;
+  const producing = Promise.all(
     shares(N, PRODUCERS).map(async (mine) => {
       if (mode === "http") {
-        for (const n of mine) await pub.publish(topic, body(n));
+        for (const n of mine) {
+          await pub.publish(topic, body(n));
+          published++;
+        }
       } else if (mode === "http-batch") {
-        for (let i = 0; i < mine.length; i += 50) await pub.publishBatch(topic, mine.slice(i, i + 50).map((n) => ({ body: body(n) })));
+        for (let i = 0; i < mine.length; i += 50) published += (await pub.publishBatch(topic, mine.slice(i, i + 50).map((n) => ({ body: body(n) })))).length;
       } else {
         const s = pub.connect();
         sockets.push(s);
         const step = mode === "ws" ? 1 : 50;
-        for (let i = 0; i < mine.length; i += step) await s.publish(topic, mine.slice(i, i + step).map((n) => ({ body: body(n) })));
+        for (let i = 0; i < mine.length; i += step) published += (await s.publish(topic, mine.slice(i, i + step).map((n) => ({ body: body(n) })))).length;
       }
     }),
   );
-  await done;
+  await guarded(mode, Promise.all([producing, done]), () => published + latencies.length, 2 * N);
   const run = summarise(N, t0, latencies);
   await Promise.all(consumers);
   for (const s of sockets) s.close();
@@ -134,8 +176,7 @@ async function seedFixedRate(seed: SeedProcess, rate: number, seconds: number): 
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     sends.push(ps.publish(topic, [{ body: body(n) }]));
   }
-  await Promise.all(sends);
-  await done;
+  await guarded(`fixed rate ${rate}/s`, Promise.all(sends).then(() => done), () => latencies.length, total);
   cs.close();
   ps.close();
   return { rate, ...summarise(total, t0, latencies) };
@@ -233,10 +274,15 @@ async function redisRun(port: number, pipelined: boolean, fsync: "always" | "eve
 
 // ---- main
 
+// The anchors a mode is compared with: Redis one XADD per round trip for every mode (the ratio
+// printed), pipelined for the batch modes, everysec beside the one-per-frame socket for context.
 const redis = await startRedis();
 const redisAlways = await redisRun(redis.port, false, "always");
-const redisAlwaysPipe = await redisRun(redis.port, true, "always");
-const redisEverysec = await redisRun(redis.port, false, "everysec");
+progress("redisStreamsAlwaysOnePerRoundTrip", redisAlways);
+const redisAlwaysPipe = MODES.some((m) => m.endsWith("-batch")) ? await redisRun(redis.port, true, "always") : undefined;
+if (redisAlwaysPipe) progress("redisStreamsAlwaysPipelined50", redisAlwaysPipe);
+const redisEverysec = MODES.includes("ws") ? await redisRun(redis.port, false, "everysec") : undefined;
+if (redisEverysec) progress("redisStreamsEverysecOnePerRoundTrip", redisEverysec);
 redis.stop();
 
 const inspector = `127.0.0.1:${await freePort()}`;
@@ -249,7 +295,7 @@ const results: Partial<Record<(typeof MODES)[number], Run>> = {};
 const profiles: Record<string, string[]> = {};
 for (const mode of MODES) {
   const profiler = PROFILE ? await WorkerdProfiler.attach(inspector) : undefined;
-  await profiler?.start();
+  if (profiler) await awake(seed, profiler.start());
   // CPU time per message (utime + stime of each process over the phase): unlike msg/s it hardly
   // moves when other work shares the cores, so it is the number to compare between runs.
   const pids = [seed.pidOf("workerd"), seed.pidOf("libsql")];
@@ -257,32 +303,38 @@ for (const mode of MODES) {
   const run = await seedRun(seed, mode);
   const [w, l] = pids.map((pid, i) => Math.round(((cpuTicks(pid) - before[i]!) * 10_000) / run.messages));
   results[mode] = { ...run, cpuUsPerMessage: { workerd: w!, libsql: l! } };
+  progress(mode, { ...results[mode], vsRedisAlwaysOnePerRoundTrip: Math.round((run.msgPerSec / redisAlways.msgPerSec) * 100) / 100 });
   if (profiler) {
     mkdirSync(PROFILE!, { recursive: true });
-    profiles[mode] = (await profiler.stop(path.join(PROFILE!, `workerd-bus-${mode}.cpuprofile`), 25)).map((e) => `${e.selfPercent}% ${e.frame}`);
+    profiles[mode] = (await awake(seed, profiler.stop(path.join(PROFILE!, `workerd-bus-${mode}.cpuprofile`), 25))).map((e) => `${e.selfPercent}% ${e.frame}`);
     profiler.close();
   }
 }
 const fixed = RATE_SECONDS > 0 ? await seedFixedRate(seed, 1000, RATE_SECONDS) : null;
+if (fixed) progress("fixedRate1000PerSecWs", fixed);
 // The saturation point: the first rate whose publish→deliver p99 passes 100 ms.
 const sweep: { rate: number; msgPerSec: number; p50: number; p99: number }[] = [];
 for (const rate of RATE_SECONDS > 0 ? [2000, 3000, 4000, 6000, 8000, 12000, 16000] : []) {
   const r = await seedFixedRate(seed, rate, Math.max(2, Math.round(RATE_SECONDS / 2)));
   sweep.push({ rate, msgPerSec: r.msgPerSec, p50: r.latencyMs.p50, p99: r.latencyMs.p99 });
+  progress(`fixedRate${rate}`, sweep.at(-1));
   if (r.latencyMs.p99 > 100) break;
 }
 const saturation = sweep.find((r) => r.p99 > 100)?.rate ?? null;
 const rssAfterLoad = workerdRss();
 const idle = IDLE_AGENTS > 0 ? await idleCpu(seed, IDLE_AGENTS, 5) : null;
 const rssIdle = workerdRss();
+progress("rss", { afterLoad: rssAfterLoad, idleAfterLoad: rssIdle, at: new Date().toISOString() });
 const profiler = await WorkerdProfiler.attach(inspector);
-await profiler.collectGarbage();
-const heap = await profiler.heapUsage();
+await awake(seed, profiler.collectGarbage());
+const heap = await awake(seed, profiler.heapUsage());
 const rssIdleAfterGc = workerdRss();
 profiler.close();
+progress("gc", { rssIdleAfterGc, heap, at: new Date().toISOString() });
 await seed.stop();
+progress("stopped", { at: new Date().toISOString() });
 
-const vs = (r: Run | undefined, anchor: Run) => (r ? Math.round((r.msgPerSec / anchor.msgPerSec) * 100) / 100 : null);
+const vs = (r: Run | undefined, anchor: Run | undefined) => (r && anchor ? Math.round((r.msgPerSec / anchor.msgPerSec) * 100) / 100 : null);
 const seedOut = (r: Run | undefined, extra: Record<string, unknown> = {}) => (r ? { ...r, vsRedisAlwaysOnePerRoundTrip: vs(r, redisAlways), ...extra } : null);
 console.log(
   JSON.stringify(
@@ -292,7 +344,7 @@ console.log(
       producers: PRODUCERS,
       consumers: CONSUMERS,
       bodyBytes: JSON.stringify(body(0)).length,
-      anchor: { redisStreamsAlwaysOnePerRoundTrip: redisAlways, redisStreamsAlwaysPipelined50: redisAlwaysPipe, redisStreamsEverysecOnePerRoundTrip: redisEverysec },
+      anchor: { redisStreamsAlwaysOnePerRoundTrip: redisAlways, redisStreamsAlwaysPipelined50: redisAlwaysPipe ?? null, redisStreamsEverysecOnePerRoundTrip: redisEverysec ?? null },
       seed: {
         wsPushOnePerFrame: seedOut(results.ws),
         wsPushBatch50: seedOut(results["ws-batch"], { vsRedisAlwaysPipelined: vs(results["ws-batch"], redisAlwaysPipe) }),
