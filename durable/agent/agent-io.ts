@@ -11,6 +11,7 @@ import type { AgentSpec, ApprovalState, UsageCounters } from "../../lib/agents/w
 import type { AnyDb, MemoryEnv } from "../../lib/memory/memory-types.ts";
 import type { MindResult, Task } from "../../lib/mind/wire.ts";
 import { openDb } from "../../lib/db/client.ts";
+import { busStub } from "../bus/bus-stub.ts";
 
 export type AgentRecord = { name: string; capabilities: string[]; spec: AgentSpec; version: number };
 export type MindAction = "claim" | "progress" | "complete" | "fail" | "wait";
@@ -37,7 +38,7 @@ export type AgentIo = {
 const agentCaller = (agentId: string): BusCaller => ({ keyId: agentId, kind: "agent", scopes: [] });
 
 export function liveAgentIo(env: Env): AgentIo {
-  const bus = () => env.BUS.get(env.BUS.idFromName("bus"));
+  const bus = () => busStub(env);
   const mind = () => env.MIND.get(env.MIND.idFromName("mind"));
   let db: AnyDb | null = null;
   const dbOf = () => (db ??= openDb(env) as unknown as AnyDb);

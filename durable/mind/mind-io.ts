@@ -6,6 +6,7 @@ import { agents } from "../../lib/db/schema.ts";
 import type { BusResult, Published, PublishInput } from "../../lib/bus/wire.ts";
 import { getCredential, masterKeyFromHex } from "../../lib/credentials.ts";
 import { openDb } from "../../lib/db/client.ts";
+import { busStub } from "../bus/bus-stub.ts";
 
 export const ALERT_TOPIC = "seed.alerts";
 /** The mind speaks on the bus as an organ, not as any agent's key. */
@@ -25,7 +26,7 @@ export type MindIo = {
 };
 
 export function liveIo(env: Env): MindIo {
-  const bus = () => env.BUS.get(env.BUS.idFromName("bus"));
+  const bus = () => busStub(env);
   let master: Uint8Array | null = null;
   return {
     async listAgents() {

@@ -13,6 +13,7 @@ import type { AppEnv } from "../app-env.ts";
 import { auditChange } from "../audit/audit-change.ts";
 import { forgetKeys, keyCache } from "../auth/key-cache.ts";
 import { revokeKeys } from "../auth/revoke-keys.ts";
+import { busStub } from "../../durable/bus/bus-stub.ts";
 
 export type AgentView = {
   id: string;
@@ -26,7 +27,7 @@ export type AgentView = {
 };
 
 export const agentObject = (env: Env, id: string) => env.AGENT.get(env.AGENT.idFromName(id));
-const bus = (env: Env) => env.BUS.get(env.BUS.idFromName("bus"));
+const bus = busStub;
 
 /** What the audit ledger records about a definition: everything but the instructions' text (its hash). */
 async function specDetail(spec: AgentSpec): Promise<Record<string, unknown>> {

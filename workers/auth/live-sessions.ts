@@ -9,6 +9,7 @@ import type { KeyKind } from "../../lib/keys.ts";
 import { openDb } from "../../lib/db/client.ts";
 import { closeKeySessions } from "../console/console-session.ts";
 import { mcpSessions } from "../mcp/mcp-sessions.ts";
+import { busStub } from "../../durable/bus/bus-stub.ts";
 
 export type RevokedKey = { id: string; kind: KeyKind };
 
@@ -23,7 +24,7 @@ export const LIVE_SESSIONS: LiveSessions[] = [
     // every call; when revokeKeys returns, no socket of theirs can act (durable/bus/revocations.ts).
     // A revoked root key's subscriptions pass to root (issue 9 item 11).
     name: "bus sockets",
-    close: async (env, keys) => (await env.BUS.get(env.BUS.idFromName("bus")).revokeKeys(keys)).closed,
+    close: async (env, keys) => (await busStub(env).revokeKeys(keys)).closed,
   },
   {
     // In the Worker's memory (workers/mcp/mcp-sessions.ts): ending them is immediate.

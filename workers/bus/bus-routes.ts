@@ -34,8 +34,9 @@ import { offeredProtocols } from "../auth/presented-key.ts";
 import { jsonBody } from "../http/json-body.ts";
 import { openApp } from "../http/open-app.ts";
 import { described, json, optionalJson, returns } from "../http/route-parts.ts";
+import { busStub } from "../../durable/bus/bus-stub.ts";
 
-const bus = (c: Context<AppEnv>) => c.env.BUS.get(c.env.BUS.idFromName("bus"));
+const bus = (c: Context<AppEnv>) => busStub(c.env);
 const caller = (c: Context<AppEnv>): BusCaller => ({ keyId: c.var.caller.keyId, kind: c.var.caller.kind, scopes: c.var.caller.scopes });
 
 // A single message may be 256 KiB of JSON body plus its envelope; a batch is capped as a whole.

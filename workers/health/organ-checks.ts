@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { identity } from "../../lib/db/schema.ts";
 import type { AppEnv } from "../app-env.ts";
 import { MindLateError, mindReady } from "../mind/mind-ready.ts";
+import { busStub } from "../../durable/bus/bus-stub.ts";
 
 /** `late`: the organ answers but says it is behind (the Mind's "late by 5m (alarm_late)"): safe to show anyone. */
 export type OrganCheck = { ok: true } | { ok: false; reason: string; late?: string };
@@ -27,7 +28,7 @@ export async function checkOrgans(c: Context<AppEnv>): Promise<OrganChecks> {
       seedId = (await c.var.db.select({ seedId: identity.seedId }).from(identity).get())?.seedId ?? null;
       if (seedId === null) throw new Error("no identity: run `seed init`");
     }),
-    check(() => c.env.BUS.get(c.env.BUS.idFromName("bus")).ping()),
+    check(() => busStub(c.env).ping()),
     check(() => mindReady(c.env)),
   ]);
   return { libsql, bus, mind, seedId };

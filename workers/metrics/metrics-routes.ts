@@ -13,6 +13,7 @@ import { access } from "../auth/access.ts";
 import { openApp } from "../http/open-app.ts";
 import { Exposition } from "./prometheus.ts";
 import { DURATION_BUCKETS, requestStats } from "./request-metrics.ts";
+import { busStub } from "../../durable/bus/bus-stub.ts";
 
 type LibsqlStats = { statements: number; statementMs: number; walBytes: number; rssBytes: number; openStreams: number };
 type MindMetrics = { cycles: number; cycleMsTotal: number; lastCycleMs: number | null; C: number | null; regime: string; stalled: number; failing: number; missed?: number; wakeLatencyMs: number | null; lateByMs: number | null };
@@ -43,7 +44,7 @@ export const metricsRoutes = openApp().openapi(scrape, async (c) => {
       return (await res.json()) as LibsqlStats;
     }),
     part(() => env.MIND.get(env.MIND.idFromName("mind")).metrics() as Promise<MindMetrics>),
-    part(() => env.BUS.get(env.BUS.idFromName("bus")).metrics() as Promise<BusMetrics>),
+    part(() => busStub(env).metrics() as Promise<BusMetrics>),
   ]);
   const x = new Exposition();
   x.family("seed_info", "gauge", "The seed: its version and id.")(1, { version: VERSION, seed_id: seed ?? "unknown" });
