@@ -27,6 +27,11 @@ export class GroupCommit<In, Out> {
     this.#afterRound = opts.afterRound;
   }
 
+  /** Writes waiting for the next round. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
   /** Queues one write; resolves with its value once its round has committed. */
   submit(input: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {

@@ -31,6 +31,14 @@ type MessageRow = { topic: string; seq: number; id: string; sender: string; body
 
 const encoder = new TextEncoder();
 
+/**
+ * A subscription's leases due again, in seq order, through (sub, visible_at): the due range is
+ * nearly always empty. The index is pinned: an SQLite planner may walk the primary key (sub, seq)
+ * instead to skip the sort — every lease in flight on every pump (Node's libsql does: 730 µs
+ * against 58 µs with 2,000 leases in flight); workerd's picks the index today.
+ */
+export const DUE_LEASES = "SELECT seq, attempts FROM deliveries INDEXED BY deliveries_due WHERE sub = ? AND visible_at <= ? ORDER BY seq LIMIT ?";
+
 export function inboxTopic(owner: string): string {
   return `inbox.${owner}`;
 }
@@ -38,6 +46,7 @@ export function inboxTopic(owner: string): string {
 export class BusStore {
   readonly sql: SqlStorage;
   readonly now: () => number;
+  readonly #subsOf = new Map<string, number[]>();
 
   constructor(sql: SqlStorage, now: () => number) {
     this.sql = sql;
@@ -76,47 +85,60 @@ export class BusStore {
       return { body, headers: m.headers ? JSON.stringify(m.headers) : null, key: m.key };
     });
     const now = this.now();
-    const t = this.#topic(topic);
-    let seq = t.last_seq;
-    const out: Published[] = [];
-    const seenKeys = new Map<string, Published>();
+    // First which messages are new (an idempotency key seen before returns the first copy), then
+    // the topic's sequence moves by that many in one statement, then the new rows go in.
+    const fresh: typeof encoded = [];
+    const out: (Published | number)[] = []; // a result, or the index of a fresh message whose seq it takes
+    const seenKeys = new Map<string, number>();
     let keyed = 0;
     for (const m of encoded) {
       if (m.key !== undefined) {
         keyed++;
-        const dup =
-          seenKeys.get(m.key) ??
-          this.sql.exec<{ id: string; seq: number }>(
-            "SELECT id, seq FROM idempotency_keys WHERE topic = ? AND key = ? AND created_at > ?",
-            topic,
-            m.key,
-            now - IDEMPOTENCY_WINDOW_MS,
-          ).toArray()[0];
+        const inBatch = seenKeys.get(m.key);
+        if (inBatch !== undefined) {
+          out.push(inBatch);
+          continue;
+        }
+        const dup = this.sql.exec<{ id: string; seq: number }>(
+          "SELECT id, seq FROM idempotency_keys WHERE topic = ? AND key = ? AND created_at > ?",
+          topic,
+          m.key,
+          now - IDEMPOTENCY_WINDOW_MS,
+        ).toArray()[0];
         if (dup) {
           out.push({ id: dup.id, seq: dup.seq });
           continue;
         }
+        seenKeys.set(m.key, fresh.length);
       }
-      seq++;
-      const id = randomId();
-      this.sql.exec(
-        "INSERT INTO messages (topic, seq, id, sender, body, headers, published_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        topic, seq, id, from, m.body, m.headers, now,
-      );
-      if (m.key !== undefined) {
-        this.sql.exec("INSERT OR REPLACE INTO idempotency_keys (topic, key, id, seq, created_at) VALUES (?, ?, ?, ?, ?)", topic, m.key, id, seq, now);
-        seenKeys.set(m.key, { id, seq });
-      }
-      out.push({ id, seq });
+      out.push(fresh.length);
+      fresh.push(m);
+    }
+    const published: Published[] = [];
+    if (fresh.length > 0) {
+      const t = this.sql.exec<{ last_seq: number; max_messages: number | null }>(
+        `INSERT INTO topics (name, last_seq) VALUES (?, ?)
+         ON CONFLICT (name) DO UPDATE SET last_seq = last_seq + excluded.last_seq RETURNING last_seq, max_messages`,
+        topic,
+        fresh.length,
+      ).one();
+      const first = t.last_seq - fresh.length + 1;
+      fresh.forEach((m, i) => {
+        const seq = first + i;
+        const id = randomId();
+        this.sql.exec(
+          "INSERT INTO messages (topic, seq, id, sender, body, headers, published_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          topic, seq, id, from, m.body, m.headers, now,
+        );
+        if (m.key !== undefined) this.sql.exec("INSERT OR REPLACE INTO idempotency_keys (topic, key, id, seq, created_at) VALUES (?, ?, ?, ?, ?)", topic, m.key, id, seq, now);
+        published.push({ id, seq });
+      });
+      if (t.max_messages !== null) this.enforceRetention(topic);
     }
     // Publishers that use keys also forget expired ones, twice as fast as they add: the table
     // stays bounded by a day of keys without any timer waking the object.
     if (keyed > 0) this.forgetExpiredKeys(2 * keyed);
-    if (seq !== t.last_seq) {
-      this.sql.exec("UPDATE topics SET last_seq = ? WHERE name = ?", seq, topic);
-      if (t.max_messages !== null) this.enforceRetention(topic);
-    }
-    return out;
+    return out.map((r) => (typeof r === "number" ? published[r]! : r));
   }
 
   forgetExpiredKeys(limit: number): void {
@@ -200,6 +222,7 @@ export class BusStore {
   }
 
   #insert(owner: string, name: string, input: SubscriptionInput): void {
+    this.#subsOf.delete(input.topic);
     const t = this.#topic(input.topic);
     this.sql.exec(
       "INSERT INTO subscriptions (owner, name, topic, ack_deadline_ms, max_deliveries, next_seq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -228,6 +251,7 @@ export class BusStore {
   }
 
   deleteSubscription(sub: SubRow): void {
+    this.#subsOf.delete(sub.topic);
     this.sql.exec("DELETE FROM deliveries WHERE sub = ?", sub.id);
     this.sql.exec("DELETE FROM subscriptions WHERE id = ?", sub.id);
   }
@@ -248,9 +272,20 @@ export class BusStore {
     return this.sql.exec<SubRow>("SELECT * FROM subscriptions WHERE owner = ? ORDER BY name", owner).toArray().map((r) => this.info(r));
   }
 
-  /** Subscriptions reading a topic (to wake their waiters and sockets after a publish). */
+  /**
+   * Subscriptions reading a topic (to wake their waiters and sockets after a publish), kept in
+   * memory between changes: it was a statement per publish. Any subscription made or deleted
+   * forgets it, and so does a write that rolled back (forgetCached).
+   */
   subscriptionsOf(topic: string): number[] {
-    return this.sql.exec<{ id: number }>("SELECT id FROM subscriptions WHERE topic = ?", topic).toArray().map((r) => r.id);
+    let ids = this.#subsOf.get(topic);
+    if (!ids) this.#subsOf.set(topic, (ids = this.sql.exec<{ id: number }>("SELECT id FROM subscriptions WHERE topic = ?", topic).toArray().map((r) => r.id)));
+    return ids;
+  }
+
+  /** Drops what is kept in memory from storage (after a rollback, whose changes it may hold). */
+  forgetCached(): void {
+    this.#subsOf.clear();
   }
 
   /** Replays from a sequence number or a time: later messages become undelivered again. */
@@ -290,7 +325,7 @@ export class BusStore {
     const now = this.now();
     const out: (Delivered | RawDelivered)[] = [];
     const due = this.sql
-      .exec<{ seq: number; attempts: number }>("SELECT seq, attempts FROM deliveries WHERE sub = ? AND visible_at <= ? ORDER BY seq LIMIT ?", id, now, max)
+      .exec<{ seq: number; attempts: number }>(DUE_LEASES, id, now, max)
       .toArray();
     for (const d of due) {
       const msg = this.#message(sub.topic, d.seq);

@@ -35,6 +35,8 @@ type Push = { ws: WebSocket; keyId: string; subscription: string; count: number;
 export class Bus extends DurableObject<Env> {
   /** Replaceable in tests to drive time; production reads the wall clock. */
   clock = { now: () => Date.now() };
+  /** Waits until the round's commit is on disk; replaceable in tests to hold a round there. */
+  durable = (): Promise<void> => this.ctx.storage.sync();
   readonly store: BusStore;
   readonly #push = new PushState();
   readonly #revoked: Revocations;
@@ -62,7 +64,7 @@ export class Bus extends DurableObject<Env> {
     this.#revoked = new Revocations(ctx.storage.sql);
     this.#watchers = new InboxWatchers(ctx.storage.sql);
     this.#alarm = new AlarmPointer(ctx.storage);
-    this.#commits = new GroupCommit((batch) => this.#commitRound(batch), { afterRound: () => ctx.storage.sync() });
+    this.#commits = new GroupCommit((batch) => this.#commitRound(batch), { afterRound: () => this.durable() });
   }
 
   ping(): Ping {
@@ -70,8 +72,8 @@ export class Bus extends DurableObject<Env> {
   }
 
   /** Commit rounds and alarm changes so far (tests assert a resting seed makes none). */
-  activity(): { commits: number; alarmChanges: number; alarms: number } {
-    return { commits: this.#commits.rounds, alarmChanges: this.#alarm.changes, alarms: this.alarms };
+  activity(): { commits: number; queued: number; alarmChanges: number; alarms: number } {
+    return { commits: this.#commits.rounds, queued: this.#commits.queued, alarmChanges: this.#alarm.changes, alarms: this.alarms };
   }
 
   // ---- group commit
@@ -91,6 +93,7 @@ export class Bus extends DurableObject<Env> {
             outcomes.push({ ok: true, value: { ok: true, value: this.ctx.storage.transactionSync(fn) } });
           } catch (err) {
             // The write's savepoint is rolled back; the others still commit.
+            this.store.forgetCached();
             outcomes.push(err instanceof BusFailure ? { ok: true, value: { ok: false, error: err.error } } : { ok: false, error: err });
           }
         }
@@ -99,6 +102,7 @@ export class Bus extends DurableObject<Env> {
       });
     } catch (err) {
       // The commit itself failed (storage error): nothing of this round was kept.
+      this.store.forgetCached();
       this.#touched.clear();
       this.#wake.clear();
       this.#pushes = [];

@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Bus } from "../../durable/bus/bus.ts";
+import { DUE_LEASES } from "../../durable/bus/bus-store.ts";
 import { connect } from "../support/bus-socket.ts";
 import { asRoot, bindings, call, expectError, newAgent, unique } from "../support/worker-fetch.ts";
 
@@ -107,6 +108,68 @@ describe("bus WebSocket push", () => {
     } finally {
       await setClock(null);
     }
+  });
+
+  it("reads a socket's next frames while an earlier frame's commit is being made durable, and answers them in order", async () => {
+    const a = await newAgent();
+    const topic = unique("pipelined");
+    // Every round waits at "made durable" until the test lets go (workerd reads a socket's next
+    // frame only once the handler of the previous one has settled).
+    let release: (() => void) | null = null;
+    let restore: (() => void) | null = null;
+    await runInDurableObject(busStub(), (bus: Bus) => {
+      const durable = bus.durable;
+      const gate = new Promise<void>((r) => (release = r));
+      bus.durable = () => gate.then(durable);
+      restore = () => (bus.durable = durable);
+    });
+    try {
+      const s = await connect({ Authorization: `Bearer ${a.token}` });
+      const before = await busStub().activity();
+      for (let i = 1; i <= 5; i++) s.send({ type: "publish", ref: `r${i}`, topic, messages: [{ body: i }] });
+      // The first frame's round is held (its reply may leave: workerd's own output gate, not this
+      // stand-in, holds replies until a commit is on disk); the four after it are read and wait.
+      let queued = 0;
+      for (let i = 0; i < 500 && queued < 4; i++) queued = (await busStub().activity()).queued;
+      expect(queued).toBe(4);
+      await runInDurableObject(busStub(), () => release!());
+      const replies = [];
+      for (let i = 1; i <= 5; i++) replies.push(await s.next("published"));
+      expect(replies.map((r) => [r.ref, r.results[0]!.seq])).toEqual([["r1", 1], ["r2", 2], ["r3", 3], ["r4", 4], ["r5", 5]]);
+      expect((await busStub().activity()).commits).toBe(before.commits + 2);
+      s.ws.close();
+    } finally {
+      await runInDurableObject(busStub(), () => {
+        release?.();
+        restore?.();
+      });
+    }
+  });
+
+  it("a subscription made on a topic already published to is fed its next publish (the topic's subscriptions are not remembered stale)", async () => {
+    const a = await newAgent();
+    const topic = unique("late");
+    const sub = unique("s");
+    expect((await call("POST", `/v1/bus/topics/${topic}/messages`, { key: a.token, body: { body: "before" } })).status).toBe(201);
+    expect((await call("PUT", `/v1/bus/subscriptions/${sub}`, { key: a.token, body: { topic } })).status).toBe(201);
+    const s = await connect({ Authorization: `Bearer ${a.token}` });
+    s.send({ type: "subscribe", subscription: sub, window: 10 });
+    await s.next("subscribed");
+    s.send({ type: "ping" });
+    await s.next("pong");
+    s.send({ type: "publish", ref: "p", topic, messages: [{ body: "after" }] });
+    await s.next("published");
+    s.send({ type: "ping" });
+    await s.next("pong");
+    expect(s.frames.filter((f) => f.type === "messages").flatMap((f) => (f.type === "messages" ? f.messages.map((m) => m.body) : []))).toEqual(["after"]);
+    s.ws.close();
+  });
+
+  it("finds due leases through (sub, visible_at), not by walking every lease in flight", async () => {
+    const plan = await runInDurableObject(busStub(), (_bus: Bus, state: DurableObjectState) =>
+      state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${DUE_LEASES}`, 1, 0, 10).toArray().map((r) => r.detail),
+    );
+    expect(plan.join(" | ")).toMatch(/USING (COVERING )?INDEX deliveries_due/);
   });
 
   it("accepts the key as a subprotocol and answers with seed.bus.v1", async () => {
