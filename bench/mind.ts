@@ -11,7 +11,7 @@ import path from "node:path";
 import Database from "libsql";
 import { MIND_MIGRATIONS } from "../durable/mind/mind-schema.ts";
 import { importHmacKey, utf8 } from "../lib/mind/hmac.ts";
-import { IMPORT_INSERT, importChunks, importRow } from "../lib/mind/import-rows.ts";
+import { IMPORT_INSERT, importChunks, importRow, withLease } from "../lib/mind/import-rows.ts";
 import { signStandard, standardSecretBytes } from "../lib/mind/standard-webhooks.ts";
 import type { CycleRecord, ImportLine, MindStatus, Task } from "../lib/mind/wire.ts";
 import { usageOf } from "../test/support/proc-usage.ts";
@@ -166,7 +166,7 @@ function rawInsertRate(count: number, t0: number): { tasksPerSec: number; second
     for (let at = 0; at < count; at += BATCH) {
       const lines = historyBatch(at, Math.min(BATCH, count - at), t0) as ImportLine[];
       db.exec("BEGIN");
-      for (const chunk of importChunks(lines.map((l) => importRow(l, t0, () => `t_${at}`)))) insert.run(chunk);
+      for (const chunk of importChunks(lines.map((l) => withLease(importRow(l, () => `t_${at}`), t0)))) insert.run(chunk);
       db.exec("COMMIT");
     }
     const seconds = (now() - t) / 1000;

@@ -7,8 +7,7 @@
 // Only then does the mind wake: its first cycle sees all of it, so a partial view can never raise
 // a flag that the rest of the history would clear.
 import { randomId } from "../../lib/keys.ts";
-import { IMPORT_INSERT, importChunks, importRow, ROW_COLUMN as C, type Row } from "../../lib/mind/import-rows.ts";
-import type { ImportLine } from "../../lib/mind/wire.ts";
+import { IMPORT_INSERT, importChunks, ROW_COLUMN as C, withLease, type Row } from "../../lib/mind/import-rows.ts";
 import { HOUR_MS, type Ledger } from "./ledger.ts";
 import { deadlineKey, leaseKey } from "./schedule.ts";
 import { markDirty, releaseImported } from "./subsystem-store.ts";
@@ -20,7 +19,7 @@ export type ImportReport = { imported: number; skipped: number; importId: string
 export const IMPORT_QUIET_MS = 10 * 60_000;
 export const importKey = (id: string) => `import:${id}`;
 /** Writes a batch in the caller's transaction. A line whose id exists is skipped: re-running changes nothing. */
-export function importBatch(ledger: Ledger, lines: ImportLine[], importId: string | undefined, final: boolean): ImportReport {
+export function importBatch(ledger: Ledger, lines: Row[], importId: string | undefined, final: boolean): ImportReport {
   const sql = ledger.sql;
   const now = ledger.now();
   const id = importId ?? `imp_${randomId()}`;
@@ -32,15 +31,14 @@ export function importBatch(ledger: Ledger, lines: ImportLine[], importId: strin
 
   // Which lines are new: ids already in the ledger (or earlier in this batch) are skipped. Asked
   // once per batch through the primary key, so the inserts need no RETURNING and no conflict check.
-  const ids = lines.flatMap((l) => (l.id === undefined ? [] : [l.id]));
+  const ids = lines.map((r) => r[C.id] as string);
   const seen = new Set(ids.length === 0 ? [] : sql.exec<{ id: string }>("SELECT id FROM tasks WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(ids)).toArray().map((r) => r.id));
   const rows: Row[] = [];
-  for (const l of lines) {
-    if (l.id !== undefined) {
-      if (seen.has(l.id)) continue;
-      seen.add(l.id);
-    }
-    rows.push(importRow(l, now, () => `t_${randomId()}`));
+  for (const r of lines) {
+    const id = r[C.id] as string;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    rows.push(withLease(r, now));
   }
   for (const chunk of importChunks(rows)) sql.exec(IMPORT_INSERT, chunk);
 

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { migrate } from "../../lib/do-migrations.ts";
 import type {
-  AlertInfo, CheckinInput, CoherenceReport, CycleRecord, ExpectationInfo, ExpectationInput, ImportLine, MindResult, MindStatus, Mode, NotifyInfo, NotifyInput,
+  AlertInfo, CheckinInput, CoherenceReport, CycleRecord, ExpectationInfo, ExpectationInput, MindResult, MindStatus, Mode, NotifyInfo, NotifyInput,
   PlannerConfig, Rule, RuleInput, ScheduleInfo, ScheduleInput, SourceInfo, SubsystemKind, Task, TaskChange, TaskInput, TaskState, Watch, WebhookScheme,
 } from "../../lib/mind/wire.ts";
 import { masterKeyFromHex } from "../../lib/credentials.ts";
@@ -17,6 +17,7 @@ import { Ledger } from "./ledger.ts";
 import { liveIo, type MindIo } from "./mind-io.ts";
 import { runAlarm, type MindParts } from "./mind-alarm.ts";
 import { MIND_MIGRATIONS } from "./mind-schema.ts";
+import type { Row } from "../../lib/mind/import-rows.ts";
 import { coherenceReport, cycleLog, mindStatus, watchOf } from "./mind-views.ts";
 import { MindFailure, run, runAsync } from "./result.ts";
 import { Rules } from "./rules.ts";
@@ -139,7 +140,7 @@ export class Mind extends DurableObject<Env> {
   }
 
   /** One batch of an import; batches with the same id are one unit (see ledger-import.ts). */
-  async importTasks(lines: ImportLine[], importId?: string, final = true): Promise<ImportReport> {
+  async importTasks(lines: Row[], importId?: string, final = true): Promise<ImportReport> {
     const r = this.ctx.storage.transactionSync(() => importBatch(this.ledger, lines, importId, final));
     await this.arm();
     return r;

@@ -41,8 +41,13 @@ export function* importChunks(rows: Row[]): Generator<string> {
   if (part.length > 0) yield `[${part.join(",")}]`;
 }
 
-/** One line as the row the INSERT reads (in COLUMNS order); `id` for a line that names none. */
-export function importRow(line: ImportLine, now: number, id: () => string): Row {
+/**
+ * One line as the row the INSERT reads (in COLUMNS order); `id` for a line that names none. Built
+ * where the line is validated (the Worker): a row of plain values crosses to the Mind for about
+ * half what the line object costs. The lease of work in flight is set by the Mind, on its clock
+ * (`withLease`).
+ */
+export function importRow(line: ImportLine, id: () => string): Row {
   const done = line.state === "done";
   const inFlight = line.state === "dispatched" || line.state === "claimed";
   const assignee = line.assignee ?? null;
@@ -59,7 +64,7 @@ export function importRow(line: ImportLine, now: number, id: () => string): Row 
     inFlight || isTerminal(line.state) ? assignee : null,
     inFlight ? (line.progressAt ?? line.createdAt) : null,
     line.attempts ?? (assignee ? 1 : 0),
-    inFlight ? now + CLAIM_LEASE_MS : null,
+    null,
     line.progressAt ?? (done ? line.finishedAt! : null),
     done ? line.finishedAt! : null,
     isTerminal(line.state) ? line.finishedAt! : null,
@@ -67,4 +72,11 @@ export function importRow(line: ImportLine, now: number, id: () => string): Row 
     line.reason ?? null,
     line.finishedAt ?? line.progressAt ?? line.createdAt,
   ];
+}
+
+/** Work in flight gets a fresh lease from `now` (the Mind's clock) on import. */
+export function withLease(row: Row, now: number): Row {
+  const state = row[ROW_COLUMN.state];
+  if (state === "dispatched" || state === "claimed") row[ROW_COLUMN.lease_until] = now + CLAIM_LEASE_MS;
+  return row;
 }

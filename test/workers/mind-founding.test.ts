@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { ImportLine, Task } from "../../lib/mind/wire.ts";
 import type { Delivered } from "../../lib/bus/wire.ts";
 import { asRoot, call, newAgent } from "../support/worker-fetch.ts";
-import { coherence, DAY, fireAlarm, HOUR, alarmAt, ok, setClock, status, T0 } from "./mind-support.ts";
+import { coherence, DAY, fireAlarm, HOUR, alarmAt, ok, scheduled, setClock, status, T0 } from "./mind-support.ts";
 
 type Line = Omit<ImportLine, "createdAt" | "finishedAt" | "progressAt" | "deadline"> & { createdAt: number | string; finishedAt?: number; progressAt?: number };
 
@@ -124,6 +124,25 @@ describe("the founding scenario", () => {
     const twice = await ok<{ imported: number; skipped: number }>(await asRoot("POST", "/v1/owner/mind/import", { tasks: [line, history()[1], line] }), 201);
     expect(twice).toMatchObject({ imported: 1, skipped: 2 });
     expect((await ok<Task>(await asRoot("GET", "/v1/work/twice-in-one-batch"))).title).toBe(line.title);
+  });
+
+  it("imported work in flight gets its lease on the mind's clock; lines without an id each become a task", async () => {
+    // The Worker turns lines into rows; the lease is the Mind's to set, from its own (here driven) clock.
+    await setClock(T0);
+    const base = { capability: "lease-check", createdAt: T0 - HOUR };
+    const r = await ok<{ imported: number; skipped: number }>(
+      await asRoot("POST", "/v1/owner/mind/import", {
+        tasks: [{ ...base, id: "in-flight-1", title: "held", state: "claimed", assignee: "bot-1", progressAt: T0 - 1000 }, { ...base, title: "no id", state: "open" }, { ...base, title: "no id", state: "open" }],
+      }),
+      201,
+    );
+    expect(r).toMatchObject({ imported: 3, skipped: 0 });
+    expect(await scheduled("lease:in-flight-1")).toBe(T0 + 5 * 60_000);
+    const held = await ok<Task>(await asRoot("GET", "/v1/work/in-flight-1"));
+    expect(held).toMatchObject({ state: "claimed", assignee: "bot-1" });
+    const open = await ok<{ tasks: Task[] }>(await asRoot("GET", "/v1/work?capability=lease-check&state=open"));
+    expect(open.tasks).toHaveLength(2);
+    expect(new Set(open.tasks.map((t) => t.id)).size).toBe(2);
   });
 
   it("refuses a bad history line with 422 naming the line", async () => {

@@ -7,7 +7,8 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Mind } from "../../durable/mind/mind.ts";
 import type { Delivered } from "../../lib/bus/wire.ts";
-import type { CoherenceReport, ImportLine, Subsystem, Task } from "../../lib/mind/wire.ts";
+import { importRow } from "../../lib/mind/import-rows.ts";
+import { ImportLine, type CoherenceReport, type Subsystem, type Task } from "../../lib/mind/wire.ts";
 import { batches, companyHistory, expectedFlags, HISTORY_LINES } from "../support/company-history.ts";
 import { asRoot, bindings, call, newAgent } from "../support/worker-fetch.ts";
 import { alarmAt, coherence, DAY, fireAlarm, HOUR, mindStub, ok, setClock, status, T0 } from "./mind-support.ts";
@@ -16,6 +17,9 @@ const flagsOf = (r: CoherenceReport) => r.flagged.map((s) => ({ kind: s.kind, na
 const find = (r: CoherenceReport, name: string) => r.subsystems.find((s) => s.kind === "capability" && s.name === name)!;
 
 let oneBatch: ReturnType<typeof flagsOf> | null = null;
+
+/** Lines as the import route hands them to the Mind: validated, then rows. */
+const rowsOf = (lines: unknown[]) => lines.map((l, i) => importRow(ImportLine.parse(l), () => `t_line${i}`));
 
 /** A Mind of its own (a fresh ledger) driven over RPC at the clock T0. */
 async function freshMind(name: string) {
@@ -95,7 +99,7 @@ describe("a company's history", () => {
       const parts = batches(companyHistory(T0), n);
       for (const [i, part] of parts.entries()) {
         const last = i === parts.length - 1;
-        const r = await stub.importTasks(part as ImportLine[], "company", last);
+        const r = await stub.importTasks(rowsOf(part), "company", last);
         expect(r.open).toBe(!last);
         // No cycle now: the only thing due is the open import's quiet limit, 10 minutes out.
         if (!last) expect(await runInDurableObject(stub, (_m: Mind, ctx) => ctx.storage.getAlarm())).toBe(T0 + 10 * 60_000);
@@ -112,14 +116,14 @@ describe("a company's history", () => {
   it("in two parts with live work between them: no flag (and no recovery) while the import is open, then exactly the same flags", async () => {
     const stub = await freshMind("history-two-parts");
     const [first, second] = batches(companyHistory(T0), 2);
-    expect((await stub.importTasks(first as ImportLine[], "onboarding", false)).open).toBe(true);
+    expect((await stub.importTasks(rowsOf(first), "onboarding", false)).open).toBe(true);
     // Live work arrives meanwhile and the mind runs a cycle for it: the imported half is held back.
     await stub.createTask({ kind: "root", keyId: "owner" }, { title: "live", capability: "live-work" });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const mid = await stub.coherenceReport(DAY);
     expect(mid.flagged).toEqual([]);
     expect((await stub.status()).openImports).toBe(1);
-    expect((await stub.importTasks(second as ImportLine[], "onboarding", true)).open).toBe(false);
+    expect((await stub.importTasks(rowsOf(second), "onboarding", true)).open).toBe(false);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(flagsOf(await stub.coherenceReport(DAY))).toEqual(oneBatch);
     const alerts = await stub.listAlerts(100);
@@ -130,7 +134,7 @@ describe("a company's history", () => {
   it("an import left open (the importer died) is finished by the mind once it has been quiet for 10 minutes", async () => {
     const stub = await freshMind("history-abandoned");
     const [first] = batches(companyHistory(T0), 2);
-    await stub.importTasks(first as ImportLine[], "crashed", false);
+    await stub.importTasks(rowsOf(first), "crashed", false);
     const due = await runInDurableObject(stub, (_m: Mind, ctx) => ctx.storage.getAlarm());
     expect(due).toBe(T0 + 10 * 60_000);
     await runInDurableObject(stub, (m: Mind) => {

@@ -43,6 +43,8 @@ import {
   SubsystemParams,
   SUBSYSTEM_KINDS,
 } from "../../lib/mind/wire.ts";
+import { randomId } from "../../lib/keys.ts";
+import { importRow } from "../../lib/mind/import-rows.ts";
 import { unwrap } from "../../lib/rpc-result.ts";
 import { auditChange } from "../audit/audit-change.ts";
 import { jsonBody } from "../http/json-body.ts";
@@ -157,7 +159,7 @@ export const ownerMind = openApp()
         const v = line[field];
         if (v !== undefined && JSON.stringify(v).length > MAX_LINE_VALUE) throw new PayloadTooLargeError(`body.tasks.${i}.${field}: larger than ${MAX_LINE_VALUE / 1024} KiB`);
       }
-      return line;
+      return importRow(line, () => `t_${randomId()}`);
     });
     const report = await mind(c).importTasks(lines, batch.importId, batch.final);
     await auditChange(c, "mind.import", batch.importId ?? null, { lines: lines.length, final: batch.final }, 201);
