@@ -1,10 +1,11 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { createExecutionContext } from "cloudflare:test";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { AuditRecord } from "../../lib/audit/audit-chain.ts";
 import { chainEntries, hashRecord } from "../../lib/audit/audit-chain.ts";
 import { insertRecords, readHead } from "../../lib/audit/audit-store.ts";
+import { PendingRows } from "../../lib/audit/pending-rows.ts";
 import { verifyCheckpoint, type Checkpoint } from "../../lib/audit/checkpoint.ts";
 import { importVerifyKey } from "../../lib/audit/ed25519.ts";
 import type { VerifyReport } from "../../lib/audit/verify-chain.ts";
@@ -192,6 +193,21 @@ describe("audit ledger: append-only, checkpoints", () => {
     expect(rows.at(-1)!.seq).toBeGreaterThan(foreign!.seq);
     const report = (await (await asRoot("GET", "/v1/owner/audit/verify")).json()) as VerifyReport;
     expect(report.problems).toEqual([]);
+  });
+
+  it("a crash after the copy to libSQL and before the object forgot its rows: the next copy skips them, no duplicate", async () => {
+    const h = await grantHelper(["status:read"]);
+    expect((await call("GET", "/v1/status", { key: h.token })).status).toBe(200);
+    const copied = (await auditOf(h.id)).filter((r) => r.action === "request"); // in libSQL already
+    expect(copied).toHaveLength(1);
+    // The object still holds it as pending, as if it had died before deleting it.
+    await runInDurableObject(ledger(), (_i, state) => new PendingRows(state.storage.sql).add(copied));
+    expect((await call("GET", "/v1/status", { key: h.token })).status).toBe(200);
+    const rows = (await auditOf(h.id)).filter((r) => r.action === "request");
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toEqual(copied[0]);
+    await expectIntact(rows);
+    expect(await runInDurableObject(ledger(), (_i, state) => new PendingRows(state.storage.sql).read(10))).toEqual([]);
   });
 
   it("fails a helper request closed (503) when the ledger cannot record it", async () => {

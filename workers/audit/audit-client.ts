@@ -25,6 +25,18 @@ export async function recordAudit(env: Env, entries: AuditEntry[], opts: { check
   }
 }
 
+/**
+ * Waits until every committed row is in libSQL, where the read routes look: the ledger commits
+ * rows in its own storage first and copies them after (durable/audit/audit-ledger.ts).
+ */
+export async function flushAudit(env: Env): Promise<void> {
+  try {
+    await auditLedger(env).flush();
+  } catch (cause) {
+    throw new UnavailableError("the audit ledger could not bring its newest rows to libSQL", "audit_unavailable", { cause });
+  }
+}
+
 /** An entry for something the authenticated caller of this request did. */
 export function ownerAction(c: Context<AppEnv>, action: string, detail: Record<string, unknown>, status = 200): AuditEntry {
   const caller = c.var.caller;

@@ -11,6 +11,7 @@ import { UnavailableError } from "../../lib/errors.ts";
 import { access } from "../auth/access.ts";
 import { openApp } from "../http/open-app.ts";
 import { returns } from "../http/route-parts.ts";
+import { flushAudit } from "./audit-client.ts";
 
 const log = createRoute({ method: "get", path: "/", request: { query: AuditLogQuery }, responses: { 200: returns(AuditLogBody, "ledger rows, oldest first, with the next page (null at the end) and the head") } });
 const checkpoints = createRoute({ method: "get", path: "/checkpoints", responses: { 200: returns(CheckpointsBody, "the signed checkpoints") } });
@@ -20,14 +21,19 @@ const verify = createRoute({ method: "get", path: "/verify", responses: { 200: r
 export const auditRoutes = openApp()
   .openapi(log, async (c) => {
     const q = c.req.valid("query");
+    await flushAudit(c.env);
     const [rows, head] = await Promise.all([readRecords(c.var.db, q), readHead(c.var.db)]);
     const next = rows.length === q.limit ? rows[rows.length - 1]!.seq : null;
     return c.json({ rows, next, head }, 200);
   })
-  .openapi(checkpoints, async (c) => c.json({ checkpoints: await readCheckpoints(c.var.db) }, 200))
+  .openapi(checkpoints, async (c) => {
+    await flushAudit(c.env);
+    return c.json({ checkpoints: await readCheckpoints(c.var.db) }, 200);
+  })
   .openapi(verify, async (c) => {
     const id = await c.var.db.select().from(identity).get();
     if (!id) throw new UnavailableError("this seed has no identity yet", "no_identity");
+    await flushAudit(c.env);
     const report = await verifyChain(allRecords(c.var.db), await readCheckpoints(c.var.db), await importVerifyKey(id.publicKey), id.seedId);
     return c.json(report, 200);
   });

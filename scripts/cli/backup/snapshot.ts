@@ -63,7 +63,12 @@ export function snapshotDatabase(src: string, dst: string): void {
 /** Copies the sources of `homeDir` into `stageDir` (databases through VACUUM INTO); returns the manifest entries. */
 export async function snapshotHome(homeDir: string, stageDir: string): Promise<ManifestFile[]> {
   const files: ManifestFile[] = [];
-  for (const rel of backupSources(homeDir)) {
+  const sources = backupSources(homeDir);
+  // The Durable Objects' databases first: the audit ledger moves rows from its object's database
+  // to libSQL's (durable/audit/audit-ledger.ts), so a row moved meanwhile is in the later libSQL
+  // copy (perhaps in both, which the ledger reconciles), never in neither.
+  const objectsFirst = [...sources.filter((rel) => rel.startsWith("do/")), ...sources.filter((rel) => !rel.startsWith("do/"))];
+  for (const rel of objectsFirst) {
     const src = path.join(homeDir, rel);
     const dst = path.join(stageDir, rel);
     mkdirSync(path.dirname(dst), { recursive: true, mode: 0o700 });
@@ -74,7 +79,7 @@ export async function snapshotHome(homeDir: string, stageDir: string): Promise<M
     }
     files.push({ path: rel, bytes: statSync(dst).size, sha256: await sha256File(dst) });
   }
-  return files;
+  return files.sort((a, b) => sources.indexOf(a.path) - sources.indexOf(b.path));
 }
 
 /** `PRAGMA integrity_check` of every database in an extracted backup; the problems found. */
