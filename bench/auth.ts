@@ -7,13 +7,12 @@
 // Target: agent ≥ 0.5 × bare. PROFILE=DIR writes a CPU profile of the seed's workerd (V8
 // inspector) over the agent phases and prints its top entries. Prints one JSON object.
 // Run: `scripts/seed bench auth` (PHASE_MS= shortens it).
-import { spawn } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { WORKERD_BIN } from "../scripts/cli/workerd-bin.ts";
 import { addAgent, startSeed } from "../test/support/seed-process.ts";
 import { freePort, tempDir } from "../test/support/seed-home.ts";
+import { startBare } from "./support/bare-workerd.ts";
 import { WorkerdProfiler } from "./support/workerd-profile.ts";
 
 const CONCURRENCY = 16;
@@ -23,33 +22,6 @@ const PROFILE = process.env.PROFILE;
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
 const round = (n: number) => Math.round(n * 1000) / 1000;
-
-/** A bare workerd: one Worker that answers "ok", on its own port. */
-async function startBare(dir: string): Promise<{ url: string; stop: () => void }> {
-  const port = await freePort();
-  writeFileSync(path.join(dir, "w.js"), `export default { fetch() { return new Response("ok"); } };\n`);
-  writeFileSync(
-    path.join(dir, "bare.capnp"),
-    `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [(name = "main", worker = .w)],
-  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
-);
-const w :Workerd.Worker = (modules = [(name = "w.js", esModule = embed "w.js")], compatibilityDate = "2026-11-01");
-`,
-  );
-  const child = spawn(WORKERD_BIN, ["serve", path.join(dir, "bare.capnp")], { stdio: "ignore" });
-  const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    try {
-      await (await fetch(url)).arrayBuffer();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  return { url, stop: () => child.kill("SIGTERM") };
-}
 
 async function load(url: string, key: string | undefined, ms: number, latencies: number[]): Promise<number> {
   const deadline = performance.now() + ms;

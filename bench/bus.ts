@@ -5,7 +5,9 @@
 // appendfsync everysec for context. Also publish→deliver latency at a fixed 1,000 msg/s, the
 // saturation point (the first fixed rate whose p99 passes 100 ms), idle CPU with 100 connected
 // agents, and workerd's RSS once idle after the load beside its V8 heap (inspector). Prints one
-// JSON object. Run: `scripts/seed bench bus` (MESSAGES=50000; MODES=ws,http to pick; RATE_SECONDS=
+// JSON object, and each phase's JSON on stderr as it completes. With MODES=…http, a bare workerd
+// route under the same clients gives the ceiling of one request per message. MODES also picks
+// the anchors that run. Run: `scripts/seed bench bus` (MESSAGES=50000; MODES=ws,http to pick; RATE_SECONDS=
 // for the fixed-rate steps, 0 skips them; IDLE_AGENTS=0 skips the idle phase; PROFILE=DIR writes a
 // CPU profile of workerd per mode). Each mode also reports workerd's and libSQL's CPU µs per message,
 // the figure to compare while other work shares the cores.
@@ -16,6 +18,7 @@ import { BusClient, type BusSocket } from "../lib/bus/client.ts";
 import { addAgent, startSeed, type SeedProcess } from "../test/support/seed-process.ts";
 import { freePort, tempDir } from "../test/support/seed-home.ts";
 import { Resp, type Reply } from "./support/resp.ts";
+import { startBare } from "./support/bare-workerd.ts";
 import { WorkerdProfiler } from "./support/workerd-profile.ts";
 
 const N = Number(process.env.MESSAGES ?? 50_000);
@@ -205,6 +208,30 @@ async function idleCpu(seed: SeedProcess, agents: number, seconds: number) {
   return { connectedAgents: agents, seconds, cpuTicks: { workerd: ticks[0], libsql: ticks[1] }, cpuPercent: Math.round((ticks.reduce((x, y) => x + y, 0) / (seconds * 100)) * 10000) / 100 };
 }
 
+/**
+ * The HTTP ceiling: a bare workerd route (a one-line Worker) under the same 16 clients, each
+ * POSTing the 1 KiB body one request at a time, for as many requests as the HTTP mode makes.
+ */
+async function bareRoute(count: number): Promise<Run> {
+  const dir = tempDir("seed bench bus bare ");
+  const bare = await startBare(dir);
+  const latencies: number[] = [];
+  const t0 = now();
+  await Promise.all(
+    shares(count, PRODUCERS).map(async (mine) => {
+      for (const n of mine) {
+        const t = now();
+        await (await fetch(`${bare.url}/`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ body: body(n) }) })).arrayBuffer();
+        latencies.push(now() - t);
+      }
+    }),
+  );
+  const run = summarise(count, t0, latencies);
+  bare.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return run;
+}
+
 // ---- the anchor: Redis Streams
 
 /** The anchor comes from Debian's package; installed on first use where we may (root). */
@@ -284,6 +311,9 @@ if (redisAlwaysPipe) progress("redisStreamsAlwaysPipelined50", redisAlwaysPipe);
 const redisEverysec = MODES.includes("ws") ? await redisRun(redis.port, false, "everysec") : undefined;
 if (redisEverysec) progress("redisStreamsEverysecOnePerRoundTrip", redisEverysec);
 redis.stop();
+// With the HTTP mode, the bare workerd route in the same run: the ceiling one request per message has.
+const bare = MODES.includes("http") ? await bareRoute(N) : undefined;
+if (bare) progress("bareWorkerdRoutePost1KiB", bare);
 
 const inspector = `127.0.0.1:${await freePort()}`;
 const seed = await startSeed({ home: path.join(tempDir("seed bench bus "), "home"), env: { SEED_WORKERD_INSPECTOR: inspector } });
@@ -344,11 +374,11 @@ console.log(
       producers: PRODUCERS,
       consumers: CONSUMERS,
       bodyBytes: JSON.stringify(body(0)).length,
-      anchor: { redisStreamsAlwaysOnePerRoundTrip: redisAlways, redisStreamsAlwaysPipelined50: redisAlwaysPipe ?? null, redisStreamsEverysecOnePerRoundTrip: redisEverysec ?? null },
+      anchor: { bareWorkerdRoutePost1KiB: bare ?? null, redisStreamsAlwaysOnePerRoundTrip: redisAlways, redisStreamsAlwaysPipelined50: redisAlwaysPipe ?? null, redisStreamsEverysecOnePerRoundTrip: redisEverysec ?? null },
       seed: {
         wsPushOnePerFrame: seedOut(results.ws),
         wsPushBatch50: seedOut(results["ws-batch"], { vsRedisAlwaysPipelined: vs(results["ws-batch"], redisAlwaysPipe) }),
-        httpPullOnePerRequest: seedOut(results.http),
+        httpPullOnePerRequest: seedOut(results.http, { vsBareWorkerdRoute: vs(results.http, bare) }),
         httpPullBatch50: seedOut(results["http-batch"]),
       },
       fixedRate1000PerSecWs: fixed,
