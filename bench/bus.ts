@@ -316,7 +316,8 @@ const bare = MODES.includes("http") ? await bareRoute(N) : undefined;
 if (bare) progress("bareWorkerdRoutePost1KiB", bare);
 
 const inspector = `127.0.0.1:${await freePort()}`;
-const seed = await startSeed({ home: path.join(tempDir("seed bench bus "), "home"), env: { SEED_WORKERD_INSPECTOR: inspector } });
+const seedDir = tempDir("seed bench bus ");
+const seed = await startSeed({ home: path.join(seedDir, "home"), env: { SEED_WORKERD_INSPECTOR: inspector } });
 // The inspector is attached only while it is used: an attached DevTools client receives every
 // console.log of workerd (one request log line per request), which slows the seed measurably.
 const workerdRss = () => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${seed.pidOf("workerd")}/status`, "utf8"))![1]) / 1024);
@@ -362,6 +363,7 @@ const rssIdleAfterGc = workerdRss();
 profiler.close();
 progress("gc", { rssIdleAfterGc, heap, at: new Date().toISOString() });
 await seed.stop();
+rmSync(seedDir, { recursive: true, force: true }); // the seed's temporary home (its bus and bundle)
 progress("stopped", { at: new Date().toISOString() });
 
 const vs = (r: Run | undefined, anchor: Run | undefined) => (r && anchor ? Math.round((r.msgPerSec / anchor.msgPerSec) * 100) / 100 : null);
