@@ -40,7 +40,9 @@ export function importBatch(ledger: Ledger, lines: Row[], importId: string | und
     seen.add(id);
     rows.push(withLease(r, now));
   }
-  for (const chunk of importChunks(rows)) sql.exec(IMPORT_INSERT, chunk);
+  // Written grouped by subsystem, in time within each: a task enters an index per subsystem, and
+  // consecutive inserts into the same part of an index are much cheaper than ones scattered over all.
+  for (const chunk of importChunks([...rows].sort(bySubsystem))) sql.exec(IMPORT_INSERT, chunk);
 
   // Outcomes per hour, missed deadlines per subsystem, touched subsystems: once per batch, not per line.
   const hours = new Map<number, { done: number; failed: number; expired: number }>();
@@ -106,4 +108,14 @@ export function finishQuietImports(ledger: Ledger, ids: string[]): number {
 
 export function openImports(sql: SqlStorage): number {
   return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM imports WHERE finished_at IS NULL").one().n;
+}
+
+const text = (v: string | number | null) => (v === null ? "" : String(v));
+function bySubsystem(a: Row, b: Row): number {
+  for (const c of [C.capability, C.source, C.assignee]) {
+    const x = text(a[c]);
+    const y = text(b[c]);
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return ((a[C.finished_at] as number | null) ?? 0) - ((b[C.finished_at] as number | null) ?? 0);
 }
