@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import Database from "libsql";
-import type { AuditRecord } from "../../lib/audit/audit-chain.ts";
+import { chainEntries, EMPTY_HEAD, GENESIS_HASH, hashRecord, type AuditRecord, type ChainHead } from "../../lib/audit/audit-chain.ts";
 import { allRecords, readCheckpoints } from "../../lib/audit/audit-store.ts";
 import { PENDING_TABLE, SELECT_PENDING } from "../../lib/audit/pending-rows.ts";
 import { importVerifyKey } from "../../lib/audit/ed25519.ts";
@@ -42,18 +42,49 @@ export function pendingLedgerRows(home: Home): AuditRecord[] {
   return rows.sort((a, b) => a.seq - b.seq);
 }
 
-/** libSQL's rows, then the pending rows after them: every committed row, in chain order. */
-async function* everyRecord(fromDb: AsyncIterable<AuditRecord>, pending: AuditRecord[], onPending: () => void): AsyncGenerator<AuditRecord> {
-  let last = 0;
+/**
+ * libSQL's rows, then the pending rows as the ledger will copy them: a pending row libSQL already
+ * holds with the same hash was copied between the two reads; if libSQL holds another row at a
+ * pending row's seq (the CLI appended while the seed was down, scripts/cli/cli-audit.ts), the
+ * ledger will chain every pending row again after libSQL's head (AuditLedger #reconcile) — so
+ * those rows are checked as the segment they are (each hash over its content, each linked to the
+ * one before, the first to the libSQL row it followed) and counted as they will be chained.
+ */
+export async function* everyRecord(fromDb: AsyncIterable<AuditRecord>, pending: AuditRecord[], onPending: () => void): AsyncGenerator<AuditRecord> {
+  const from = pending.length ? pending[0]!.seq - 1 : Infinity;
+  const stored = new Map<number, string>(); // hashes from where the pending rows begin
+  let head: ChainHead = EMPTY_HEAD;
   for await (const r of fromDb) {
-    last = r.seq;
+    if (r.seq >= from) stored.set(r.seq, r.hash);
+    head = { seq: r.seq, hash: r.hash };
     yield r;
   }
-  for (const r of pending) {
-    if (r.seq <= last) continue; // copied between the two reads
+  const rest = pending.filter((r) => stored.get(r.seq) !== r.hash);
+  if (rest.length === 0) return;
+  if (rest[0]!.seq > head.seq || !(await forkedFromLedger(rest, stored))) {
+    // Extends libSQL's head (or does not hold together: the chain check names the row).
+    for (const r of rest) {
+      onPending();
+      yield r;
+    }
+    return;
+  }
+  for (const r of await chainEntries(head, rest.map(({ seq: _s, prevHash: _p, hash: _h, ...e }) => e))) {
     onPending();
     yield r;
   }
+}
+
+/** The pending rows are one intact segment that began right after a row libSQL holds. */
+async function forkedFromLedger(rows: AuditRecord[], stored: Map<number, string>): Promise<boolean> {
+  const first = rows[0]!;
+  let prev: ChainHead = { seq: first.seq - 1, hash: first.seq === 1 ? GENESIS_HASH : (stored.get(first.seq - 1) ?? "") };
+  for (const r of rows) {
+    const { hash, ...rest } = r;
+    if (r.seq !== prev.seq + 1 || r.prevHash !== prev.hash || (await hashRecord(rest)) !== hash) return false;
+    prev = { seq: r.seq, hash };
+  }
+  return true;
 }
 
 export async function verifyLedger(home: Home): Promise<LedgerVerification> {
