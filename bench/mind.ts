@@ -188,7 +188,9 @@ async function costIteration(worker: { token: string }, pending: string[]): Prom
   client.push(now() - t);
   server.push(c1.endedAt! - c1.startedAt);
   const dispatched = await api<{ tasks: Task[] }>("GET", "/v1/work?capability=bench-work&state=dispatched&limit=10");
-  pending.push(...dispatched.tasks.map((x) => x.id));
+  // A task still dispatched from an earlier iteration (its cycle ran after that iteration looked)
+  // is listed again: queue it once, or it would be claimed again after it was completed.
+  for (const x of dispatched.tasks) if (!pending.includes(x.id)) pending.push(x.id);
   const id = pending.shift();
   if (id) {
     before = (await api<MindStatus>("GET", "/v1/mind")).cycles;
