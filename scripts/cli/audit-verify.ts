@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import Database from "libsql";
-import { chainEntries, EMPTY_HEAD, GENESIS_HASH, hashRecord, type AuditRecord, type ChainHead } from "../../lib/audit/audit-chain.ts";
+import { chainEntries, EMPTY_HEAD, GENESIS_HASH, hashRecord, type AuditEntry, type AuditRecord, type ChainHead } from "../../lib/audit/audit-chain.ts";
 import { allRecords, readCheckpoints } from "../../lib/audit/audit-store.ts";
 import { PENDING_TABLE, SELECT_PENDING } from "../../lib/audit/pending-rows.ts";
 import { importVerifyKey } from "../../lib/audit/ed25519.ts";
@@ -69,7 +69,7 @@ export async function* everyRecord(fromDb: AsyncIterable<AuditRecord>, pending: 
     }
     return;
   }
-  for (const r of await chainEntries(head, rest.map(({ seq: _s, prevHash: _p, hash: _h, ...e }) => e))) {
+  for (const r of await chainEntries(head, rest.map(({ seq: _s, prevHash: _p, hash: _h, ...e }) => e as AuditEntry))) {
     onPending();
     yield r;
   }
